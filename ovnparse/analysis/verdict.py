@@ -1,0 +1,385 @@
+"""What happened to the packet: branches, verdict, drop point, rewrites.
+
+A trace is a tree; every path through it that the packet (or a copy of it)
+takes is a *branch*, and every branch ends somewhere: an output to a logical
+port, a drop, a punt to ovn-controller, an error of the tool, or the end of
+the text.  The verdict of the trace is read from the ends of its branches:
+
+  delivered   exactly one logical port is output to
+  flooded     two or more ports are output to
+  dropped     otherwise, a branch was dropped
+  controller  otherwise, a branch was punted to ovn-controller
+  incomplete  the text ends before the trace does (checked first: a cut trace
+              is never called delivered)
+  error       the tool itself could not go on (`*** ...`)
+
+Replies OVN builds itself (ARP responder, ICMP echo by a router port) travel
+the pipelines as the packet and end in an output: delivered.  Error replies
+made by a `reject`, a TTL expiry or an unreachable (icmp4/icmp6/tcp_reset/
+sctp_abort transformations) mean the packet itself was dropped; the reply is
+reported beside the drop.  ARP/ND resolution (`arp`, `nd_ns`) is done by
+ovn-controller, which holds the packet: controller.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Iterator
+
+from ..model import (Action, Error, Fork, Log, Modify, Node, Output, Pipeline,
+                     Stage, Trace)
+
+# Actions after which ovn-controller, not the pipeline, handles the packet.
+CONTROLLER_ACTIONS = frozenset({
+    "put_arp", "put_nd", "put_fdb", "igmp", "trigger_event", "handle_svc_check",
+    "bind_vport", "handle_dhcpv6_reply", "dhcp6_reply", "bfd_msg", "controller",
+    "event", "put_nd_ra_opts", "mcast_remote",
+})
+# Actions that hand the packet on: if one is the last thing printed, the text
+# was cut before the tool printed what followed.
+CONTINUING_ACTIONS = frozenset({
+    "next", "output", "ct_next", "ct_lb", "ct_lb_mark", "ct_dnat", "ct_snat",
+    "ct_dnat_in_czone", "ct_snat_in_czone", "ct_commit_nat", "clone",
+})
+REPLY_FORKS = frozenset({"icmp4", "icmp6", "tcp_reset", "sctp_abort"})
+RESOLUTION_FORKS = frozenset({"arp", "nd_ns"})
+
+_ACTION_NAME = re.compile(r"(?:[\w.\[\]]+\s*=\s*)?([a-z_0-9]+)")
+_VIP = re.compile(r"ip[46]\.dst == ([0-9a-fA-F.:]+)(?:.*?(?:tcp|udp|sctp)\.dst == (\d+))?")
+
+
+@dataclass
+class Ending:
+    """Where one branch stopped."""
+
+    kind: str  # output | drop | controller | error | incomplete
+    node: Node | None
+    stage: Stage | None
+    pipeline: Pipeline | None
+    log: Log | None = None  # the last ACL LOG on the branch
+    port: str | None = None
+    port_type: str | None = None
+    note: str = ""
+    reply_of: Stage | None = None  # for error replies: the stage that made them
+
+
+@dataclass
+class Drop:
+    datapath: str | None
+    pipeline: str | None
+    table: int | None
+    stage: str | None
+    priority: int | None
+    match: str | None
+    lflow: str | None
+    reason_code: str
+    reason: str
+    line: int | None
+
+    def to_dict(self) -> dict:
+        return dict(self.__dict__)
+
+
+@dataclass
+class Explanation:
+    format: str
+    microflow: str | None
+    lines: list[int]
+    verdict: str
+    outputs: list[str] | None
+    datapaths: list[str] | None
+    transforms: list[dict]
+    drop: Drop | None
+    warnings: list[str]
+    source: str = ""
+    endings: list[Ending] = field(default_factory=list, repr=False)
+
+    def to_dict(self) -> dict:
+        return {
+            "format": self.format,
+            "microflow": self.microflow,
+            "lines": self.lines,
+            "verdict": self.verdict,
+            "outputs": self.outputs,
+            "datapaths": self.datapaths,
+            "transforms": self.transforms,
+            "drop": self.drop.to_dict() if self.drop else None,
+            "warnings": self.warnings,
+        }
+
+
+# --- branches -------------------------------------------------------------------
+
+@dataclass
+class _Context:
+    pipeline: Pipeline | None = None
+    stage: Stage | None = None
+    log: Log | None = None
+    reply_of: Stage | None = None  # inside an error-reply transformation
+    resolution: bool = False  # inside an arp/nd_ns transformation
+
+
+def _flatten(items: list[Node]) -> Iterator[Node]:
+    """One branch's nodes in order: a stage's own children belong to it."""
+    for node in items:
+        yield node
+        if isinstance(node, Stage):
+            yield from _flatten(node.children)
+
+
+def branch_endings(trace: Trace) -> list[Ending]:
+    endings: list[Ending] = []
+    _walk(trace.roots, _Context(), endings, minimal=trace.format.endswith("minimal"))
+    return endings
+
+
+def _walk(items: list[Node], ctx: _Context, endings: list[Ending], minimal: bool) -> None:
+    ctx = _Context(**ctx.__dict__)
+    last: Node | None = None
+    for node in _flatten(items):
+        last = node
+        if isinstance(node, Stage):
+            ctx.stage = node
+        elif isinstance(node, Log):
+            ctx.log = node
+        elif isinstance(node, Pipeline):
+            _walk(node.children, _Context(**{**ctx.__dict__, "pipeline": node}),
+                  endings, minimal)
+        elif isinstance(node, Fork):
+            sub = _Context(**ctx.__dict__)
+            if node.name in REPLY_FORKS:
+                sub.reply_of = ctx.stage or sub.reply_of
+            if node.name in RESOLUTION_FORKS:
+                sub.resolution = True
+            _walk(node.children, sub, endings, minimal)
+    if isinstance(last, (Pipeline, Fork)) and last.children:
+        return  # the branch goes on inside it
+    endings.append(_ending(last, ctx, minimal))
+
+
+def _ending(last: Node | None, ctx: _Context, minimal: bool) -> Ending:
+    def end(kind: str, **kw) -> Ending:
+        return Ending(kind, last, ctx.stage, ctx.pipeline, ctx.log,
+                      reply_of=ctx.reply_of, **kw)
+
+    if ctx.resolution:
+        return end("controller", note="next hop resolution (ARP/ND) by ovn-controller")
+    if last is None:
+        if minimal:
+            return end("drop", note="nothing printed: minimal form shows no drop reason")
+        return end("incomplete", note="nothing printed")
+    if isinstance(last, Output):
+        if last.port is not None:
+            return end("output", port=last.port, port_type=last.port_type)
+        if last.omitted:
+            return end("drop", note="output to the port it came in on is suppressed")
+        return end("incomplete", note="text ends after an output note")
+    if isinstance(last, Modify):
+        if last.output_port is not None:
+            return end("output", port=last.output_port)
+        return end("drop", note="no output printed")
+    if isinstance(last, Error):
+        if last.fatal:
+            return end("error", note=last.text)
+        return end("drop", note=f"actions end without output ({last.text})")
+    if isinstance(last, Stage):
+        if last.no_match:
+            return end("drop", note="no logical flow matches (implicit drop)")
+        return end("incomplete", note="text ends after a table line")
+    if isinstance(last, (Pipeline, Fork)):
+        if minimal or isinstance(last, Fork):
+            return end("drop", note=f"nothing follows {last.text}")
+        return end("incomplete", note=f"text ends after {last.text}")
+    if isinstance(last, Log):
+        return end("drop", note="ACL log, then nothing")
+    text = last.text
+    if text == "drop;":
+        return end("drop", note="drop;")
+    name = _action_name(text)
+    if name in CONTROLLER_ACTIONS:
+        return end("controller", note=text)
+    if name in CONTINUING_ACTIONS:
+        return end("incomplete", note=f"text ends after {text!r}")
+    return end("drop", note=f"actions end without output ({text})")
+
+
+def _action_name(text: str) -> str:
+    m = _ACTION_NAME.match(text)
+    return m.group(1) if m else ""
+
+
+# --- the verdict -------------------------------------------------------------------
+
+def explain(trace: Trace) -> Explanation:
+    endings = branch_endings(trace)
+    warnings = [str(p) for p in trace.problems]
+    delivered = [e for e in endings if e.kind == "output" and e.reply_of is None]
+    outputs = list(dict.fromkeys(e.port for e in delivered))
+    kinds = {e.kind for e in endings}
+    reply_drops = [e for e in endings if e.reply_of is not None]
+
+    if trace.cut or "incomplete" in kinds:
+        verdict = "incomplete"
+        for e in endings:
+            if e.kind == "incomplete":
+                warnings.append(f"{trace.source}:{e.node.line if e.node else trace.last_line}: "
+                                f"incomplete: {e.note}")
+    elif len(outputs) == 1:
+        verdict = "delivered"
+    elif len(outputs) > 1:
+        verdict = "flooded"
+    elif "drop" in kinds or reply_drops:
+        verdict = "dropped"
+    elif "controller" in kinds:
+        verdict = "controller"
+    elif "error" in kinds:
+        verdict = "error"
+    else:
+        verdict = "incomplete"
+    for e in endings:
+        if e.kind == "error":
+            warnings.append(f"{trace.source}:{e.node.line}: ovn-trace: {e.note}")
+
+    drop = None
+    if verdict == "dropped":
+        first = next((e for e in endings if e.kind == "drop" and e.reply_of is None), None)
+        if first is None:
+            first = reply_drops[0]
+        drop = _drop(first)
+        for e in reply_drops:
+            if e.kind == "output":
+                warnings.append(f"a reply made by the dropping stage was sent to {e.port}")
+
+    minimal = trace.format.endswith("minimal")
+    if minimal and verdict == "dropped":
+        warnings.append("minimal form prints no drops: 'dropped' means no output was printed")
+    return Explanation(
+        format=trace.format, microflow=trace.microflow,
+        lines=[trace.first_line, trace.last_line], verdict=verdict,
+        outputs=outputs, datapaths=None if minimal else datapaths(trace),
+        transforms=transforms(trace), drop=drop, warnings=warnings,
+        source=trace.source, endings=endings)
+
+
+def _drop(e: Ending) -> Drop:
+    stage = e.reply_of or e.stage
+    pipeline = e.pipeline
+    code, reason = _reason(e, stage)
+    lflow = stage.lflow.lower().zfill(8) if stage and stage.lflow else None
+    return Drop(
+        datapath=pipeline.datapath if pipeline else None,
+        pipeline=pipeline.direction if pipeline else None,
+        table=stage.table if stage else None,
+        stage=stage.stage if stage else None,
+        priority=stage.priority if stage else None,
+        match=stage.match if stage else None,
+        lflow=lflow, reason_code=code, reason=reason,
+        line=stage.line if stage else (e.node.line if e.node else None))
+
+
+def _reason(e: Ending, stage: Stage | None) -> tuple[str, str]:
+    name = (stage.stage or "") if stage else ""
+    match = (stage.match or "") if stage else ""
+    log = e.log if e.log is not None and e.log.verdict in ("drop", "reject") else None
+    acl_text = (f"ACL {log.acl} ({log.direction}, verdict={log.verdict})"
+                if log else None)
+    actions = " ".join(c.text for c in stage.children) if stage else ""
+    if e.reply_of is not None or actions.startswith("reject") or (log and log.verdict == "reject"):
+        if "ttl" in match:
+            return "ttl", "TTL expired; an ICMP time-exceeded reply was generated"
+        if "acl" in name or log:
+            return "reject", (acl_text or f"rejected by {name}") + "; a reject reply was generated"
+        return "reject", f"rejected at {name or 'this stage'}; an error reply was generated"
+    if "acl" in name or log:
+        return "acl", acl_text or f"dropped by an ACL in {name} ({match})"
+    if "port_sec" in name:
+        return "port-security", f"port security: {match or 'packet does not match the port addresses'}"
+    if "ip_routing" in name:
+        return "no-route", "no route to the destination"
+    if "ttl" in match:
+        return "ttl", "TTL expired"
+    if stage is not None and stage.no_match:
+        return "no-match", f"no logical flow matches in {name or 'table %d' % stage.table}"
+    return "other", e.note or "dropped"
+
+
+# --- path and rewrites ------------------------------------------------------------
+
+def datapaths(trace: Trace) -> list[str]:
+    """Datapaths in printed order; ingress+egress of one in a row is one visit."""
+    visits: list[str] = []
+    for node in trace.walk():
+        if isinstance(node, Pipeline) and node.datapath is not None:
+            if not visits or visits[-1] != node.datapath:
+                visits.append(node.datapath)
+    return visits
+
+
+def transforms(trace: Trace) -> list[dict]:
+    """Load-balancer and NAT rewrites, with the stage that did them."""
+    found: list[dict] = []
+    flow = microflow_fields(trace.microflow)
+    for stage, fork in _forks_with_stage(trace.roots, None):
+        if fork.name in ("ct_lb", "ct_lb_mark"):
+            backends = _backends(stage)
+            vip = _VIP.search(stage.match or "") if stage else None
+            found.append({
+                "kind": "lb",
+                "from": _hostport(vip.group(1), vip.group(2)) if vip else None,
+                "to": backends[0] if len(backends) == 1 else None,
+                "candidates": backends,
+                "stage": stage.stage if stage else None,
+                "line": fork.line,
+            })
+        elif fork.name.startswith(("ct_dnat", "ct_snat")) and fork.detail \
+                and "=" in fork.detail:
+            field_, _, value = fork.detail.partition("=")
+            dst = fork.name.startswith("ct_dnat")
+            original = (flow.get("nw_dst") or flow.get("ipv6_dst")) if dst \
+                else (flow.get("nw_src") or flow.get("ipv6_src"))
+            found.append({
+                "kind": "dnat" if dst else "snat",
+                "from": original, "to": value,
+                "stage": stage.stage if stage else None,
+                "line": fork.line,
+            })
+    return found
+
+
+def _forks_with_stage(items: list[Node], stage: Stage | None) -> Iterator[tuple[Stage | None, Fork]]:
+    for node in items:
+        if isinstance(node, Stage):
+            stage = node
+        if isinstance(node, Fork):
+            yield stage, node
+        yield from _forks_with_stage(node.children, stage)
+
+
+_BACKENDS = re.compile(r"ct_lb(?:_mark)?\(backends=([^;)]*)")
+
+
+def _backends(stage: Stage | None) -> list[str]:
+    if stage is None:
+        return []
+    for child in stage.children:
+        m = _BACKENDS.search(child.text)
+        if m:
+            return [b.strip() for b in m.group(1).split(",") if b.strip()]
+    return []
+
+
+def _hostport(host: str, port: str | None) -> str:
+    if port is None:
+        return host
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def microflow_fields(microflow: str | None) -> dict[str, str]:
+    """`tcp,reg14=0x1,dl_src=...` as a dict (flags like `tcp` map to "")."""
+    fields_: dict[str, str] = {}
+    if microflow:
+        for part in microflow.split(","):
+            key, _, value = part.partition("=")
+            fields_[key.strip()] = value.strip()
+    return fields_

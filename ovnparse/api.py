@@ -1,0 +1,72 @@
+"""The entry points for scripts and notebooks.
+
+    >>> from ovnparse import api
+    >>> for trace in api.parse("trace.txt"):
+    ...     print(api.explain(trace).verdict)
+"""
+
+from __future__ import annotations
+
+import io
+import itertools
+import os
+from typing import IO, Iterable, Iterator
+
+from .analysis.verdict import Explanation, explain
+from .detect import detect, first_text_line
+from .errors import InputError, Problem
+from .lines import Line, iter_lines, open_text
+from .model import Trace
+from .parsers import EMPTY_OK, PARSERS
+
+__all__ = ["parse", "parse_text", "explain", "Explanation", "Trace", "InputError"]
+
+_PEEK = 64  # lines read ahead to detect the format
+
+
+def parse(path: str | os.PathLike, format: str | None = None) -> Iterator[Trace]:
+    """Traces in a file ("-" for stdin), one at a time.
+
+    Raises InputError when the file cannot be read or holds no known format.
+    """
+    source, stream = open_text(os.fspath(path))
+    with stream:
+        yield from parse_stream(stream, source, format)
+
+
+def parse_text(text: str, source: str = "<text>", format: str | None = None) -> list[Trace]:
+    return list(parse_stream(io.StringIO(text), source, format))
+
+
+def parse_stream(stream: IO[str] | Iterable[str], source: str,
+                 format: str | None = None) -> Iterator[Trace]:
+    lines = _guard(iter_lines(stream), source)
+    head = list(itertools.islice(lines, _PEEK))
+    first = first_text_line(head)
+    if first is None and format not in EMPTY_OK:
+        raise InputError(Problem(source, head[-1].number if head else 0,
+                                 "no text", "the output of ovn-trace, ofproto/trace, "
+                                 "ovn-detrace or ovnkube-trace"))
+    name = format or detect(head)
+    if name is None:
+        assert first is not None
+        raise InputError(Problem(source, first.number,
+                                 f"not a known trace format: {first.text[:60]!r}",
+                                 "the output of ovn-trace, ofproto/trace, ovn-detrace "
+                                 "or ovnkube-trace"))
+    if name not in PARSERS:
+        raise InputError(Problem(source, 0, f"unknown format {name!r}",
+                                 "one of " + ", ".join(sorted(PARSERS))))
+    yield from PARSERS[name](itertools.chain(head, lines), source)
+
+
+def _guard(lines: Iterator[Line], source: str) -> Iterator[Line]:
+    """Lines, turning a decoding failure into an InputError with its line."""
+    number = 0
+    try:
+        for line in lines:
+            number = line.number
+            yield line
+    except UnicodeDecodeError:
+        raise InputError(Problem(source, number + 1, "not UTF-8 text",
+                                 "the text printed by a trace tool")) from None

@@ -1,0 +1,82 @@
+"""`ovnparse` command line: parse and explain trace printouts.
+
+Exit status: 0 done (and, with --expect, every verdict matched); 1 a verdict
+did not match --expect; 2 the input or the command line was wrong.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from . import __version__
+from .analysis.verdict import explain
+from .api import parse
+from .errors import InputError
+from .parsers import PARSERS
+from .views import text as text_view
+
+VERDICTS = ("delivered", "flooded", "dropped", "controller", "incomplete", "error")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except InputError as exc:
+        print(f"ovnparse: {exc.problem}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:
+        return 0
+    except KeyboardInterrupt:
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="ovnparse", description=__doc__.splitlines()[0])
+    top.add_argument("--version", action="version", version=f"ovnparse {__version__}")
+    sub = top.add_subparsers(required=True, metavar="COMMAND")
+
+    def common(p: argparse.ArgumentParser) -> None:
+        p.add_argument("file", metavar="FILE", help="trace text, or - for stdin")
+        p.add_argument("--format", choices=sorted(PARSERS),
+                       help="skip detection and read the text as this format")
+
+    p = sub.add_parser("parse", help="print the parsed model as JSON")
+    common(p)
+    p.set_defaults(func=_cmd_parse)
+
+    p = sub.add_parser("explain", help="say what happened to the packet")
+    common(p)
+    p.add_argument("--json", action="store_true", help="print JSON for scripts")
+    p.add_argument("--expect", choices=VERDICTS,
+                   help="exit 1 unless every trace has this verdict")
+    p.set_defaults(func=_cmd_explain)
+    return top
+
+
+def _cmd_parse(args) -> int:
+    out = sys.stdout
+    out.write("[")
+    for n, trace in enumerate(parse(args.file, args.format)):
+        out.write(",\n" if n else "\n")
+        json.dump(trace.to_dict(), out, indent=1)
+    out.write("\n]\n")
+    return 0
+
+
+def _cmd_explain(args) -> int:
+    explanations = [explain(t) for t in parse(args.file, args.format)]
+    if args.json:
+        json.dump([e.to_dict() for e in explanations], sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    else:
+        sys.stdout.write(text_view.render(explanations))
+    if args.expect and any(e.verdict != args.expect for e in explanations):
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,71 @@
+"""Read trace text into numbered lines, undoing what pasting does to it.
+
+Saved traces arrive through tickets, chat and log collectors: CRLF line ends,
+ANSI colour, klog prefixes (`I0116 14:20:47.380775   50822 ovs.go:90] `) and
+tabs.  `read_lines` removes those and keeps each line's number in the original
+file, so records and errors can point back to it.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import sys
+from dataclasses import dataclass
+from typing import IO, Iterable, Iterator
+
+from .errors import InputError, Problem
+
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+# klog header: Lmmdd hh:mm:ss.uuuuuu threadid file:line] msg
+_KLOG = re.compile(r"[IWEF]\d{4} \d\d:\d\d:\d\d\.\d+\s+\d+ [^ \]]+:\d+\] ?")
+
+
+@dataclass(slots=True)
+class Line:
+    number: int  # 1-based, in the original file
+    text: str  # without line end, ANSI colour or klog prefix; tabs expanded
+    klog: bool = False  # the line carried a klog prefix
+
+
+def clean(text: str) -> tuple[str, bool]:
+    """One raw line (without its line end) made plain."""
+    if "\x1b" in text:
+        text = _ANSI.sub("", text)
+    klog = False
+    if text[:1] in "IWEF" and text[1:5].isdigit():
+        m = _KLOG.match(text)
+        if m:
+            text = text[m.end():]
+            klog = True
+    if "\t" in text:
+        text = text.expandtabs(8)
+    return text.rstrip("\r\n"), klog
+
+
+def iter_lines(stream: Iterable[str]) -> Iterator[Line]:
+    """Numbered, cleaned lines of a text stream (universal newlines)."""
+    for number, raw in enumerate(stream, 1):
+        text, klog = clean(raw.rstrip("\n").rstrip("\r"))
+        yield Line(number, text, klog)
+
+
+def open_text(path: str) -> tuple[str, IO[str]]:
+    """(display name, text stream) for a path or "-"; raises InputError."""
+    if path == "-":
+        return "<stdin>", io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8",
+                                           errors="strict", newline=None)
+    try:
+        with open(path, "rb") as probe:
+            head = probe.read(8192)
+    except OSError as exc:
+        raise InputError(Problem(path, 0, f"cannot read: {exc.strerror}")) from None
+    if b"\x00" in head:
+        raise InputError(Problem(path, 0, "binary data, not text",
+                                 "the text printed by a trace tool"))
+    return path, open(path, encoding="utf-8", errors="strict", newline=None)
+
+
+def decode_error(source: str, text_so_far_lines: int) -> InputError:
+    return InputError(Problem(source, text_so_far_lines + 1,
+                              "not UTF-8 text", "the text printed by a trace tool"))

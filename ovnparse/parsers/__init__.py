@@ -1,0 +1,19 @@
+"""One parser per tool's output, each `parse(lines, source) -> Iterator[Trace]`.
+
+`detect` picks the parser from the text; `PARSERS` maps the names accepted by
+`--format` to (parser, forced form or None).
+"""
+
+from __future__ import annotations
+
+from functools import partial
+
+from . import ovn_trace
+
+PARSERS = {
+    "ovn-trace": ovn_trace.parse,
+    **{form: partial(ovn_trace.parse, form=form) for form in (
+        ovn_trace.FORMAT_DETAILED, ovn_trace.FORMAT_SUMMARY, ovn_trace.FORMAT_MINIMAL)},
+}
+# Formats whose empty output is a valid trace (ovn-trace --minimal of a drop).
+EMPTY_OK = frozenset({ovn_trace.FORMAT_MINIMAL})

@@ -1,0 +1,401 @@
+"""Parser for `ovn-trace` output: --detailed, --summary, --minimal and --all.
+
+How ovn-trace prints (utilities/ovn-trace.c) decides how it must be read:
+
+* It builds one tree of nodes: pipelines, tables, actions, "transformations"
+  (ct_next, ct_lb, clone, LOG, ...), outputs and errors.  Each next table is
+  appended as the *last child* of the table before it.
+* --detailed (ovntrace_node_print_details) indents a node by (level+more)*4,
+  where `more` is true unless the node is the last of its list and is a
+  pipeline, table or transformation; its children print at level+2*more.
+  So the last non-terminal child prints at its parent's own depth ("tail
+  elision"), and indentation alone does not give nesting: the decoder below
+  replays that rule.  Pipelines and transformations are titles: a blank line
+  before, a row of dashes under.  Trivial tables (match 1, action next;) are
+  not printed, so table numbers skip.
+* --summary drops tables and packet modifications and prints the rest as
+  `name {` ... `};` blocks; --minimal keeps only modifications,
+  transformations and errors.  Non-action nodes get a `;` appended.
+* --all prints `# Detailed trace.`, `# Summary trace.`, `# Minimal trace.`
+  sections after one `# <microflow>` line.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Iterable, Iterator
+
+from ..errors import Problem
+from ..lines import Line
+from ..model import (Action, Error, Fork, Log, Modify, Node, Output, Pipeline,
+                     Stage, Trace)
+
+FORMAT_DETAILED = "ovn-trace/detailed"
+FORMAT_SUMMARY = "ovn-trace/summary"
+FORMAT_MINIMAL = "ovn-trace/minimal"
+
+ELISION = "..."  # what documents put where they cut lines out
+
+# Notes ovn-trace prints as error nodes although the trace goes on.
+ERROR_NOTES = frozenset({
+    "/* We assume that this packet is DHCPDISCOVER or DHCPREQUEST. */",
+})
+# What ovn-trace prints instead of a trace when it cannot start one.
+TOOL_ERROR_RE = re.compile(r'(?:ovn-trace: )?(?:unknown datapath "|error parsing flow: |'
+                           r'.*: (?:connection|database) )')
+FORMAT_ERROR = "ovn-trace/error"
+
+_SECTION_MARKERS = {
+    "# Detailed trace.": FORMAT_DETAILED,
+    "# Summary trace.": FORMAT_SUMMARY,
+    "# Minimal trace.": FORMAT_MINIMAL,
+}
+
+# Transformations ovn-trace may print; used where the summary and minimal
+# forms print one without children (a leaf line) to tell it from a modification.
+FORK_NAMES = frozenset({
+    "ct_next", "ct_lb", "ct_lb_mark", "ct_dnat", "ct_snat", "ct_dnat_in_czone",
+    "ct_snat_in_czone", "ct_commit_nat", "clone", "arp", "nd_na", "nd_ns",
+    "icmp4", "icmp6", "tcp_reset", "sctp_abort", "select",
+})
+
+_TABLE_RE = re.compile(r" *(\d+)\. (.*)\Z")
+_TABLE_TAIL_RE = re.compile(r"(.*), priority (-?\d+), uuid ([0-9a-f]+)\Z")
+_STAGE_SOURCE_RE = re.compile(r"([A-Za-z_][A-Za-z0-9_]*) \(([^()]*)\): ")
+_STAGE_ONLY_RE = re.compile(r"([A-Za-z_][A-Za-z0-9_]*): ")
+_SOURCE_ONLY_RE = re.compile(r"\(([^()]*)\): ")
+_PIPELINE_RE = re.compile(r"(ingress|egress|multicast)\((.*)\)\Z")
+_PIPELINE_ARG_RE = re.compile(r'(\w+)="((?:[^"\\]|\\.)*)"')
+_OUTPUT_RE = re.compile(r'/\* output to "((?:[^"\\]|\\.)*)", type "([^"]*)" \*/\Z')
+_MODIFY_OUTPUT_RE = re.compile(r'output\("((?:[^"\\]|\\.)*)"\)\Z')
+_LOG_RE = re.compile(
+    r'LOG: ACL name=(.*?), direction=(\w+), verdict=(\w+), severity=(\w+)'
+    r'(?:, packet="(.*)")?\Z')
+# A transformation printed as a summary leaf (it had no children), as opposed
+# to the action of the same name: `ct_next(ct_state=new|trk)` vs `ct_next;`.
+_TRANSFORM_LEAF_RE = re.compile(
+    r"ct_next\(ct_state=|ct_[ds]nat(?:_in_czone)?(?:\(ip[46]\.| /\*)"
+    r"|ct_commit_nat /\*|ct_lb(?:_mark)?(?: /\*|\Z)")
+_FORK_RE = re.compile(r"([a-z_0-9]+)(?:\((.*)\)|:? ?(.*))\Z")
+
+
+def is_header(text: str) -> bool:
+    """A `# <microflow>` line that starts a trace (not a section marker)."""
+    return text.startswith("# ") and text not in _SECTION_MARKERS
+
+
+def parse(lines: Iterable[Line], source: str, form: str | None = None) -> Iterator[Trace]:
+    """Traces in ovn-trace text, one at a time (streaming: memory per trace).
+
+    A trace starts at a `# <microflow>` line; OVN's own tests strip that line,
+    so text before the first one is a trace too.  `--all` output gives three
+    traces, one per form, detailed first.
+    """
+    chunk: list[Line] = []
+    seen = False
+    for line in lines:
+        if is_header(line.text) and chunk and _has_content(chunk):
+            yield from _parse_chunk(chunk, source, form)
+            seen = True
+            chunk = []
+        chunk.append(line)
+    if chunk and _has_content(chunk):
+        yield from _parse_chunk(chunk, source, form)
+    elif not seen and form == FORMAT_MINIMAL:
+        # ovn-trace --minimal prints nothing at all for a dropped packet.
+        last = chunk[-1].number if chunk else 0
+        yield Trace(format=form, source=source, microflow=None,
+                    first_line=min(1, last), last_line=last)
+
+
+def _has_content(chunk: list[Line]) -> bool:
+    return any(l.text.strip() for l in chunk)
+
+
+def _parse_chunk(chunk: list[Line], source: str, form: str | None) -> Iterator[Trace]:
+    microflow = None
+    body = chunk
+    first = next(l for l in chunk if l.text.strip())
+    if is_header(first.text):
+        microflow = first.text[2:]
+        body = chunk[chunk.index(first) + 1:]
+    # Split --all output into its sections.
+    sections: list[tuple[str | None, list[Line]]] = [(None, [])]
+    for line in body:
+        fmt = _SECTION_MARKERS.get(line.text.rstrip())
+        if fmt:
+            sections.append((fmt, []))
+        else:
+            sections[-1][1].append(line)
+    if len(sections) > 1 and not _has_content(sections[0][1]):
+        sections.pop(0)
+    for fmt, lines in sections:
+        first_text = next((l for l in lines if l.text.strip()), None)
+        if fmt is None and first_text and TOOL_ERROR_RE.match(first_text.text):
+            trace = Trace(format=FORMAT_ERROR, source=source, microflow=microflow,
+                          first_line=chunk[0].number, last_line=lines[-1].number)
+            trace.roots = [Error(l.text.strip(), l.number) for l in lines if l.text.strip()]
+            yield trace
+            continue
+        fmt = fmt or form or detect_form(lines)
+        parser = {FORMAT_DETAILED: parse_detailed, FORMAT_SUMMARY: parse_braces,
+                  FORMAT_MINIMAL: parse_braces}[fmt]
+        trace = Trace(format=fmt, source=source, microflow=microflow,
+                      first_line=chunk[0].number,
+                      last_line=(lines[-1] if lines else chunk[-1]).number)
+        parser(lines, trace)
+        yield trace
+
+
+def detect_form(lines: list[Line]) -> str:
+    """Which of the three forms a section without a marker is."""
+    for line in lines:
+        text = line.text
+        if not text.strip():
+            continue
+        if text.lstrip("-") == "" or _TABLE_RE.match(text):
+            return FORMAT_DETAILED
+    for line in lines:
+        stripped = line.text.strip()
+        if stripped:
+            if stripped.startswith(("ingress(", "egress(", "multicast(")) \
+                    and stripped.endswith(" {"):
+                return FORMAT_SUMMARY
+            if stripped.startswith("ingress(") and "=" in stripped:
+                # A lone pipeline title with nothing under it: detailed, cut.
+                return FORMAT_DETAILED
+            break
+    return FORMAT_MINIMAL
+
+
+# --- node construction -------------------------------------------------------
+
+def _pipeline(text: str, number: int) -> Pipeline | None:
+    m = _PIPELINE_RE.match(text)
+    if not m:
+        return None
+    args = dict(_PIPELINE_ARG_RE.findall(m.group(2)))
+    return Pipeline(text, number, direction=m.group(1), datapath=args.get("dp"),
+                    inport=args.get("inport"), outport=args.get("outport"),
+                    mcgroup=args.get("mcgroup"))
+
+
+def _stage(index: str, rest: str, text: str, number: int) -> Stage:
+    table = int(index)
+    m = _TABLE_TAIL_RE.match(rest)
+    head = m.group(1) if m else rest
+    stage = src = None
+    for regex in (_STAGE_SOURCE_RE, _STAGE_ONLY_RE, _SOURCE_ONLY_RE):
+        sm = regex.match(head)
+        if sm:
+            if regex is _STAGE_SOURCE_RE:
+                stage, src = sm.group(1), sm.group(2)
+            elif regex is _STAGE_ONLY_RE:
+                stage = sm.group(1)
+            else:
+                src = sm.group(1)
+            head = head[sm.end():]
+            break
+    if m:
+        return Stage(text, number, table=table, stage=stage, source=src,
+                     match=head, priority=int(m.group(2)), lflow=m.group(3))
+    if head == "no match (implicit drop)":
+        return Stage(text, number, table=table, stage=stage, source=src,
+                     no_match=True)
+    # A table line we do not recognise beyond its number (kept, flagged).
+    return Stage(text, number, table=table, stage=stage, source=src, match=head)
+
+
+def _fork(text: str, number: int) -> Fork:
+    m = _FORK_RE.match(text)
+    name = m.group(1) if m else text
+    detail = (m.group(2) if m and m.group(2) is not None
+              else (m.group(3) or None) if m else None)
+    return Fork(text, number, name=name, detail=detail)
+
+
+def _log(text: str, number: int) -> Log:
+    m = _LOG_RE.match(text)
+    if not m:
+        return Log(text, number)
+    return Log(text, number, acl=m.group(1), direction=m.group(2),
+               verdict=m.group(3), severity=m.group(4), packet=m.group(5))
+
+
+def _leaf(text: str, number: int, minimal: bool, appended: bool = False) -> Node:
+    """A node that has no children: action, output note, error, modification.
+
+    `appended`: the summary form added a ';' to it, so it is not an action.
+    """
+    if text.startswith("*** ") or text in ERROR_NOTES:
+        return Error(text, number)
+    if text.startswith("/* "):
+        m = _OUTPUT_RE.match(text)
+        if m:
+            return Output(text, number, port=m.group(1), port_type=m.group(2))
+        if text.startswith("/* omitting output"):
+            return Output(text, number, omitted=True)
+        if text.startswith("/* Replacing type"):
+            return Output(text, number)
+        if appended:
+            return Error(text, number)
+    if text.startswith("LOG: "):
+        return _log(text, number)
+    if minimal:
+        name = _FORK_RE.match(text)
+        if name and name.group(1) in FORK_NAMES:
+            return _fork(text, number)
+        m = _MODIFY_OUTPUT_RE.match(text)
+        return Modify(text, number, output_port=m.group(1) if m else None)
+    return Action(text, number)
+
+
+def _titled(text: str, number: int) -> Node:
+    """A node printed as a title (pipeline or transformation)."""
+    node = _pipeline(text, number)
+    if node is not None:
+        return node
+    if text.startswith("LOG: "):
+        return _log(text, number)
+    return _fork(text, number)
+
+
+# --- --detailed ---------------------------------------------------------------
+
+def parse_detailed(lines: list[Line], trace: Trace) -> None:
+    """Rebuild the node tree from indentation by ovn-trace's printing rule."""
+    root = Node("", 0, trace.roots)
+    # Each entry: (node, level its children print at, the list the node is in).
+    stack: list[tuple[Node, int, list[Node]]] = [(root, 0, trace.roots)]
+    n = len(lines)
+    i = 0
+    while i < n:
+        line = lines[i]
+        raw = line.text
+        text = raw.strip()
+        i += 1
+        if not text:
+            continue
+        if text == ELISION:
+            _note_elision(trace, line)
+            continue
+        indent = len(raw) - len(raw.lstrip(" "))
+        # A title is underlined by as many dashes, at the same indentation.
+        underline = lines[i].text if i < n else ""
+        title = underline == raw[:indent] + "-" * len(text)
+        if title:
+            i += 1
+            node = _titled(text, line.number)
+        elif set(text) == {"-"}:
+            trace.problems.append(Problem(trace.source, line.number,
+                                          "underline without a title",
+                                          "a pipeline or transformation title above it"))
+            continue
+        else:
+            m = _TABLE_RE.match(raw)
+            if m:
+                node = _stage(m.group(1), m.group(2), text, line.number)
+                if indent and len(m.group(1)) < 2:
+                    indent -= 1  # "%2d." pads a one-digit table number
+            else:
+                node = _leaf(text, line.number, minimal=False)
+        if indent % 4:
+            trace.problems.append(Problem(
+                trace.source, line.number,
+                f"indentation of {indent} spaces is not a multiple of 4",
+                "ovn-trace --detailed indentation"))
+        level = indent // 4
+        nonterminal = title or isinstance(node, Stage)
+        # Attach to the deepest open node whose children print at this depth:
+        # `level` for a last non-terminal child, `level - 1` otherwise.
+        for pos in range(len(stack) - 1, -1, -1):
+            child_level = stack[pos][1]
+            if child_level == level - 1 or (nonterminal and child_level == level):
+                break
+        else:
+            pos = _closest(stack, level)
+            trace.problems.append(Problem(
+                trace.source, line.number,
+                "indentation does not fit the trace tree; attached to the nearest level",
+                "ovn-trace --detailed nesting"))
+            child_level = stack[pos][1]
+        parent, parent_child_level, parent_container = stack[pos]
+        del stack[pos + 1:]
+        last = nonterminal and child_level == level
+        if last and isinstance(node, Stage) and isinstance(parent, Stage):
+            container = parent_container  # lift the next-table chain flat
+        else:
+            container = parent.children
+        container.append(node)
+        if nonterminal:
+            stack.append((node, level if last else level + 1, container))
+    _check_complete(trace)
+
+
+def _closest(stack: list[tuple[Node, int, list[Node]]], level: int) -> int:
+    for pos in range(len(stack) - 1, -1, -1):
+        if stack[pos][1] <= level:
+            return pos
+    return 0
+
+
+# --- --summary and --minimal ----------------------------------------------------
+
+def parse_braces(lines: list[Line], trace: Trace) -> None:
+    """`name {` ... `};` blocks, four spaces a level."""
+    minimal = trace.format == FORMAT_MINIMAL
+    stack: list[list[Node]] = [trace.roots]
+    for line in lines:
+        text = line.text.strip()
+        if not text:
+            continue
+        if text == ELISION:
+            _note_elision(trace, line)
+            continue
+        if text in ("}", "};"):
+            if len(stack) == 1:
+                trace.problems.append(Problem(trace.source, line.number,
+                                              "closing brace with no open block",
+                                              "a line ending in ' {' before it"))
+            else:
+                stack.pop()
+            continue
+        opens = text.endswith(" {")
+        if opens:
+            name = text[:-2]
+            node = _titled(name, line.number)
+            stack[-1].append(node)
+            stack.append(node.children)
+            continue
+        if text.endswith(";"):
+            body = text[:-1]
+            # Non-action nodes get a ';' appended; actions print as they are.
+            if minimal or body.startswith(("/* ", "*** ", "LOG: ")):
+                stack[-1].append(_leaf(body, line.number, minimal, appended=True))
+                continue
+            elif _pipeline(body, line.number) is not None:
+                stack[-1].append(_pipeline(body, line.number))
+                continue
+            elif _TRANSFORM_LEAF_RE.match(body):
+                stack[-1].append(_fork(body, line.number))
+                continue
+        stack[-1].append(_leaf(text, line.number, minimal))
+    if len(stack) > 1:
+        trace.cut = True
+        trace.problems.append(Problem(
+            trace.source, lines[-1].number if lines else trace.last_line,
+            f"text ends inside {len(stack) - 1} open block(s)", "'};' closing each block"))
+
+
+def _note_elision(trace: Trace, line: Line) -> None:
+    trace.problems.append(Problem(trace.source, line.number,
+                                  "'...': lines were left out here by whoever saved the text"))
+
+
+def _check_complete(trace: Trace) -> None:
+    """Flag a detailed trace whose text stops where the tool would go on."""
+    if not trace.roots:
+        trace.cut = True
+        trace.problems.append(Problem(trace.source, trace.last_line,
+                                      "no trace after the microflow line",
+                                      "an ingress(...) pipeline"))

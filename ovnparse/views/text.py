@@ -1,0 +1,41 @@
+"""The explanation as a person at a terminal reads it."""
+
+from __future__ import annotations
+
+from ..analysis.verdict import Explanation
+
+
+def render(explanations: list[Explanation]) -> str:
+    out: list[str] = []
+    for n, ex in enumerate(explanations, 1):
+        if len(explanations) > 1:
+            out.append(f"== trace {n} of {len(explanations)} ==")
+        out.append(f"{ex.format}, lines {ex.lines[0]}-{ex.lines[1]} of {ex.source}")
+        if ex.microflow:
+            out.append(f"  packet:   {ex.microflow}")
+        if ex.datapaths:
+            out.append("  path:     " + " -> ".join(ex.datapaths))
+        for t in ex.transforms:
+            to = t["to"] or ("one of " + ", ".join(t.get("candidates") or []) or "?")
+            out.append(f"  rewrite:  {t['kind']} {t['from'] or '?'} -> {to}"
+                       + (f" ({t['stage']})" if t.get("stage") else ""))
+        verdict = ex.verdict.upper()
+        if ex.outputs:
+            verdict += " to " + ", ".join(ex.outputs)
+        out.append(f"  verdict:  {verdict}")
+        d = ex.drop
+        if d is not None:
+            where = " ".join(x for x in (
+                d.datapath, d.pipeline,
+                f"table {d.table}" if d.table is not None else None, d.stage) if x)
+            out.append(f"  dropped:  {where or 'at an unknown point'}"
+                       + (f", priority {d.priority}" if d.priority is not None else "")
+                       + (f", lflow {d.lflow}" if d.lflow else "")
+                       + (f" (line {d.line})" if d.line else ""))
+            if d.match:
+                out.append(f"  match:    {d.match}")
+            out.append(f"  reason:   [{d.reason_code}] {d.reason}")
+        for w in ex.warnings:
+            out.append(f"  warning:  {w}")
+        out.append("")
+    return "\n".join(out)
