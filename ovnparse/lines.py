@@ -26,6 +26,7 @@ class Line:
     number: int  # 1-based, in the original file
     text: str  # without line end, ANSI colour or klog prefix; tabs expanded
     klog: bool = False  # the line carried a klog prefix
+    unterminated: bool = False  # last line of the file, without a line end
 
 
 def clean(text: str) -> tuple[str, bool]:
@@ -46,8 +47,9 @@ def clean(text: str) -> tuple[str, bool]:
 def iter_lines(stream: Iterable[str]) -> Iterator[Line]:
     """Numbered, cleaned lines of a text stream (universal newlines)."""
     for number, raw in enumerate(stream, 1):
-        text, klog = clean(raw.rstrip("\n").rstrip("\r"))
-        yield Line(number, text, klog)
+        ended = raw.endswith("\n")
+        text, klog = clean(raw[:-1] if ended else raw)
+        yield Line(number, text, klog, not ended)
 
 
 def open_text(path: str) -> tuple[str, IO[str]]:

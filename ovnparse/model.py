@@ -119,8 +119,12 @@ class Error(Node):
 
     @property
     def fatal(self) -> bool:
-        """`*** ...`: the tool stopped this branch; other error nodes are notes."""
-        return self.text.startswith("***")
+        """The tool stopped here (`*** ...`, or a message instead of a trace).
+
+        ovn-trace also prints a few notes as error nodes (`/* We assume ... */`)
+        and goes on after them.
+        """
+        return not self.text.startswith("/*")
 
 
 @dataclass(slots=True)

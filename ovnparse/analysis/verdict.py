@@ -45,6 +45,7 @@ CONTINUING_ACTIONS = frozenset({
 REPLY_FORKS = frozenset({"icmp4", "icmp6", "tcp_reset", "sctp_abort"})
 RESOLUTION_FORKS = frozenset({"arp", "nd_ns"})
 
+_ASSIGNMENT = re.compile(r"[\w.\[\]]+\s*(?:=|<->)\s*[^=]|[\w.\[\]]+--;")
 _ACTION_NAME = re.compile(r"(?:[\w.\[\]]+\s*=\s*)?([a-z_0-9]+)")
 _VIP = re.compile(r"ip[46]\.dst == ([0-9a-fA-F.:]+)(?:.*?(?:tcp|udp|sctp)\.dst == (\d+))?")
 
@@ -159,12 +160,21 @@ def _walk(items: list[Node], ctx: _Context, endings: list[Ending], minimal: bool
 
 
 def _ending(last: Node | None, ctx: _Context, minimal: bool) -> Ending:
+    ending = _plain_ending(last, ctx, minimal)
+    if ctx.resolution and ending.kind in ("output", "drop"):
+        # The packet waits in ovn-controller while it resolves the next hop.
+        ending.kind = "controller"
+        ending.note = ("next hop unknown: ovn-controller sends an ARP/ND request"
+                       + (f" out {ending.port}" if ending.port else "")
+                       + " and holds the packet")
+    return ending
+
+
+def _plain_ending(last: Node | None, ctx: _Context, minimal: bool) -> Ending:
     def end(kind: str, **kw) -> Ending:
         return Ending(kind, last, ctx.stage, ctx.pipeline, ctx.log,
                       reply_of=ctx.reply_of, **kw)
 
-    if ctx.resolution:
-        return end("controller", note="next hop resolution (ARP/ND) by ovn-controller")
     if last is None:
         if minimal:
             return end("drop", note="nothing printed: minimal form shows no drop reason")
@@ -199,7 +209,9 @@ def _ending(last: Node | None, ctx: _Context, minimal: bool) -> Ending:
     name = _action_name(text)
     if name in CONTROLLER_ACTIONS:
         return end("controller", note=text)
-    if name in CONTINUING_ACTIONS:
+    if name in CONTINUING_ACTIONS or _ASSIGNMENT.match(text) or (
+            name == "ct_commit" and "blocked = 1" not in text):
+        # Logical flows never end on these: the tool printed more after them.
         return end("incomplete", note=f"text ends after {text!r}")
     return end("drop", note=f"actions end without output ({text})")
 
@@ -238,6 +250,8 @@ def explain(trace: Trace) -> Explanation:
     else:
         verdict = "incomplete"
     for e in endings:
+        if e.kind == "controller" and e.port:
+            warnings.append(e.note)
         if e.kind == "error":
             warnings.append(f"{trace.source}:{e.node.line}: ovn-trace: {e.note}")
 

@@ -144,6 +144,11 @@ def _parse_chunk(chunk: list[Line], source: str, form: str | None) -> Iterator[T
                       first_line=chunk[0].number,
                       last_line=(lines[-1] if lines else chunk[-1]).number)
         parser(lines, trace)
+        if lines and lines[-1].unterminated and lines[-1].text.strip():
+            trace.cut = True
+            trace.problems.append(Problem(source, lines[-1].number,
+                                          "the last line has no line end: the text was cut",
+                                          "a complete last line"))
         yield trace
 
 
