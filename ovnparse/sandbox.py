@@ -27,6 +27,7 @@ each of them to exit.
 from __future__ import annotations
 
 import atexit
+import ipaddress
 import os
 import shutil
 import signal
@@ -391,6 +392,50 @@ class OvnSandbox:
         """Block until every (real) ovn-controller has caught up with the NB contents."""
         self.nbctl("--wait=hv", "sync", timeout=timeout)
 
+    # ------------------------------------------------------- chassis helpers
+    def add_vif(self, iface: str, iface_id: str, *, ofport: int | None = None,
+                bridge: str = "br-int", mac: str | None = None,
+                external_ids: Mapping[str, str] | None = None) -> int:
+        """Plug a (dummy) interface into *bridge* bound to logical port *iface_id*.
+
+        Returns the interface's OpenFlow port number.
+        """
+        args = ["--may-exist", "add-port", bridge, iface, "--", "set", "Interface", iface,
+                f'external_ids:iface-id="{iface_id}"']
+        for k, v in (external_ids or {}).items():
+            args.append(f'external_ids:{k}="{v}"')
+        if ofport is not None:
+            args.append(f"ofport_request={ofport}")
+        if mac is not None:
+            args.append(f'external_ids:attached-mac="{mac}"')
+        self.vsctl(*args)
+        return int(self.vsctl("get", "Interface", iface, "ofport").strip())
+
+    def add_underlay(self, bridge: str, ip_cidr: str, *,
+                     neighbors: Mapping[str, str] | None = None,
+                     ports: Sequence[str] = ()) -> None:
+        """Give the dummy datapath an underlay for tunnels: bridge + IP + route + neighbours.
+
+        ``ovs-vswitchd`` runs with ``--disable-system-route``, so geneve output
+        (userspace "native" tunnelling) needs a route and neighbour entries.
+        """
+        self.vsctl("--may-exist", "add-br", bridge)
+        for port in ports:
+            self.vsctl("--may-exist", "add-port", bridge, port)
+        family = "6" if ":" in ip_cidr else "4"
+        self.appctl("ovs-vswitchd", f"netdev-dummy/ip{family}addr", bridge, ip_cidr)
+        net = _network_of(ip_cidr)
+        self.appctl("ovs-vswitchd", "ovs/route/add", net, bridge)
+        for ip, mac in (neighbors or {}).items():
+            self.appctl("ovs-vswitchd", "tnl/neigh/set", bridge, ip, mac)
+
+    def add_fake_chassis(self, name: str, encap_ip: str, *, hostname: str | None = None,
+                         encap_type: str = "geneve") -> None:
+        """Register a chassis in the SB that no ovn-controller runs for (as OVN's tests do)."""
+        self.sbctl("chassis-add", name, encap_type, encap_ip)
+        if hostname:
+            self.sbctl("set", "Chassis", name, f'hostname="{hostname}"')
+
     # ------------------------------------------------------------ snapshots
     def snapshot(self, dest_dir: str | os.PathLike, *, ovs: bool = False) -> dict[str, Path]:
         """Write consistent, compacted, standalone copies of nb.db and sb.db to *dest_dir*.
@@ -629,3 +674,8 @@ class OvnSandbox:
     def __repr__(self) -> str:
         state = "running" if self._running else "stopped"
         return f"<OvnSandbox {self.workdir} {state} pids={self.pids}>"
+
+
+def _network_of(ip_cidr: str) -> str:
+    """``192.168.0.1/24`` → ``192.168.0.0/24``."""
+    return str(ipaddress.ip_interface(ip_cidr).network)
