@@ -10,12 +10,13 @@ from __future__ import annotations
 import io
 import itertools
 import os
+import sys
 from typing import IO, Iterable, Iterator
 
 from .analysis.verdict import Explanation, explain
 from .detect import detect, first_text_line
 from .errors import InputError, Problem
-from .lines import Line, iter_lines, open_text
+from .lines import iter_lines, open_lines
 from .model import Trace
 from .parsers import EMPTY_OK, PARSERS
 
@@ -29,18 +30,21 @@ def parse(path: str | os.PathLike, format: str | None = None) -> Iterator[Trace]
 
     Raises InputError when the file cannot be read or holds no known format.
     """
-    source, stream = open_text(os.fspath(path))
-    with stream:
+    source, stream = open_lines(os.fspath(path))
+    try:
         yield from parse_stream(stream, source, format)
+    finally:
+        if stream is not sys.stdin.buffer:
+            stream.close()
 
 
 def parse_text(text: str, source: str = "<text>", format: str | None = None) -> list[Trace]:
     return list(parse_stream(io.StringIO(text), source, format))
 
 
-def parse_stream(stream: IO[str] | Iterable[str], source: str,
+def parse_stream(stream: IO | Iterable[str] | Iterable[bytes], source: str,
                  format: str | None = None) -> Iterator[Trace]:
-    lines = _guard(iter_lines(stream), source)
+    lines = iter_lines(stream, source)
     head = list(itertools.islice(lines, _PEEK))
     first = first_text_line(head)
     if first is None and format not in EMPTY_OK:
@@ -58,15 +62,3 @@ def parse_stream(stream: IO[str] | Iterable[str], source: str,
         raise InputError(Problem(source, 0, f"unknown format {name!r}",
                                  "one of " + ", ".join(sorted(PARSERS))))
     yield from PARSERS[name](itertools.chain(head, lines), source)
-
-
-def _guard(lines: Iterator[Line], source: str) -> Iterator[Line]:
-    """Lines, turning a decoding failure into an InputError with its line."""
-    number = 0
-    try:
-        for line in lines:
-            number = line.number
-            yield line
-    except UnicodeDecodeError:
-        raise InputError(Problem(source, number + 1, "not UTF-8 text",
-                                 "the text printed by a trace tool")) from None

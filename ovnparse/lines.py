@@ -8,7 +8,6 @@ file, so records and errors can point back to it.
 
 from __future__ import annotations
 
-import io
 import re
 import sys
 from dataclasses import dataclass
@@ -44,19 +43,28 @@ def clean(text: str) -> tuple[str, bool]:
     return text.rstrip("\r\n"), klog
 
 
-def iter_lines(stream: Iterable[str]) -> Iterator[Line]:
-    """Numbered, cleaned lines of a text stream (universal newlines)."""
+def iter_lines(stream: Iterable[str] | Iterable[bytes], source: str = "<text>") -> Iterator[Line]:
+    """Numbered, cleaned lines of a text or binary stream.
+
+    Binary streams are decoded a line at a time, so a decoding error names
+    the right line.
+    """
     for number, raw in enumerate(stream, 1):
+        if isinstance(raw, bytes):
+            try:
+                raw = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                raise InputError(Problem(source, number, "not UTF-8 text",
+                                         "the text printed by a trace tool")) from None
         ended = raw.endswith("\n")
         text, klog = clean(raw[:-1] if ended else raw)
         yield Line(number, text, klog, not ended)
 
 
-def open_text(path: str) -> tuple[str, IO[str]]:
-    """(display name, text stream) for a path or "-"; raises InputError."""
+def open_lines(path: str) -> tuple[str, IO[bytes]]:
+    """(display name, binary line stream) for a path or "-"; raises InputError."""
     if path == "-":
-        return "<stdin>", io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8",
-                                           errors="strict", newline=None)
+        return "<stdin>", sys.stdin.buffer
     try:
         with open(path, "rb") as probe:
             head = probe.read(8192)
@@ -65,9 +73,4 @@ def open_text(path: str) -> tuple[str, IO[str]]:
     if b"\x00" in head:
         raise InputError(Problem(path, 0, "binary data, not text",
                                  "the text printed by a trace tool"))
-    return path, open(path, encoding="utf-8", errors="strict", newline=None)
-
-
-def decode_error(source: str, text_so_far_lines: int) -> InputError:
-    return InputError(Problem(source, text_so_far_lines + 1,
-                              "not UTF-8 text", "the text printed by a trace tool"))
+    return path, open(path, "rb")

@@ -42,6 +42,8 @@ CONTINUING_ACTIONS = frozenset({
     "next", "output", "ct_next", "ct_lb", "ct_lb_mark", "ct_dnat", "ct_snat",
     "ct_dnat_in_czone", "ct_snat_in_czone", "ct_commit_nat", "clone",
 })
+# ovn-trace follows an output to these into the peer datapath's pipeline.
+PEERED_PORT_TYPES = frozenset({"patch", "l3gateway"})
 REPLY_FORKS = frozenset({"icmp4", "icmp6", "tcp_reset", "sctp_abort"})
 RESOLUTION_FORKS = frozenset({"arp", "nd_ns"})
 
@@ -180,6 +182,9 @@ def _plain_ending(last: Node | None, ctx: _Context, minimal: bool) -> Ending:
             return end("drop", note="nothing printed: minimal form shows no drop reason")
         return end("incomplete", note="nothing printed")
     if isinstance(last, Output):
+        if last.port_type in PEERED_PORT_TYPES:
+            return end("incomplete", note=f"text ends at an output to {last.port_type} "
+                                          f"port {last.port}, before its peer's pipeline")
         if last.port is not None:
             return end("output", port=last.port, port_type=last.port_type)
         if last.omitted:

@@ -144,7 +144,7 @@ def _parse_chunk(chunk: list[Line], source: str, form: str | None) -> Iterator[T
                       first_line=chunk[0].number,
                       last_line=(lines[-1] if lines else chunk[-1]).number)
         parser(lines, trace)
-        if lines and lines[-1].unterminated and lines[-1].text.strip():
+        if lines and lines[-1].unterminated:
             trace.cut = True
             trace.problems.append(Problem(source, lines[-1].number,
                                           "the last line has no line end: the text was cut",
@@ -162,7 +162,7 @@ def detect_form(lines: list[Line]) -> str:
             return FORMAT_DETAILED
     for line in lines:
         stripped = line.text.strip()
-        if stripped:
+        if stripped and stripped != ELISION:
             if stripped.startswith(("ingress(", "egress(", "multicast(")) \
                     and stripped.endswith(" {"):
                 return FORMAT_SUMMARY
@@ -288,7 +288,15 @@ def parse_detailed(lines: list[Line], trace: Trace) -> None:
         # A title is underlined by as many dashes, at the same indentation.
         underline = lines[i].text if i < n else ""
         title = underline == raw[:indent] + "-" * len(text)
-        if title:
+        if not title and indent % 4 == 0 and _PIPELINE_RE.match(text) and i >= n:
+            # A pipeline title as the very last line: its underline was cut off.
+            title = True
+            trace.cut = True
+            trace.problems.append(Problem(trace.source, line.number,
+                                          "the text ends at a pipeline title",
+                                          "its underline and tables"))
+            node = _titled(text, line.number)
+        elif title:
             i += 1
             node = _titled(text, line.number)
         elif set(text) == {"-"}:
