@@ -14,9 +14,9 @@ import sys
 from typing import IO, Iterable, Iterator
 
 from .analysis.verdict import Explanation, explain
-from .detect import detect, first_text_line
+from .detect import detect
 from .errors import InputError, Problem
-from .lines import iter_lines, open_lines
+from .lines import Block, open_lines, read_blocks
 from .model import Trace
 from .parsers import EMPTY_OK, PARSERS
 
@@ -42,23 +42,30 @@ def parse_text(text: str, source: str = "<text>", format: str | None = None) -> 
     return list(parse_stream(io.StringIO(text), source, format))
 
 
-def parse_stream(stream: IO | Iterable[str] | Iterable[bytes], source: str,
+def parse_stream(stream: IO | Iterable[str], source: str,
                  format: str | None = None) -> Iterator[Trace]:
-    lines = iter_lines(stream, source)
-    head = list(itertools.islice(lines, _PEEK))
-    first = first_text_line(head)
-    if first is None and format not in EMPTY_OK:
-        raise InputError(Problem(source, head[-1].number if head else 0,
-                                 "no text", "the output of ovn-trace, ofproto/trace, "
-                                 "ovn-detrace or ovnkube-trace"))
-    name = format or detect(head)
+    blocks = read_blocks(stream, source)
+    head: list[Block] = []
+    peek: list[str] = []
+    for block in blocks:  # read ahead enough lines to tell the format
+        head.append(block)
+        peek.extend(block.lines[:_PEEK])
+        if len(peek) >= _PEEK:
+            break
+    numbered = [(head[0].first + i, t) for i, t in enumerate(head[0].lines[:_PEEK])] if head else []
+    first = next(((n, t) for n, t in numbered if t.strip()), None)
+    if first is None and not any(t.strip() for t in peek) and format not in EMPTY_OK:
+        raise InputError(Problem(source, len(peek), "no text",
+                                 "the output of ovn-trace, ofproto/trace, ovn-detrace "
+                                 "or ovnkube-trace"))
+    name = format or detect(peek)
     if name is None:
-        assert first is not None
-        raise InputError(Problem(source, first.number,
-                                 f"not a known trace format: {first.text[:60]!r}",
+        number, text = first if first else (1, "")
+        raise InputError(Problem(source, number,
+                                 f"not a known trace format: {text[:60]!r}",
                                  "the output of ovn-trace, ofproto/trace, ovn-detrace "
                                  "or ovnkube-trace"))
     if name not in PARSERS:
         raise InputError(Problem(source, 0, f"unknown format {name!r}",
                                  "one of " + ", ".join(sorted(PARSERS))))
-    yield from PARSERS[name](itertools.chain(head, lines), source)
+    yield from PARSERS[name](itertools.chain(head, blocks), source)

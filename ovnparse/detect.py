@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 
-from .lines import Line
 
 _OVN_TRACE_HINTS = (
     re.compile(r'\s*(?:\d+\. )?(?:ingress|egress|multicast)\(dp="'),
@@ -20,10 +19,9 @@ _OVN_TRACE_HINTS = (
 _FLOW_HEADER = re.compile(r"# [a-z0-9_]+(?:,[a-z0-9_]+(?:=\S+)?)*\Z|# \w+=")
 
 
-def detect(lines: list[Line]) -> str | None:
-    """The format name of `lines` (a prefix of the text), or None."""
-    for line in lines:
-        text = line.text
+def detect(lines: list[str]) -> str | None:
+    """The format name of `lines` (the first lines of the text), or None."""
+    for text in lines:
         if not text.strip() or text.strip() == "...":
             continue
         if text.startswith("# ") and _FLOW_HEADER.match(text):
@@ -32,7 +30,3 @@ def detect(lines: list[Line]) -> str | None:
             return "ovn-trace"
         return None
     return None
-
-
-def first_text_line(lines: list[Line]) -> Line | None:
-    return next((l for l in lines if l.text.strip()), None)

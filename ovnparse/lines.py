@@ -8,6 +8,7 @@ file, so records and errors can point back to it.
 
 from __future__ import annotations
 
+import io
 import re
 import sys
 from dataclasses import dataclass
@@ -21,15 +22,17 @@ _KLOG = re.compile(r"[IWEF]\d{4} \d\d:\d\d:\d\d\.\d+\s+\d+ [^ \]]+:\d+\] ?")
 
 
 @dataclass(slots=True)
-class Line:
-    number: int  # 1-based, in the original file
-    text: str  # without line end, ANSI colour or klog prefix; tabs expanded
-    klog: bool = False  # the line carried a klog prefix
-    unterminated: bool = False  # last line of the file, without a line end
+class Block:
+    """A run of consecutive lines of one input, cleaned."""
+
+    first: int  # 1-based number, in the original file, of lines[0]
+    lines: list[str]  # without line ends, ANSI colour or klog prefixes; tabs expanded
+    cut: bool = False  # the input ends here, in the middle of its last line
+    klog: frozenset[int] = frozenset()  # numbers of lines that had a klog prefix
 
 
 def clean(text: str) -> tuple[str, bool]:
-    """One raw line (without its line end) made plain."""
+    """One raw line (without its line end) made plain; (text, had a klog prefix)."""
     if "\x1b" in text:
         text = _ANSI.sub("", text)
     klog = False
@@ -40,25 +43,89 @@ def clean(text: str) -> tuple[str, bool]:
             klog = True
     if "\t" in text:
         text = text.expandtabs(8)
-    return text.rstrip("\r\n"), klog
+    return text.rstrip("\r"), klog
 
 
-def iter_lines(stream: Iterable[str] | Iterable[bytes], source: str = "<text>") -> Iterator[Line]:
-    """Numbered, cleaned lines of a text or binary stream.
+_BLOCK_BYTES = 1 << 20
+_BLOCK_LINES = 1 << 14
 
-    Binary streams are decoded a line at a time, so a decoding error names
-    the right line.
+
+def read_blocks(stream: Iterable[str] | IO[bytes], source: str = "<text>") -> Iterator[Block]:
+    """Blocks of cleaned lines from a binary file or an iterable of str lines.
+
+    Lines are kept in plain lists and numbered by position: the parsers' hot
+    loops then touch only strings.  A binary file is decoded a large block at
+    a time; a block that fails to decode is redone line by line to name the
+    bad line.
     """
-    for number, raw in enumerate(stream, 1):
-        if isinstance(raw, bytes):
+    if isinstance(stream, (io.RawIOBase, io.BufferedIOBase)):
+        return _binary_blocks(stream, source)
+    return _text_blocks(stream)
+
+
+def _cleaned(first: int, parts: list[str], joined: str, cut: bool) -> Block:
+    if "\x1b" in joined or "\t" in joined or "\r" in joined or ".go:" in joined:
+        klog = set()
+        for i, raw in enumerate(parts):
+            parts[i], had = clean(raw)
+            if had:
+                klog.add(first + i)
+        return Block(first, parts, cut, frozenset(klog))
+    return Block(first, parts, cut)
+
+
+def _text_blocks(stream: Iterable[str]) -> Iterator[Block]:
+    parts: list[str] = []
+    first = 1
+    cut = False
+    for raw in stream:
+        if raw.endswith("\n"):
+            raw = raw[:-1]
+        else:
+            cut = True  # only the last line can lack its line end
+        parts.append(raw)
+        if len(parts) >= _BLOCK_LINES:
+            yield _cleaned(first, parts, "\n".join(parts), False)
+            first += len(parts)
+            parts = []
+    if parts or cut:
+        yield _cleaned(first, parts, "\n".join(parts), cut)
+
+
+def _binary_blocks(stream: IO[bytes], source: str) -> Iterator[Block]:
+    first = 1
+    rest = b""
+    while True:
+        block = stream.read(_BLOCK_BYTES)
+        if not block:
+            if rest:  # the last line, without a line end
+                text = _decode(rest, source, first - 1)
+                yield _cleaned(first, [text], text, True)
+            return
+        data = rest + block
+        cut = data.rfind(b"\n") + 1
+        if cut == 0:
+            rest = data
+            continue
+        data, rest = data[:cut], data[cut:]
+        text = _decode(data, source, first - 1)
+        parts = text.split("\n")
+        parts.pop()  # empty: the block ends with a line end
+        yield _cleaned(first, parts, text, False)
+        first += len(parts)
+
+
+def _decode(data: bytes, source: str, lines_before: int) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        for offset, raw in enumerate(data.split(b"\n")):
             try:
-                raw = raw.decode("utf-8")
+                raw.decode("utf-8")
             except UnicodeDecodeError:
-                raise InputError(Problem(source, number, "not UTF-8 text",
+                raise InputError(Problem(source, lines_before + offset + 1, "not UTF-8 text",
                                          "the text printed by a trace tool")) from None
-        ended = raw.endswith("\n")
-        text, klog = clean(raw[:-1] if ended else raw)
-        yield Line(number, text, klog, not ended)
+        raise
 
 
 def open_lines(path: str) -> tuple[str, IO[bytes]]:

@@ -63,6 +63,11 @@ REQUIRED_TOOLS = (
     "ovn-trace",
 )
 
+#: feature flags a 23.03 ovn-controller writes into Chassis:other_config; a
+#: fake chassis has to advertise them too or northd disables the features
+FAKE_CHASSIS_FEATURES = ("ct-no-masked-label", "ovn-ct-lb-related",
+                         "mac-binding-timestamp", "port-up-notif")
+
 #: default timeout (seconds) of one command run through the sandbox
 DEFAULT_TIMEOUT = 60.0
 
@@ -409,7 +414,19 @@ class OvnSandbox:
         if mac is not None:
             args.append(f'external_ids:attached-mac="{mac}"')
         self.vsctl(*args)
-        return int(self.vsctl("get", "Interface", iface, "ofport").strip())
+        return self.ofport(iface, expect=ofport)
+
+    def ofport(self, iface: str, *, expect: int | None = None, timeout: float = 5.0) -> int:
+        """OpenFlow port number of *iface* once ovs-vswitchd assigned it (*expect* if given)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            out = self.vsctl("get", "Interface", iface, "ofport").strip()
+            value = int(out) if out.lstrip("-").isdigit() else -1
+            if value > 0 and (expect is None or value == expect):
+                return value
+            if time.monotonic() > deadline:
+                raise SandboxError(f"interface {iface} has ofport {out}, expected {expect or 'one'}")
+            time.sleep(0.02)
 
     def add_underlay(self, bridge: str, ip_cidr: str, *,
                      neighbors: Mapping[str, str] | None = None,
@@ -430,11 +447,20 @@ class OvnSandbox:
             self.appctl("ovs-vswitchd", "tnl/neigh/set", bridge, ip, mac)
 
     def add_fake_chassis(self, name: str, encap_ip: str, *, hostname: str | None = None,
-                         encap_type: str = "geneve") -> None:
-        """Register a chassis in the SB that no ovn-controller runs for (as OVN's tests do)."""
-        self.sbctl("chassis-add", name, encap_type, encap_ip)
+                         encap_type: str = "geneve", features: bool = True) -> None:
+        """Register a chassis in the SB that no ovn-controller runs for (as OVN's tests do).
+
+        With *features* the chassis advertises the same feature flags as a
+        real ovn-controller of this version; without them ovn-northd falls
+        back to the old ``ct_lb``/``ct_label`` flows for the whole cluster.
+        """
+        args = ["--", "chassis-add", name, encap_type, encap_ip]
         if hostname:
-            self.sbctl("set", "Chassis", name, f'hostname="{hostname}"')
+            args += ["--", "set", "Chassis", name, f'hostname="{hostname}"']
+        if features:
+            args += ["--", "set", "Chassis", name,
+                     *(f'other_config:{k}="true"' for k in FAKE_CHASSIS_FEATURES)]
+        self.sbctl(*args)
 
     # ------------------------------------------------------------ snapshots
     def snapshot(self, dest_dir: str | os.PathLike, *, ovs: bool = False) -> dict[str, Path]:

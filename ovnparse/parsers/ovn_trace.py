@@ -26,7 +26,7 @@ import re
 from typing import Iterable, Iterator
 
 from ..errors import Problem
-from ..lines import Line
+from ..lines import Block
 from ..model import (Action, Error, Fork, Log, Modify, Node, Output, Pipeline,
                      Stage, Trace)
 
@@ -84,84 +84,97 @@ def is_header(text: str) -> bool:
     return text.startswith("# ") and text not in _SECTION_MARKERS
 
 
-def parse(lines: Iterable[Line], source: str, form: str | None = None) -> Iterator[Trace]:
+def parse(blocks: Iterable[Block], source: str, form: str | None = None) -> Iterator[Trace]:
     """Traces in ovn-trace text, one at a time (streaming: memory per trace).
 
     A trace starts at a `# <microflow>` line; OVN's own tests strip that line,
     so text before the first one is a trace too.  `--all` output gives three
-    traces, one per form, detailed first.
+    traces, one per form, detailed first.  `form` forces one form where the
+    text has no section markers (a fragment, or an empty --minimal output).
     """
-    chunk: list[Line] = []
+    texts: list[str] = []
+    first = 1
     seen = False
-    for line in lines:
-        if is_header(line.text) and chunk and _has_content(chunk):
-            yield from _parse_chunk(chunk, source, form)
-            seen = True
-            chunk = []
-        chunk.append(line)
-    if chunk and _has_content(chunk):
-        yield from _parse_chunk(chunk, source, form)
+    last_block = None
+    for block in blocks:
+        last_block = block
+        lines = block.lines
+        if not texts:
+            first = block.first
+        prev = 0
+        for start in [i for i, t in enumerate(lines) if t[:2] == "# " and is_header(t)]:
+            texts.extend(lines[prev:start])
+            prev = start
+            if _has_content(texts):
+                yield from _parse_chunk(texts, first, False, source, form)
+                seen = True
+                texts = []
+                first = block.first + start
+        texts.extend(lines[prev:])
+    cut = bool(last_block and last_block.cut)
+    if _has_content(texts):
+        yield from _parse_chunk(texts, first, cut, source, form)
     elif not seen and form == FORMAT_MINIMAL:
         # ovn-trace --minimal prints nothing at all for a dropped packet.
-        last = chunk[-1].number if chunk else 0
+        last = first + len(texts) - 1
         yield Trace(format=form, source=source, microflow=None,
-                    first_line=min(1, last), last_line=last)
+                    first_line=min(first, last), last_line=max(last, 0))
 
 
-def _has_content(chunk: list[Line]) -> bool:
-    return any(l.text.strip() for l in chunk)
+def _has_content(texts: list[str]) -> bool:
+    return any(t.strip() for t in texts)
 
 
-def _parse_chunk(chunk: list[Line], source: str, form: str | None) -> Iterator[Trace]:
+def _parse_chunk(texts: list[str], first: int, cut: bool, source: str,
+                 form: str | None) -> Iterator[Trace]:
+    """One trace's lines (numbered from `first`): one Trace per form printed."""
     microflow = None
-    body = chunk
-    first = next(l for l in chunk if l.text.strip())
-    if is_header(first.text):
-        microflow = first.text[2:]
-        body = chunk[chunk.index(first) + 1:]
-    # Split --all output into its sections.
-    sections: list[tuple[str | None, list[Line]]] = [(None, [])]
-    for line in body:
-        fmt = _SECTION_MARKERS.get(line.text.rstrip())
-        if fmt:
-            sections.append((fmt, []))
-        else:
-            sections[-1][1].append(line)
-    if len(sections) > 1 and not _has_content(sections[0][1]):
+    start = next(i for i, t in enumerate(texts) if t.strip())
+    if is_header(texts[start]):
+        microflow = texts[start][2:]
+        start += 1
+    # Split --all output into its sections: (form or None, first index, end index).
+    sections: list[list] = [[None, start, len(texts)]]
+    for i in range(start, len(texts)):
+        t = texts[i]
+        if t[:2] == "# " and t.rstrip() in _SECTION_MARKERS:
+            sections[-1][2] = i
+            sections.append([_SECTION_MARKERS[t.rstrip()], i + 1, len(texts)])
+    if len(sections) > 1 and not _has_content(texts[sections[0][1]:sections[0][2]]):
         sections.pop(0)
-    for fmt, lines in sections:
-        first_text = next((l for l in lines if l.text.strip()), None)
-        if fmt is None and first_text and TOOL_ERROR_RE.match(first_text.text):
+    for n, (fmt, lo, hi) in enumerate(sections):
+        lines = texts[lo:hi]
+        number = first + lo
+        last_line = first + max(hi, lo + 1) - 1
+        head = next((t for t in lines if t.strip()), None)
+        if fmt is None and head is not None and TOOL_ERROR_RE.match(head):
             trace = Trace(format=FORMAT_ERROR, source=source, microflow=microflow,
-                          first_line=chunk[0].number, last_line=lines[-1].number)
-            trace.roots = [Error(l.text.strip(), l.number) for l in lines if l.text.strip()]
+                          first_line=first, last_line=last_line)
+            trace.roots = [Error(t.strip(), number + i) for i, t in enumerate(lines) if t.strip()]
             yield trace
             continue
         fmt = fmt or form or detect_form(lines)
-        parser = {FORMAT_DETAILED: parse_detailed, FORMAT_SUMMARY: parse_braces,
-                  FORMAT_MINIMAL: parse_braces}[fmt]
+        parser = parse_detailed if fmt == FORMAT_DETAILED else parse_braces
         trace = Trace(format=fmt, source=source, microflow=microflow,
-                      first_line=chunk[0].number,
-                      last_line=(lines[-1] if lines else chunk[-1]).number)
-        parser(lines, trace)
-        if lines and lines[-1].unterminated:
+                      first_line=first, last_line=last_line)
+        parser(lines, number, trace)
+        if cut and n == len(sections) - 1:
             trace.cut = True
-            trace.problems.append(Problem(source, lines[-1].number,
+            trace.problems.append(Problem(source, last_line,
                                           "the last line has no line end: the text was cut",
                                           "a complete last line"))
         yield trace
 
 
-def detect_form(lines: list[Line]) -> str:
+def detect_form(lines: list[str]) -> str:
     """Which of the three forms a section without a marker is."""
-    for line in lines:
-        text = line.text
+    for text in lines:
         if not text.strip():
             continue
         if text.lstrip("-") == "" or _TABLE_RE.match(text):
             return FORMAT_DETAILED
-    for line in lines:
-        stripped = line.text.strip()
+    for text in lines:
+        stripped = text.strip()
         if stripped and stripped != ELISION:
             if stripped.startswith(("ingress(", "egress(", "multicast(")) \
                     and stripped.endswith(" {"):
@@ -227,6 +240,9 @@ def _log(text: str, number: int) -> Log:
                verdict=m.group(3), severity=m.group(4), packet=m.group(5))
 
 
+_SPECIAL_LEAF_START = frozenset("*/L")  # "*** ", "/* ...", "LOG: "
+
+
 def _leaf(text: str, number: int, minimal: bool, appended: bool = False) -> Node:
     """A node that has no children: action, output note, error, modification.
 
@@ -267,54 +283,61 @@ def _titled(text: str, number: int) -> Node:
 
 # --- --detailed ---------------------------------------------------------------
 
-def parse_detailed(lines: list[Line], trace: Trace) -> None:
-    """Rebuild the node tree from indentation by ovn-trace's printing rule."""
+def parse_detailed(lines: list[str], first: int, trace: Trace) -> None:
+    """Rebuild the node tree from indentation by ovn-trace's printing rule.
+
+    `lines` are the section's lines, the first of them numbered `first`.
+    """
     root = Node("", 0, trace.roots)
     # Each entry: (node, level its children print at, the list the node is in).
     stack: list[tuple[Node, int, list[Node]]] = [(root, 0, trace.roots)]
     n = len(lines)
     i = 0
     while i < n:
-        line = lines[i]
-        raw = line.text
-        text = raw.strip()
+        raw = lines[i]
+        number = first + i
+        body = raw.lstrip(" ")
+        text = body.rstrip()
         i += 1
         if not text:
             continue
         if text == ELISION:
-            _note_elision(trace, line)
+            _note_elision(trace, number)
             continue
-        indent = len(raw) - len(raw.lstrip(" "))
+        indent = len(raw) - len(body)
         # A title is underlined by as many dashes, at the same indentation.
-        underline = lines[i].text if i < n else ""
-        title = underline == raw[:indent] + "-" * len(text)
-        if not title and indent % 4 == 0 and _PIPELINE_RE.match(text) and i >= n:
+        title = False
+        if i < n:
+            underline = lines[i]
+            title = (underline[indent:indent + 1] == "-"
+                     and underline == raw[:indent] + "-" * len(text))
+        if title:
+            i += 1
+            node = _titled(text, number)
+        elif text[0].isdigit() and (m := _TABLE_RE.match(raw)):
+            node = _stage(m.group(1), m.group(2), text, number)
+            if indent and len(m.group(1)) < 2:
+                indent -= 1  # "%2d." pads a one-digit table number
+        elif i >= n and indent % 4 == 0 and _PIPELINE_RE.match(text):
             # A pipeline title as the very last line: its underline was cut off.
             title = True
             trace.cut = True
-            trace.problems.append(Problem(trace.source, line.number,
+            trace.problems.append(Problem(trace.source, number,
                                           "the text ends at a pipeline title",
                                           "its underline and tables"))
-            node = _titled(text, line.number)
-        elif title:
-            i += 1
-            node = _titled(text, line.number)
-        elif set(text) == {"-"}:
-            trace.problems.append(Problem(trace.source, line.number,
+            node = _titled(text, number)
+        elif text[0] == "-" and set(text) == {"-"}:
+            trace.problems.append(Problem(trace.source, number,
                                           "underline without a title",
                                           "a pipeline or transformation title above it"))
             continue
+        elif text[0] in _SPECIAL_LEAF_START:
+            node = _leaf(text, number, minimal=False)
         else:
-            m = _TABLE_RE.match(raw)
-            if m:
-                node = _stage(m.group(1), m.group(2), text, line.number)
-                if indent and len(m.group(1)) < 2:
-                    indent -= 1  # "%2d." pads a one-digit table number
-            else:
-                node = _leaf(text, line.number, minimal=False)
+            node = Action(text, number)
         if indent % 4:
             trace.problems.append(Problem(
-                trace.source, line.number,
+                trace.source, number,
                 f"indentation of {indent} spaces is not a multiple of 4",
                 "ovn-trace --detailed indentation"))
         level = indent // 4
@@ -328,7 +351,7 @@ def parse_detailed(lines: list[Line], trace: Trace) -> None:
         else:
             pos = _closest(stack, level)
             trace.problems.append(Problem(
-                trace.source, line.number,
+                trace.source, number,
                 "indentation does not fit the trace tree; attached to the nearest level",
                 "ovn-trace --detailed nesting"))
             child_level = stack[pos][1]
@@ -354,20 +377,20 @@ def _closest(stack: list[tuple[Node, int, list[Node]]], level: int) -> int:
 
 # --- --summary and --minimal ----------------------------------------------------
 
-def parse_braces(lines: list[Line], trace: Trace) -> None:
+def parse_braces(lines: list[str], first: int, trace: Trace) -> None:
     """`name {` ... `};` blocks, four spaces a level."""
     minimal = trace.format == FORMAT_MINIMAL
     stack: list[list[Node]] = [trace.roots]
-    for line in lines:
-        text = line.text.strip()
+    for number, raw in enumerate(lines, first):
+        text = raw.strip()
         if not text:
             continue
         if text == ELISION:
-            _note_elision(trace, line)
+            _note_elision(trace, number)
             continue
         if text in ("}", "};"):
             if len(stack) == 1:
-                trace.problems.append(Problem(trace.source, line.number,
+                trace.problems.append(Problem(trace.source, number,
                                               "closing brace with no open block",
                                               "a line ending in ' {' before it"))
             else:
@@ -376,7 +399,7 @@ def parse_braces(lines: list[Line], trace: Trace) -> None:
         opens = text.endswith(" {")
         if opens:
             name = text[:-2]
-            node = _titled(name, line.number)
+            node = _titled(name, number)
             stack[-1].append(node)
             stack.append(node.children)
             continue
@@ -384,24 +407,24 @@ def parse_braces(lines: list[Line], trace: Trace) -> None:
             body = text[:-1]
             # Non-action nodes get a ';' appended; actions print as they are.
             if minimal or body.startswith(("/* ", "*** ", "LOG: ")):
-                stack[-1].append(_leaf(body, line.number, minimal, appended=True))
+                stack[-1].append(_leaf(body, number, minimal, appended=True))
                 continue
-            elif _pipeline(body, line.number) is not None:
-                stack[-1].append(_pipeline(body, line.number))
+            elif _pipeline(body, number) is not None:
+                stack[-1].append(_pipeline(body, number))
                 continue
             elif _TRANSFORM_LEAF_RE.match(body):
-                stack[-1].append(_fork(body, line.number))
+                stack[-1].append(_fork(body, number))
                 continue
-        stack[-1].append(_leaf(text, line.number, minimal))
+        stack[-1].append(_leaf(text, number, minimal))
     if len(stack) > 1:
         trace.cut = True
         trace.problems.append(Problem(
-            trace.source, lines[-1].number if lines else trace.last_line,
+            trace.source, first + len(lines) - 1 if lines else trace.last_line,
             f"text ends inside {len(stack) - 1} open block(s)", "'};' closing each block"))
 
 
-def _note_elision(trace: Trace, line: Line) -> None:
-    trace.problems.append(Problem(trace.source, line.number,
+def _note_elision(trace: Trace, number: int) -> None:
+    trace.problems.append(Problem(trace.source, number,
                                   "'...': lines were left out here by whoever saved the text"))
 
 

@@ -1,0 +1,119 @@
+"""Parser throughput and memory, beside a bare split loop.  Run by hand:
+
+    python benchmarks/parse.py [--mb 50]
+
+It concatenates real tool outputs (samples/, else the corpus in ../shared)
+into one file of at least --mb megabytes, then in this one run measures:
+  * baseline: a bare Python loop that splits the same text into lines and
+    words (str.splitlines + str.split), the floor any parser pays;
+  * ovnparse: streaming parse of the file (api.parse), and parse + explain;
+  * peak RSS of each in a fresh child process, for the file and for a file
+    of a tenth of the size: flat memory means the two are about equal.
+"""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def real_outputs(kind: str) -> list[str]:
+    """Texts of real outputs of one tool kind: 'ovn-trace' (more to come)."""
+    texts = []
+    for path in sorted(glob.glob(str(ROOT / "samples" / "**" / "ovn-trace*.txt"), recursive=True)):
+        text = Path(path).read_text()
+        if text.startswith("# "):  # a whole trace with its microflow line
+            texts.append(text)
+    if not texts:
+        corpus = Path(os.environ.get("OVNPARSE_SHARED", ROOT.parent / "shared")) / "corpus"
+        for e in json.loads((corpus / "index.json").read_text()):
+            if e.get("file") and e["tool"] == kind and not e["filtered"] \
+                    and not e["header_stripped"]:
+                texts.append((corpus / e["file"]).read_text())
+    return texts
+
+
+def build(texts: list[str], mb: float, path: Path) -> int:
+    target = int(mb * 1e6)
+    size = 0
+    with open(path, "w") as out:
+        while size < target:
+            for text in texts:
+                out.write(text)
+                size += len(text.encode())
+    return size
+
+
+def baseline(path: Path) -> tuple[float, int]:
+    start = time.perf_counter()
+    words = 0
+    with open(path) as f:
+        for line in f.read().splitlines():
+            words += len(line.split())
+    return time.perf_counter() - start, words
+
+
+def run_ovnparse(path: Path, explain: bool) -> tuple[float, int]:
+    from ovnparse import api
+    start = time.perf_counter()
+    n = 0
+    for trace in api.parse(str(path)):
+        if explain:
+            api.explain(trace)
+        n += 1
+    return time.perf_counter() - start, n
+
+
+def child_rss(mode: str, path: Path) -> int:
+    """Peak RSS (kB) of a fresh interpreter doing one job on the file."""
+    code = (
+        "import sys, resource; sys.path.insert(0, %r)\n"
+        "from benchmarks.parse import baseline, run_ovnparse\n"
+        "from pathlib import Path\n"
+        "p = Path(%r)\n"
+        "baseline(p) if %r == 'baseline' else run_ovnparse(p, %r == 'explain')\n"
+        "print([l.split()[1] for l in open('/proc/self/status') if l.startswith('VmHWM')][0])\n"
+    ) % (str(ROOT), str(path), mode, mode)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    return int(out.stdout.strip())
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--mb", type=float, default=50)
+    args = ap.parse_args()
+    texts = real_outputs("ovn-trace")
+    with tempfile.TemporaryDirectory() as tmp:
+        big, small = Path(tmp) / "big.txt", Path(tmp) / "small.txt"
+        size = build(texts, args.mb, big)
+        small_size = build(texts, args.mb / 10, small)
+        print(f"input: {size / 1e6:.1f} MB from {len(texts)} real ovn-trace outputs, "
+              f"Python {sys.version.split()[0]}")
+        t_base, _ = baseline(big)
+        t_parse, n = run_ovnparse(big, explain=False)
+        t_explain, _ = run_ovnparse(big, explain=True)
+        mbs = lambda t: size / 1e6 / t
+        print(f"bare split loop     {mbs(t_base):7.1f} MB/s")
+        print(f"ovnparse parse      {mbs(t_parse):7.1f} MB/s  ({n} traces, "
+              f"{t_base / t_parse:.2f} of the loop; target >= 0.20)")
+        print(f"parse + explain     {mbs(t_explain):7.1f} MB/s  ({t_base / t_explain:.2f} of the loop)")
+        for mode in ("baseline", "parse", "explain"):
+            print(f"peak RSS {mode:8s}  {child_rss(mode, small) / 1024:7.1f} MiB "
+                  f"({small_size / 1e6:.0f} MB)  {child_rss(mode, big) / 1024:7.1f} MiB "
+                  f"({size / 1e6:.0f} MB)")
+
+
+if __name__ == "__main__":
+    main()
