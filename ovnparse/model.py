@@ -80,6 +80,7 @@ class Stage(Node):
 @dataclass(slots=True)
 class Action(Node):
     kind: ClassVar[str] = "action"
+    children: tuple = ()  # actions never have children (a shared empty tuple is cheap)
 
 
 @dataclass(slots=True)

@@ -60,10 +60,13 @@ FORK_NAMES = frozenset({
 })
 
 _TABLE_RE = re.compile(r" *(\d+)\. (.*)\Z")
-_TABLE_TAIL_RE = re.compile(r"(.*), priority (-?\d+), uuid ([0-9a-f]+)\Z")
-_STAGE_SOURCE_RE = re.compile(r"([A-Za-z_][A-Za-z0-9_]*) \(([^()]*)\): ")
-_STAGE_ONLY_RE = re.compile(r"([A-Za-z_][A-Za-z0-9_]*): ")
-_SOURCE_ONLY_RE = re.compile(r"\(([^()]*)\): ")
+# `%2d. ` then `stage (source): `, `stage: ` or `(source): ` (each optional),
+# then the match and `, priority P, uuid U` -- or "no match (implicit drop)".
+_STAGE_RE = re.compile(
+    r"(?P<table>\d+)\. "
+    r"(?:(?P<stage>[A-Za-z_]\w*) \((?P<src>[^()]*)\): |(?P<stage2>[A-Za-z_]\w*): "
+    r"|\((?P<src2>[^()]*)\): )?"
+    r"(?P<head>.*?)(?:, priority (?P<prio>-?\d+), uuid (?P<uuid>[0-9a-f]+))?\Z")
 _PIPELINE_RE = re.compile(r"(ingress|egress|multicast)\((.*)\)\Z")
 _PIPELINE_ARG_RE = re.compile(r'(\w+)="((?:[^"\\]|\\.)*)"')
 _OUTPUT_RE = re.compile(r'/\* output to "((?:[^"\\]|\\.)*)", type "([^"]*)" \*/\Z')
@@ -198,30 +201,20 @@ def _pipeline(text: str, number: int) -> Pipeline | None:
                     mcgroup=args.get("mcgroup"))
 
 
-def _stage(index: str, rest: str, text: str, number: int) -> Stage:
-    table = int(index)
-    m = _TABLE_TAIL_RE.match(rest)
-    head = m.group(1) if m else rest
-    stage = src = None
-    for regex in (_STAGE_SOURCE_RE, _STAGE_ONLY_RE, _SOURCE_ONLY_RE):
-        sm = regex.match(head)
-        if sm:
-            if regex is _STAGE_SOURCE_RE:
-                stage, src = sm.group(1), sm.group(2)
-            elif regex is _STAGE_ONLY_RE:
-                stage = sm.group(1)
-            else:
-                src = sm.group(1)
-            head = head[sm.end():]
-            break
-    if m:
-        return Stage(text, number, table=table, stage=stage, source=src,
-                     match=head, priority=int(m.group(2)), lflow=m.group(3))
+def _stage(m: re.Match, text: str, number: int) -> Stage:
+    """A table line, from a match of _STAGE_RE."""
+    stage = m.group("stage") or m.group("stage2")
+    src = m.group("src") or m.group("src2")
+    head = m.group("head")
+    if m.group("prio") is not None:
+        return Stage(text, number, table=int(m.group("table")), stage=stage, source=src,
+                     match=head, priority=int(m.group("prio")), lflow=m.group("uuid"))
     if head == "no match (implicit drop)":
-        return Stage(text, number, table=table, stage=stage, source=src,
+        return Stage(text, number, table=int(m.group("table")), stage=stage, source=src,
                      no_match=True)
-    # A table line we do not recognise beyond its number (kept, flagged).
-    return Stage(text, number, table=table, stage=stage, source=src, match=head)
+    # A table line we do not recognise beyond its number (kept as its match).
+    return Stage(text, number, table=int(m.group("table")), stage=stage, source=src,
+                 match=head)
 
 
 def _fork(text: str, number: int) -> Fork:
@@ -241,6 +234,9 @@ def _log(text: str, number: int) -> Log:
 
 
 _SPECIAL_LEAF_START = frozenset("*/L")  # "*** ", "/* ...", "LOG: "
+# First characters of lines that are not plain actions: table numbers,
+# underlines, the '...' of excerpts, and the starts above.
+_NOT_ACTION_START = frozenset("0123456789-.*/L")
 
 
 def _leaf(text: str, number: int, minimal: bool, appended: bool = False) -> Node:
@@ -295,10 +291,18 @@ def parse_detailed(lines: list[str], first: int, trace: Trace) -> None:
     i = 0
     while i < n:
         raw = lines[i]
-        number = first + i
         body = raw.lstrip(" ")
-        text = body.rstrip()
         i += 1
+        # Fast path for the most common line: an action under the open node.
+        if body and body[0] not in _NOT_ACTION_START:
+            indent = len(raw) - len(body)
+            top = stack[-1]
+            if (top[1] == (indent >> 2) - 1 and not indent & 3
+                    and i < n and lines[i][indent:indent + 1] != "-"):
+                top[0].children.append(Action(body.rstrip(), first + i - 1))
+                continue
+        number = first + i - 1
+        text = body.rstrip()
         if not text:
             continue
         if text == ELISION:
@@ -314,9 +318,9 @@ def parse_detailed(lines: list[str], first: int, trace: Trace) -> None:
         if title:
             i += 1
             node = _titled(text, number)
-        elif text[0].isdigit() and (m := _TABLE_RE.match(raw)):
-            node = _stage(m.group(1), m.group(2), text, number)
-            if indent and len(m.group(1)) < 2:
+        elif text[0].isdigit() and (m := _STAGE_RE.match(text)):
+            node = _stage(m, text, number)
+            if indent and len(m.group("table")) < 2:
                 indent -= 1  # "%2d." pads a one-digit table number
         elif i >= n and indent % 4 == 0 and _PIPELINE_RE.match(text):
             # A pipeline title as the very last line: its underline was cut off.
@@ -340,8 +344,11 @@ def parse_detailed(lines: list[str], first: int, trace: Trace) -> None:
                 trace.source, number,
                 f"indentation of {indent} spaces is not a multiple of 4",
                 "ovn-trace --detailed indentation"))
-        level = indent // 4
-        nonterminal = title or isinstance(node, Stage)
+        level = indent >> 2
+        nonterminal = title or node.__class__ is Stage
+        if not nonterminal and stack[-1][1] == level - 1:
+            stack[-1][0].children.append(node)  # the common case: an action
+            continue
         # Attach to the deepest open node whose children print at this depth:
         # `level` for a last non-terminal child, `level - 1` otherwise.
         for pos in range(len(stack) - 1, -1, -1):
