@@ -211,6 +211,7 @@ class OvnSandbox:
         self._sb_source = Path(sb_db) if sb_db else None
         self._daemons: dict[str, _Daemon] = {}
         self._started: list[_Daemon] = []
+        self._history: dict[str, int] = {}
         self._running = False
         self._atexit_registered = False
 
@@ -303,8 +304,13 @@ class OvnSandbox:
 
     @property
     def pids(self) -> dict[str, int]:
-        """Pids of the daemons this sandbox started, by daemon name."""
+        """Pids of the daemons this sandbox runs, by daemon name (empty once stopped)."""
         return {d.name: d.pid for d in self._started if d.pid is not None}
+
+    @property
+    def started_pids(self) -> dict[str, int]:
+        """Every daemon pid this sandbox ever started (kept after :meth:`stop`)."""
+        return dict(self._history)
 
     @property
     def running(self) -> bool:
@@ -329,7 +335,8 @@ class OvnSandbox:
         try:
             proc = subprocess.run(argv, input=input, stdout=subprocess.PIPE,
                                   stderr=subprocess.PIPE, env=self.env,
-                                  cwd=str(self.workdir) if self.workdir else None,
+                                  cwd=str(self.workdir) if self.workdir and self.workdir.is_dir()
+                                  else None,
                                   timeout=timeout, check=False)
         except subprocess.TimeoutExpired as e:
             raise SandboxCommandError(argv, None, e.stdout or b"", e.stderr or b"",
@@ -477,16 +484,21 @@ class OvnSandbox:
             self._need_ovs_db()
             todo.append(("conf", self.ovs_remote, "Open_vSwitch"))
         out: dict[str, Path] = {}
-        for name, remote, dbname in todo:
-            data = self.run(["ovsdb-client", "backup", remote, dbname], binary=True)
-            tmp = dest / f".{name}.db.tmp"
-            tmp.write_bytes(data)
-            # normalise: a compacted standalone file, exactly one record
-            self.run(["ovsdb-tool", "compact", str(tmp)])
-            self.run(["ovsdb-tool", "db-is-standalone", str(tmp)])
-            final = dest / f"{name}.db"
-            os.replace(tmp, final)
-            out[name] = final
+        scratch = Path(tempfile.mkdtemp(prefix="snap-", dir=self._p("db")))
+        try:
+            for name, remote, dbname in todo:
+                data = self.run(["ovsdb-client", "backup", remote, dbname], binary=True)
+                tmp = scratch / f"{name}.db"
+                tmp.write_bytes(data)
+                # normalise: a compacted standalone file, exactly one record
+                self.run(["ovsdb-tool", "compact", str(tmp)])
+                self.run(["ovsdb-tool", "db-is-standalone", str(tmp)])
+                final = dest / f"{name}.db"
+                shutil.copyfile(tmp, final)
+                out[name] = final
+        finally:
+            # ovsdb-tool leaves lock files beside the files it touched
+            shutil.rmtree(scratch, ignore_errors=True)
         return out
 
     # ----------------------------------------------------------- lifecycle
@@ -606,6 +618,7 @@ class OvnSandbox:
             # the daemon's default: $OVN_RUNDIR/<program>.<pid>.ctl
             d.ctl = self._p("run", f"{d.program}.{pid}.ctl")
         self._started.append(d)
+        self._history[name] = pid
         return pid
 
     def _log_tail(self, d: _Daemon, lines: int = 15) -> str:
