@@ -240,6 +240,12 @@ def scenarios() -> list[Scenario]:
                                    "selection_method=dp_hash: ofproto/trace prints 'no live "
                                    "bucket', ends with 'Datapath actions: hash(l4(0)),recirc(...)' "
                                    "and does not follow that recirculation"},
+        expected_openflow_ct_est={"verdict": "delivered", "output_bridge": "breth0",
+                                  "output_interface": "eth0",
+                                  "note": "with trk,est the load balancer's ct.new flows do not "
+                                          "match and ofproto/trace applies no NAT: the VIP is "
+                                          "routed out through GR_ovn-worker (SNAT) like an "
+                                          "external address"},
     ))
     out.append(Scenario(
         "service-clusterip-web",
@@ -260,6 +266,12 @@ def scenarios() -> list[Scenario]:
                                    "selection_method=dp_hash: ofproto/trace prints 'no live "
                                    "bucket', ends with 'Datapath actions: hash(l4(0)),recirc(...)' "
                                    "and does not follow that recirculation"},
+        expected_openflow_ct_est={"verdict": "delivered", "output_bridge": "breth0",
+                                  "output_interface": "eth0",
+                                  "note": "with trk,est the load balancer's ct.new flows do not "
+                                          "match and ofproto/trace applies no NAT: the VIP is "
+                                          "routed out through GR_ovn-worker (SNAT) like an "
+                                          "external address"},
     ))
     out.append(Scenario(
         "service-no-endpoints-reject",
