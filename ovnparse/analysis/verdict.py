@@ -23,8 +23,9 @@ ovn-controller, which holds the packet: controller.
 
 from __future__ import annotations
 
+import ipaddress
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Iterator
 
 from ..model import (Action, Error, Fork, Log, Modify, Node, Output, Pipeline,
@@ -64,7 +65,9 @@ class Ending:
     port: str | None = None
     port_type: str | None = None
     note: str = ""
-    reply_of: Stage | None = None  # for error replies: the stage that made them
+    reply: Fork | None = None  # inside an error reply (icmp4, tcp_reset...)
+    reply_stage: Stage | None = None  # the stage that made it
+    reply_pipeline: Pipeline | None = None  # and its pipeline
 
 
 @dataclass
@@ -119,7 +122,10 @@ class _Context:
     pipeline: Pipeline | None = None
     stage: Stage | None = None
     log: Log | None = None
-    reply_of: Stage | None = None  # inside an error-reply transformation
+    reply: Fork | None = None  # inside an error-reply transformation
+    reply_stage: Stage | None = None
+    reply_pipeline: Pipeline | None = None
+    reply_log: Log | None = None
     resolution: bool = False  # inside an arp/nd_ns transformation
 
 
@@ -137,8 +143,17 @@ def branch_endings(trace: Trace) -> list[Ending]:
     return endings
 
 
+def _output_port(node: Node) -> str | None:
+    """The logical port a node outputs the packet to, if it does."""
+    if isinstance(node, Output) and node.port_type not in PEERED_PORT_TYPES:
+        return node.port
+    if isinstance(node, Modify):
+        return node.output_port
+    return None
+
+
 def _walk(items: list[Node], ctx: _Context, endings: list[Ending], minimal: bool) -> None:
-    ctx = _Context(**ctx.__dict__)
+    ctx = replace(ctx)
     last: Node | None = None
     for node in _flatten(items):
         last = node
@@ -147,17 +162,23 @@ def _walk(items: list[Node], ctx: _Context, endings: list[Ending], minimal: bool
         elif isinstance(node, Log):
             ctx.log = node
         elif isinstance(node, Pipeline):
-            _walk(node.children, _Context(**{**ctx.__dict__, "pipeline": node}),
-                  endings, minimal)
+            _walk(node.children, replace(ctx, pipeline=node), endings, minimal)
         elif isinstance(node, Fork):
-            sub = _Context(**ctx.__dict__)
-            if node.name in REPLY_FORKS:
-                sub.reply_of = ctx.stage or sub.reply_of
+            sub = replace(ctx)
+            if node.name in REPLY_FORKS and sub.reply is None:
+                sub.reply, sub.reply_stage = node, ctx.stage
+                sub.reply_pipeline, sub.reply_log = ctx.pipeline, ctx.log
             if node.name in RESOLUTION_FORKS:
                 sub.resolution = True
             _walk(node.children, sub, endings, minimal)
+        elif _output_port(node) is not None:
+            # Each output is a delivery, wherever it stands: the short forms
+            # print a flood's outputs one after another in one block.
+            endings.append(_ending(node, ctx, minimal))
     if isinstance(last, (Pipeline, Fork)) and last.children:
         return  # the branch goes on inside it
+    if last is not None and _output_port(last) is not None:
+        return  # counted above
     endings.append(_ending(last, ctx, minimal))
 
 
@@ -174,8 +195,8 @@ def _ending(last: Node | None, ctx: _Context, minimal: bool) -> Ending:
 
 def _plain_ending(last: Node | None, ctx: _Context, minimal: bool) -> Ending:
     def end(kind: str, **kw) -> Ending:
-        return Ending(kind, last, ctx.stage, ctx.pipeline, ctx.log,
-                      reply_of=ctx.reply_of, **kw)
+        return Ending(kind, last, ctx.stage, ctx.pipeline, ctx.log, reply=ctx.reply,
+                      reply_stage=ctx.reply_stage, reply_pipeline=ctx.reply_pipeline, **kw)
 
     if last is None:
         if minimal:
@@ -231,10 +252,10 @@ def _action_name(text: str) -> str:
 def explain(trace: Trace) -> Explanation:
     endings = branch_endings(trace)
     warnings = [str(p) for p in trace.problems]
-    delivered = [e for e in endings if e.kind == "output" and e.reply_of is None]
+    delivered = [e for e in endings if e.kind == "output" and e.reply is None]
     outputs = list(dict.fromkeys(e.port for e in delivered))
     kinds = {e.kind for e in endings}
-    reply_drops = [e for e in endings if e.reply_of is not None]
+    reply_drops = [e for e in endings if e.reply is not None]
 
     if trace.cut or "incomplete" in kinds:
         verdict = "incomplete"
@@ -262,13 +283,13 @@ def explain(trace: Trace) -> Explanation:
 
     drop = None
     if verdict == "dropped":
-        first = next((e for e in endings if e.kind == "drop" and e.reply_of is None), None)
+        first = next((e for e in endings if e.kind == "drop" and e.reply is None), None)
         if first is None:
             first = reply_drops[0]
         drop = _drop(first)
         for e in reply_drops:
             if e.kind == "output":
-                warnings.append(f"a reply made by the dropping stage was sent to {e.port}")
+                warnings.append(f"{e.reply.name} reply made by the dropping stage sent to {e.port}")
 
     minimal = trace.format.endswith("minimal")
     if minimal and verdict == "dropped":
@@ -282,8 +303,8 @@ def explain(trace: Trace) -> Explanation:
 
 
 def _drop(e: Ending) -> Drop:
-    stage = e.reply_of or e.stage
-    pipeline = e.pipeline
+    stage = e.reply_stage if e.reply else e.stage
+    pipeline = e.reply_pipeline if e.reply else e.pipeline
     code, reason = _reason(e, stage)
     lflow = stage.lflow.lower().zfill(8) if stage and stage.lflow else None
     return Drop(
@@ -297,6 +318,10 @@ def _drop(e: Ending) -> Drop:
         line=stage.line if stage else (e.node.line if e.node else None))
 
 
+def _is_time_exceeded(fork: Fork) -> bool:
+    return any(c.text.startswith(("icmp4.type = 11", "icmp6.type = 3")) for c in fork.walk())
+
+
 def _reason(e: Ending, stage: Stage | None) -> tuple[str, str]:
     name = (stage.stage or "") if stage else ""
     match = (stage.match or "") if stage else ""
@@ -304,8 +329,8 @@ def _reason(e: Ending, stage: Stage | None) -> tuple[str, str]:
     acl_text = (f"ACL {log.acl} ({log.direction}, verdict={log.verdict})"
                 if log else None)
     actions = " ".join(c.text for c in stage.children) if stage else ""
-    if e.reply_of is not None or actions.startswith("reject") or (log and log.verdict == "reject"):
-        if "ttl" in match:
+    if e.reply is not None or actions.startswith("reject") or (log and log.verdict == "reject"):
+        if "ttl" in match or (e.reply is not None and _is_time_exceeded(e.reply)):
             return "ttl", "TTL expired; an ICMP time-exceeded reply was generated"
         if "acl" in name or log:
             return "reject", (acl_text or f"rejected by {name}") + "; a reject reply was generated"
@@ -336,43 +361,58 @@ def datapaths(trace: Trace) -> list[str]:
 
 
 def transforms(trace: Trace) -> list[dict]:
-    """Load-balancer and NAT rewrites, with the stage that did them."""
+    """Load-balancer and NAT rewrites, with the stage that did them.
+
+    ovn-trace prints a `ct_lb`/`ct_lb_mark` transformation for every
+    conntrack pass; only one whose stage names a VIP (its match) or lists
+    backends rewrites the destination.  ovn-trace does not print the backend
+    it picked: `to` is the only backend listed, else the destination of an
+    ACL LOG packet printed after the rewrite, else null (with the listed
+    backends as `candidates`).
+    """
     found: list[dict] = []
     flow = microflow_fields(trace.microflow)
-    for stage, fork in _forks_with_stage(trace.roots, None):
+    for stage, fork in _forks(trace.roots, None):
         if fork.name in ("ct_lb", "ct_lb_mark"):
             backends = _backends(stage)
             vip = _VIP.search(stage.match or "") if stage else None
+            if not vip and not backends:
+                continue  # a conntrack pass, no rewrite
+            to = backends[0] if len(backends) == 1 else _rewritten_destination(
+                fork, vip.group(1) if vip else None)
+            if to is False:
+                continue  # the trace shows the packet still going to the VIP
             found.append({
                 "kind": "lb",
                 "from": _hostport(vip.group(1), vip.group(2)) if vip else None,
-                "to": backends[0] if len(backends) == 1 else None,
-                "candidates": backends,
-                "stage": stage.stage if stage else None,
-                "line": fork.line,
+                "to": to, "candidates": backends,
+                "stage": stage.stage if stage else None, "line": fork.line,
             })
         elif fork.name.startswith(("ct_dnat", "ct_snat")) and fork.detail \
-                and "=" in fork.detail:
-            field_, _, value = fork.detail.partition("=")
+                and fork.detail.startswith(("ip4.", "ip6.")):
+            _, _, value = fork.detail.partition("=")
             dst = fork.name.startswith("ct_dnat")
             original = (flow.get("nw_dst") or flow.get("ipv6_dst")) if dst \
                 else (flow.get("nw_src") or flow.get("ipv6_src"))
             found.append({
-                "kind": "dnat" if dst else "snat",
-                "from": original, "to": value,
-                "stage": stage.stage if stage else None,
-                "line": fork.line,
+                "kind": "dnat" if dst else "snat", "from": original, "to": value,
+                "stage": stage.stage if stage else None, "line": fork.line,
             })
     return found
 
 
-def _forks_with_stage(items: list[Node], stage: Stage | None) -> Iterator[tuple[Stage | None, Fork]]:
+def _forks(items: list[Node], stage: Stage | None) -> Iterator[tuple[Stage | None, Fork]]:
+    """(the stage it stands in, fork) for every fork on the packet's own
+    paths, in printed order: not inside the ARP/ND requests and error replies
+    OVN builds instead of it."""
     for node in items:
         if isinstance(node, Stage):
             stage = node
         if isinstance(node, Fork):
+            if node.name in REPLY_FORKS or node.name in RESOLUTION_FORKS:
+                continue
             yield stage, node
-        yield from _forks_with_stage(node.children, stage)
+        yield from _forks(node.children, stage)
 
 
 _BACKENDS = re.compile(r"ct_lb(?:_mark)?\(backends=([^;)]*)")
@@ -386,6 +426,55 @@ def _backends(stage: Stage | None) -> list[str]:
         if m:
             return [b.strip() for b in m.group(1).split(",") if b.strip()]
     return []
+
+
+_ROUTE_DST = re.compile(r"ip[46]\.dst == ([0-9a-fA-F.:]+/\d+)")
+_NEXT_HOP = re.compile(r"\b(?:reg0|xxreg0) == ([0-9a-fA-F.:]+)\b")
+
+
+def _rewritten_destination(fork: Fork, vip: str | None) -> str | None | bool:
+    """Where a load balancer sent the packet, from what the trace prints after.
+
+    ovn-trace does not print the backend it picked, but what follows shows
+    it: an ACL LOG line prints the whole packet; a router matches a route on
+    the destination and then resolves the next hop (`reg0 == X`), which is the
+    backend itself for a route to a directly connected pod subnet.  Returns
+    the backend ("ip:port" or "ip"), False when the trace shows the packet
+    still addressed to the VIP, or None when it shows neither.
+    """
+    route = None
+    for node in fork.walk():
+        if isinstance(node, Log) and node.packet:
+            f = microflow_fields(node.packet)
+            host = f.get("nw_dst") or f.get("ipv6_dst")
+            if host:
+                return False if host == vip else _hostport(host, f.get("tp_dst"))
+        if not isinstance(node, Stage) or not node.stage or not node.match:
+            continue
+        if vip and f"dst == {vip} " in node.match + " ":
+            return False  # a later flow still matches the VIP itself
+        if "ip_routing" in node.stage and (m := _ROUTE_DST.search(node.match)):
+            route = _network(m.group(1))
+            if route is not None and vip and _within(vip, route):
+                return False
+        elif "arp_resolve" in node.stage and route is not None \
+                and (m := _NEXT_HOP.search(node.match)) and _within(m.group(1), route):
+            return m.group(1)
+    return None
+
+
+def _network(text: str):
+    try:
+        return ipaddress.ip_network(text, strict=False)
+    except ValueError:
+        return None
+
+
+def _within(address: str, network) -> bool:
+    try:
+        return ipaddress.ip_address(address) in network
+    except ValueError:
+        return False
 
 
 def _hostport(host: str, port: str | None) -> str:

@@ -78,7 +78,7 @@ _LOG_RE = re.compile(
 # to the action of the same name: `ct_next(ct_state=new|trk)` vs `ct_next;`.
 _TRANSFORM_LEAF_RE = re.compile(
     r"ct_next\(ct_state=|ct_[ds]nat(?:_in_czone)?(?:\(ip[46]\.| /\*)"
-    r"|ct_commit_nat /\*|ct_lb(?:_mark)?(?: /\*|\Z)")
+    r"|ct_commit_nat /\*|ct_lb(?:_mark)? /\*")
 _FORK_RE = re.compile(r"([a-z_0-9]+)(?:\((.*)\)|:? ?(.*))\Z")
 
 
