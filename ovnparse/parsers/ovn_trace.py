@@ -156,10 +156,13 @@ def _parse_chunk(texts: list[str], first: int, cut: bool, source: str,
             trace.roots = [Error(t.strip(), number + i) for i, t in enumerate(lines) if t.strip()]
             yield trace
             continue
+        # A section of --all output starts at its marker; the microflow line
+        # before the first one belongs to all three.
+        first_line = first if n == 0 else number - 1
         fmt = fmt or form or detect_form(lines)
         parser = parse_detailed if fmt == FORMAT_DETAILED else parse_braces
         trace = Trace(format=fmt, source=source, microflow=microflow,
-                      first_line=first, last_line=last_line)
+                      first_line=first_line, last_line=last_line)
         parser(lines, number, trace)
         if cut and n == len(sections) - 1:
             trace.cut = True
