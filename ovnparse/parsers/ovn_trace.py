@@ -105,7 +105,7 @@ def parse(blocks: Iterable[Block], source: str, form: str | None = None) -> Iter
         if not texts:
             first = block.first
         prev = 0
-        for start in [i for i, t in enumerate(lines) if t[:2] == "# " and is_header(t)]:
+        for start in [i for i, t in enumerate(lines) if t and t[0] == "#" and is_header(t)]:
             texts.extend(lines[prev:start])
             prev = start
             if _has_content(texts):
@@ -174,21 +174,15 @@ def _parse_chunk(texts: list[str], first: int, cut: bool, source: str,
 
 def detect_form(lines: list[str]) -> str:
     """Which of the three forms a section without a marker is."""
-    for text in lines:
-        if not text.strip():
-            continue
-        if text.lstrip("-") == "" or _TABLE_RE.match(text):
-            return FORMAT_DETAILED
+    head = [t for t in lines[:8] if t.strip() and t.strip() != ELISION]
+    if head:
+        first = head[0].strip()
+        if first.startswith(("ingress(", "egress(", "multicast(")):
+            return FORMAT_SUMMARY if first.endswith(" {") else FORMAT_DETAILED
     for text in lines:
         stripped = text.strip()
-        if stripped and stripped != ELISION:
-            if stripped.startswith(("ingress(", "egress(", "multicast(")) \
-                    and stripped.endswith(" {"):
-                return FORMAT_SUMMARY
-            if stripped.startswith("ingress(") and "=" in stripped:
-                # A lone pipeline title with nothing under it: detailed, cut.
-                return FORMAT_DETAILED
-            break
+        if stripped and (stripped.lstrip("-") == "" or _TABLE_RE.match(stripped)):
+            return FORMAT_DETAILED
     return FORMAT_MINIMAL
 
 
@@ -206,18 +200,16 @@ def _pipeline(text: str, number: int) -> Pipeline | None:
 
 def _stage(m: re.Match, text: str, number: int) -> Stage:
     """A table line, from a match of _STAGE_RE."""
-    stage = m.group("stage") or m.group("stage2")
-    src = m.group("src") or m.group("src2")
-    head = m.group("head")
-    if m.group("prio") is not None:
-        return Stage(text, number, table=int(m.group("table")), stage=stage, source=src,
-                     match=head, priority=int(m.group("prio")), lflow=m.group("uuid"))
+    table, stage, src, stage2, src2, head, prio, uuid = m.groups()
+    stage = stage or stage2
+    src = src or src2
+    if prio is not None:
+        return Stage(text, number, table=int(table), stage=stage, source=src,
+                     match=head, priority=int(prio), lflow=uuid)
     if head == "no match (implicit drop)":
-        return Stage(text, number, table=int(m.group("table")), stage=stage, source=src,
-                     no_match=True)
+        return Stage(text, number, table=int(table), stage=stage, source=src, no_match=True)
     # A table line we do not recognise beyond its number (kept as its match).
-    return Stage(text, number, table=int(m.group("table")), stage=stage, source=src,
-                 match=head)
+    return Stage(text, number, table=int(table), stage=stage, source=src, match=head)
 
 
 def _fork(text: str, number: int) -> Fork:
@@ -391,41 +383,40 @@ def parse_braces(lines: list[str], first: int, trace: Trace) -> None:
     """`name {` ... `};` blocks, four spaces a level."""
     minimal = trace.format == FORMAT_MINIMAL
     stack: list[list[Node]] = [trace.roots]
+    top = trace.roots
     for number, raw in enumerate(lines, first):
         text = raw.strip()
         if not text:
             continue
-        if text == ELISION:
-            _note_elision(trace, number)
-            continue
-        if text in ("}", "};"):
+        end = text[-1]
+        if end == ";" and text != "};":
+            body = text[:-1]
+            # Non-action nodes get a ';' appended; actions print as they are.
+            if minimal or body[0] in _SPECIAL_LEAF_START:
+                top.append(_leaf(body, number, minimal, appended=True))
+            elif body[0] in "iem" and (node := _pipeline(body, number)) is not None:
+                top.append(node)
+            elif body[0] == "c" and _TRANSFORM_LEAF_RE.match(body):
+                top.append(_fork(body, number))
+            else:
+                top.append(Action(text, number))
+        elif end == "{" and text.endswith(" {"):
+            node = _titled(text[:-2], number)
+            top.append(node)
+            top = node.children
+            stack.append(top)
+        elif text == "};" or text == "}":
             if len(stack) == 1:
                 trace.problems.append(Problem(trace.source, number,
                                               "closing brace with no open block",
                                               "a line ending in ' {' before it"))
             else:
                 stack.pop()
-            continue
-        opens = text.endswith(" {")
-        if opens:
-            name = text[:-2]
-            node = _titled(name, number)
-            stack[-1].append(node)
-            stack.append(node.children)
-            continue
-        if text.endswith(";"):
-            body = text[:-1]
-            # Non-action nodes get a ';' appended; actions print as they are.
-            if minimal or body.startswith(("/* ", "*** ", "LOG: ")):
-                stack[-1].append(_leaf(body, number, minimal, appended=True))
-                continue
-            elif _pipeline(body, number) is not None:
-                stack[-1].append(_pipeline(body, number))
-                continue
-            elif _TRANSFORM_LEAF_RE.match(body):
-                stack[-1].append(_fork(body, number))
-                continue
-        stack[-1].append(_leaf(text, number, minimal))
+                top = stack[-1]
+        elif text == ELISION:
+            _note_elision(trace, number)
+        else:
+            top.append(_leaf(text, number, minimal))
     if len(stack) > 1:
         trace.cut = True
         trace.problems.append(Problem(
