@@ -82,9 +82,12 @@ class Drop:
     reason_code: str
     reason: str
     line: int | None
+    extra: dict = field(default_factory=dict)  # format-specific keys ("cookie", ...)
 
     def to_dict(self) -> dict:
-        return dict(self.__dict__)
+        out = {k: v for k, v in self.__dict__.items() if k != "extra"}
+        out.update(self.extra)
+        return out
 
 
 @dataclass
@@ -100,8 +103,14 @@ class Explanation:
     warnings: list[str]
     source: str = ""
     endings: list[Ending] = field(default_factory=list, repr=False)
+    # Keys only some formats have (OpenFlow traces: "recirculations"), added
+    # to the JSON object after the common ones.
+    extra: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
+        return {**self._common(), **self.extra}
+
+    def _common(self) -> dict:
         return {
             "format": self.format,
             "microflow": self.microflow,
@@ -250,6 +259,18 @@ def _action_name(text: str) -> str:
 # --- the verdict -------------------------------------------------------------------
 
 def explain(trace: Trace) -> Explanation:
+    """The verdict of one trace, whatever tool printed it."""
+    if trace.format.startswith(("ofproto/", "ovn-detrace")):
+        from .openflow import explain_openflow
+        return explain_openflow(trace)
+    if trace.format.startswith("ovnkube-trace"):
+        from .ovnkube import explain_ovnkube
+        return explain_ovnkube(trace)
+    return explain_logical(trace)
+
+
+def explain_logical(trace: Trace) -> Explanation:
+    """The verdict of an ovn-trace trace (logical pipelines)."""
     endings = branch_endings(trace)
     warnings = [str(p) for p in trace.problems]
     delivered = [e for e in endings if e.kind == "output" and e.reply is None]

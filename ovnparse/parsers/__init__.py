@@ -1,7 +1,11 @@
-"""One parser per tool's output, each `parse(lines, source) -> Iterator[Trace]`.
+"""One parser per tool's output, behind one small interface:
 
+    parse(blocks: Iterable[lines.Block], source: str) -> Iterator[model.Trace]
+
+Blocks are runs of cleaned lines (plain strings, numbered by position); a
+parser yields traces one at a time, so memory stays flat on long files.
 `detect` picks the parser from the text; `PARSERS` maps the names accepted by
-`--format` to (parser, forced form or None).
+`--format` to parsers.
 """
 
 from __future__ import annotations
