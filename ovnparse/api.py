@@ -14,7 +14,7 @@ import sys
 from typing import IO, Iterable, Iterator
 
 from .analysis.verdict import Explanation, explain
-from .detect import detect
+from .detect import OFPROTO, OVN_TRACE, detect, family, openflow_kind, switches
 from .errors import InputError, Problem
 from .lines import Block, open_lines, read_blocks
 from .model import Trace
@@ -47,25 +47,79 @@ def parse_stream(stream: IO | Iterable[str], source: str,
     blocks = read_blocks(stream, source)
     head: list[Block] = []
     peek: list[str] = []
+    klog = False
     for block in blocks:  # read ahead enough lines to tell the format
         head.append(block)
         peek.extend(block.lines[:_PEEK])
+        klog = klog or bool(block.klog)
         if len(peek) >= _PEEK:
             break
     numbered = [(head[0].first + i, t) for i, t in enumerate(head[0].lines[:_PEEK])] if head else []
     first = next(((n, t) for n, t in numbered if t.strip()), None)
     if first is None and not any(t.strip() for t in peek) and format not in EMPTY_OK:
-        raise InputError(Problem(source, len(peek), "no text",
-                                 "the output of ovn-trace, ofproto/trace, ovn-detrace "
-                                 "or ovnkube-trace"))
-    name = format or detect(peek)
+        raise InputError(Problem(source, len(peek), "no text", _EXPECTED))
+    name = format or detect(peek, klog)
     if name is None:
         number, text = first if first else (1, "")
         raise InputError(Problem(source, number,
-                                 f"not a known trace format: {text[:60]!r}",
-                                 "the output of ovn-trace, ofproto/trace, ovn-detrace "
-                                 "or ovnkube-trace"))
+                                 f"not a known trace format: {text[:60]!r}", _EXPECTED))
+    _check_parser(name, source)
+    blocks = itertools.chain(head, blocks)
+    if format or family(name) not in (OVN_TRACE, OFPROTO):
+        # Forced, or a wrapper (ovnkube-trace) that splits its own parts.
+        yield from PARSERS[name](blocks, source)
+    else:
+        yield from _mixture(blocks, source, name)
+
+
+_EXPECTED = "the output of ovn-trace, ofproto/trace, ovn-detrace or ovnkube-trace"
+
+
+def _check_parser(name: str, source: str) -> None:
     if name not in PARSERS:
-        raise InputError(Problem(source, 0, f"unknown format {name!r}",
+        raise InputError(Problem(source, 0, f"no parser for {name!r} output",
                                  "one of " + ", ".join(sorted(PARSERS))))
-    yield from PARSERS[name](itertools.chain(head, blocks), source)
+
+
+def _mixture(blocks: Iterator[Block], source: str, name: str) -> Iterator[Trace]:
+    """Hand each part of a file to its parser, where one tool's output follows
+    another's (ovn-trace, then ofproto/trace of the same packet...)."""
+    pieces = _pieces(blocks, family(name))
+    current = next(pieces, None)
+    first = True
+    while current is not None:
+        fam = current[0]
+        parser = name if first else (
+            OVN_TRACE if fam == OVN_TRACE else openflow_kind(current[1].lines[:400]))
+        first = False
+        _check_parser(parser, source)
+
+        def run() -> Iterator[Block]:
+            nonlocal current
+            while current is not None and current[0] == fam:
+                block = current[1]
+                current = next(pieces, None)
+                yield block
+
+        part = run()
+        yield from PARSERS[parser](part, source)
+        for _ in part:  # whatever the parser left unread of its part
+            pass
+
+
+def _pieces(blocks: Iterable[Block], fam: str) -> Iterator[tuple[str, Block]]:
+    """Blocks cut where another format's output starts, with their family."""
+    after_recirc_header = False
+    for block in blocks:
+        cuts = switches(block.lines, fam, after_recirc_header)
+        prev = 0
+        for index, new in cuts:
+            if index > prev:
+                yield fam, Block(block.first + prev, block.lines[prev:index], False, block.klog)
+            fam, prev = new, index
+        if prev == 0:
+            yield fam, block
+        else:
+            yield fam, Block(block.first + prev, block.lines[prev:], block.cut, block.klog)
+        tail = next((t for t in reversed(block.lines) if t.strip()), "")
+        after_recirc_header = tail.startswith("=====")
