@@ -2,7 +2,7 @@
 
 Saved traces arrive through tickets, chat and log collectors: CRLF line ends,
 ANSI colour, klog prefixes (`I0116 14:20:47.380775   50822 ovs.go:90] `) and
-tabs.  `read_lines` removes those and keeps each line's number in the original
+tabs.  `read_blocks` removes those and keeps each line's number in the original
 file, so records and errors can point back to it.
 """
 
