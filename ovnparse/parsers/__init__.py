@@ -12,12 +12,13 @@ from __future__ import annotations
 
 from functools import partial
 
-from . import ovn_trace
+from . import ovn_trace, ovnkube_trace
 
 PARSERS = {
     "ovn-trace": ovn_trace.parse,
     **{form: partial(ovn_trace.parse, form=form) for form in (
         ovn_trace.FORMAT_DETAILED, ovn_trace.FORMAT_SUMMARY, ovn_trace.FORMAT_MINIMAL)},
+    "ovnkube-trace": ovnkube_trace.parse,
 }
 # Formats whose empty output is a valid trace (ovn-trace --minimal of a drop).
 EMPTY_OK = frozenset({ovn_trace.FORMAT_MINIMAL})
