@@ -160,11 +160,7 @@ def parse(blocks: Iterable[Block], source: str) -> Iterator[Trace]:
     last = None
     for block in blocks:
         last = block
-        klog = block.klog
-        number = block.first
-        for text in block.lines:
-            yield from reader.feed(number, text, number in klog)
-            number += 1
+        yield from reader.feed_block(block)
     yield from reader.finish(bool(last and last.cut))
 
 
@@ -190,6 +186,7 @@ class _Reader:
         self.trace.roots.append(node)
 
     def _ends_output(self, text: str, klog: bool) -> bool:
+        """Whether a line ends the output being read (klog lines always do)."""
         if klog:
             return True
         if self.open.until_stderr and text.startswith(" stdErr:"):
@@ -203,22 +200,36 @@ class _Reader:
 
     # -- the line loop ------------------------------------------------------------
 
-    def feed(self, number: int, text: str, klog: bool) -> Iterator[Trace]:
+    def feed_block(self, block: Block) -> Iterator[Trace]:
+        lines, klog, first = block.lines, block.klog, block.first
         if not self.trace.first_line:
-            self.trace.first_line = number
-        self.last_number = number
-        if self.open is not None:
-            if not self._ends_output(text, klog):
-                self.open.lines.append(text)
-                if text.strip():
-                    self.last_text = text
-                return
-            yield from self.close(False)
-        if not text.strip():
-            self._blank()
-            return
-        self.last_text = text
-        yield from self._line(number, text, klog)
+            self.trace.first_line = first
+        i, n = 0, len(lines)
+        while i < n:
+            out = self.open
+            if out is not None:
+                # The bulk of the text: a tool's output, up to the line that ends it.
+                j = i
+                while j < n:
+                    text = lines[j]
+                    if (first + j) in klog or (text and text[0] in _ENDERS or out.until_stderr) \
+                            and self._ends_output(text, False):
+                        break
+                    j += 1
+                out.lines.extend(lines[i:j])
+                i = j
+                if i == n:
+                    break
+                yield from self.close(False)
+            number, text = first + i, lines[i]
+            i += 1
+            if not text.strip():
+                self._blank()
+                continue
+            self.last_text = text
+            yield from self._line(number, text, number in klog)
+        if n:
+            self.last_number = first + n - 1
 
     def _blank(self) -> None:
         cont = self.cont
@@ -457,6 +468,7 @@ class _Reader:
         trace = self.trace
         if self.open is not None:
             out = self.open
+            self.last_text = next((t for t in reversed(out.lines) if t.strip()), self.last_text)
             if out.tool is not None and not out.until_stderr:
                 self.problem(self.last_number, f"the text ends inside the {out.tool} output "
                                                f"announced at line {out.line}: no verdict "
