@@ -39,7 +39,8 @@ def _shift(obj, offset: int):
         for key, value in obj.items():
             if key == "source":
                 continue
-            if key == "line" and isinstance(value, int) and value:
+            is_int = isinstance(value, int) and not isinstance(value, bool)
+            if (key == "line" or key.endswith("_line")) and is_int and value:
                 out[key] = value + offset
             elif key == "lines" and isinstance(value, list):
                 out[key] = [v + offset for v in value]
