@@ -286,13 +286,53 @@ def test_ovn_detrace_that_cannot_run_is_a_warning():
 
 
 def test_ovnkube_trace_stopping_on_its_own_error():
-    text = klog("Failed to get information from pod web: pods \"web\" not found",
-                "ovnkube-trace.go:1317", level="F") + "\n"
+    # As quoted in https://github.com/ovn-kubernetes/ovn-kubernetes/pull/3717 (2023-07):
+    # klog.Exitf, its message going on over a second line.
+    text = (
+        'F0719 19:26:08.097679 2164496 ovnkube-trace.go:1253] Failed to get information from '
+        'pod pod-test-8fc85c769-8nj9n: execInPod() failed. err: command terminated with exit '
+        'code 1, stderr: ovn-sbctl: no row "rtots-ovn-worker2" in table Port_Binding\n'
+        ', stdout: , podInfo: {"NodeExternalBridgeName":"","OvnK8sMp0PortName":"",'
+        '"OvnK8sMp0OfportNum":"","K8sNodeNamePort":"","NodeName":"ovn-worker2",'
+        '"OvnKubePodName":"ovnkube-node-8ds8k","RoutingViaHost":false,'
+        '"PrimaryInterfaceName":"","IP":"10.244.0.3","IPVer":"ip4","MAC":"0a:58:0a:f4:00:03",'
+        '"VethName":"","OfportNum":"","PodName":"pod-test-8fc85c769-8nj9n",'
+        '"PodNamespace":"ovn-kubetrace-pod-test","ContainerName":"pod-test",'
+        '"RtosMAC":"0a:58:0a:f4:00:01","RtotsMAC":"","HostNetwork":false,'
+        '"IsInterConnect":false,"InterConnectZoneName":"","NbURI":"tcp:172.18.0.4:6641",'
+        '"SbURI":"tcp:172.18.0.4:6642","SslCertKeys":" ",'
+        '"NbCommand":" --db tcp:172.18.0.4:6641","SbCommand":" --db tcp:172.18.0.4:6642"}\n')
     trace, ex = summary(text)
-    assert [m.topic for m in trace.roots] == ["fatal"]
-    assert ex.verdict == "incomplete"  # no verdict at all
+    [fatal] = trace.roots
+    assert (fatal.topic, fatal.line) == ("fatal", 1)
+    assert fatal.detail.startswith(", stdout: , podInfo: {")
+    assert trace.problems == [] and ex.verdict == "error"
+    assert any("ovnkube-trace stopped" in w and "no row" in w for w in ex.warnings)
     text = "ovn-trace source pod to destination pod indicates success from a to b\n" + text
     assert summary(text)[1].verdict == "error"
+
+
+def test_loglevel0_run_quoted_in_a_pull_request():
+    # https://github.com/ovn-kubernetes/ovn-kubernetes/pull/3261 (2022-11), the lines
+    # the quote gives whole.
+    text = (
+        "I1106 14:32:16.248415 1761302 ovs.go:90] Maximum command line arguments set to: "
+        "191102\n"
+        "ovn-trace source pod to destination pod indicates success from "
+        "network-check-target-4dq2b to network-check-target-7fbh7\n"
+        "ovn-trace destination pod to source pod indicates success from "
+        "network-check-target-7fbh7 to network-check-target-4dq2b\n"
+        "ovs-appctl ofproto/trace source pod to destination pod indicates success from "
+        "network-check-target-4dq2b to network-check-target-7fbh7\n"
+        "ovs-appctl ofproto/trace destination pod to source pod indicates success from "
+        "network-check-target-7fbh7 to network-check-target-4dq2b\n"
+        "ovn-detrace source pod to destination pod indicates success from "
+        "network-check-target-4dq2b to network-check-target-7fbh7\n")
+    traces = api.parse_text(text, "pr3261.txt")  # detected
+    assert [t.format for t in traces] == ["ovnkube-trace"]
+    ex = explain(traces[0])
+    assert ex.verdict == "delivered" and traces[0].problems == []
+    assert [c["line"] for c in ex.extra["checks"]] == [2, 3, 4, 5, 6]
 
 
 # --- the OpenShift guide's outputs ---------------------------------------------------------

@@ -8,9 +8,10 @@ look into them, so `outputs`, `datapaths` and `drop` are null.
 
   dropped     a verdict says failure (ovnkube-trace stops at the first one)
   incomplete  otherwise, the text ends before the run does (cut, or inside a
-              tool's output), or lines were left out, or there is no verdict
+              tool's output), or lines were left out
   error       otherwise, ovn-trace or ofproto/trace could not run, or
               ovnkube-trace stopped on an error of its own
+  incomplete  otherwise, when there is no verdict at all
   delivered   every verdict says success
 
 An ovn-detrace that could not run or was skipped is a warning: ovnkube-trace
@@ -72,10 +73,12 @@ def explain_ovnkube(trace: Trace) -> Explanation:
 
     if failures:
         verdict = "dropped"
-    elif trace.cut or elided or not checks:
+    elif trace.cut or elided:
         verdict = "incomplete"
     elif errors or fatal:
         verdict = "error"
+    elif not checks:
+        verdict = "incomplete"
     else:
         verdict = "delivered"
 

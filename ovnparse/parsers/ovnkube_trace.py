@@ -118,8 +118,7 @@ _MESSAGES = [(topic, re.compile(rx)) for topic, rx in (
               r"Both pods cannot be on Host Network|Pod cannot be on Host Network|"
               r"Pod src IP address family|Unexpected failure matching regex|"
               r"Could not determine|\s*Unexpected error|fatal: cannot|"
-              r"Cannot find ovnkube pods|execInPod\(\) failed|error adding to scheme)"
-              r"(?P<detail>.*)\Z"),
+              r"Cannot find ovnkube pods|execInPod\(\) failed|error adding to scheme)"),
 )]
 # What documents put where they cut lines out.
 ELISION_RE = re.compile(r"\s*(?:\(\.\.\.\)|\.\.\.|\[\.\.\.\]|…)\s*\Z")
