@@ -1,0 +1,26 @@
+"""OVN databases without a server: saved files, tools' JSON, and an index of their rows.
+
+- :func:`read_ovsdb_file` reads a standalone or clustered OVSDB file (compacted
+  or not) as ``ovsdb-server`` would, into ``{table: {uuid: row}}``;
+- :func:`read_ovsdb_client_dump` / :func:`read_ctl_list_json` read the JSON that
+  ``ovsdb-client dump`` and ``ovn-sbctl/ovn-nbctl list`` print;
+- :class:`DatabaseSource` is the small read-only interface the rest of ovnparse
+  reads databases through (:class:`FileSource`, :class:`MemorySource`,
+  :func:`open_source`);
+- :class:`DbIndex` resolves OpenFlow cookies and ovn-trace uuid prefixes to rows,
+  logical flows to their datapaths and Northbound objects.
+"""
+
+from .dumps import DumpError, read_ctl_list_json, read_ovsdb_client_dump
+from .index import DatapathRef, DbIndex, Matches, RowRef, cookie_key
+from .ovsdb_file import Database, OvsdbFileError, file_kind, read_ovsdb_bytes, read_ovsdb_file
+from .schema import ColumnType, Schema, TableSchema, decode_generic, load_schema
+from .source import DatabaseSource, FileSource, MemorySource, open_source
+
+__all__ = [
+    "Database", "OvsdbFileError", "read_ovsdb_file", "read_ovsdb_bytes", "file_kind",
+    "read_ovsdb_client_dump", "read_ctl_list_json", "DumpError",
+    "Schema", "TableSchema", "ColumnType", "decode_generic", "load_schema",
+    "DatabaseSource", "FileSource", "MemorySource", "open_source",
+    "DbIndex", "RowRef", "Matches", "DatapathRef", "cookie_key",
+]

@@ -1,0 +1,678 @@
+"""Read OVSDB database files as ``ovsdb-server`` writes them, without a server.
+
+The format, as Open vSwitch 3.1 writes and reads it (file and function names are
+those of the ``ovsdb/`` directory of OVS's sources):
+
+*Records* (``log.c``: ``ovsdb_log_read``, ``parse_header``).  A file is a
+sequence of records, each a header line ``OVSDB <magic> <length> <sha1>\\n``
+followed by ``<length>`` bytes of JSON (a compact JSON object and a newline) whose
+SHA-1 is ``<sha1>``.  ``<magic>`` is ``JSON`` in a standalone file and
+``CLUSTER`` in a clustered one, the same for every record.  A record that is cut,
+does not hash right or does not parse ends the file: ovsdb-server logs it and
+uses what it read before (``read_db`` in ``ovsdb-server.c``, ``raft_read_log``
+in ``raft.c``, for a crash in the middle of an append); so does this reader,
+with a warning.
+
+*Standalone* (``storage.c``: ``ovsdb_storage_read``).  The first record is the
+schema, every later one a transaction.  A file compacted by ``ovsdb-tool
+compact``, ``ovsdb-client backup`` or the server itself has one transaction that
+inserts every row; the server appends one record per committed transaction.
+
+*Transactions* (``file.c``: ``ovsdb_file_txn_from_json``,
+``ovsdb_file_txn_add_row``).  ``{"<table>": {"<row uuid>": <row> | null, ...},
+..., "_date": <ms>, "_comment": "...", "_is_diff": true}``.  ``null`` deletes
+the row.  A row object for a uuid the table does not have inserts it with the
+given columns; the columns left out hold their type's default (empty set or
+map, ``0``, ``""``, ``false``, the all-zero uuid: the writer omits defaults).
+For a row the table has, it modifies the columns it names.  Without
+``_is_diff`` a modified column holds its new value; with ``"_is_diff": true``
+(OVS ≥ 2.15 writes it unless ``--disable-file-column-diff``) a column that can
+hold more than one atom (``max`` > 1) holds the *difference*
+(``ovsdb_datum_diff`` / ``ovsdb_datum_apply_diff_in_place`` in
+``lib/ovsdb-data.c``): for a set, the elements to add or remove (the symmetric
+difference); for a map, removed keys with their old values, added keys and
+changed keys with their new values; applying it toggles each element of a set,
+and for a map adds an absent key, removes a key whose value is equal, and
+replaces the value of a key whose value differs.  Scalar and optional (``max``
+1) columns always hold their new value.  Values are OVSDB JSON (RFC 7047 §5.1).
+
+*Clustered* (``raft.c``: ``raft_read_header``, ``raft_read_log``,
+``raft_apply_record``; ``raft-private.c``: ``raft_header_from_json``,
+``raft_record_from_json``).  The first record is the header: ``server_id``,
+``cluster_id``, ``name`` (the schema's), ``local_address`` and either
+``remote_addresses`` (a server that has not joined yet: no data) or
+``prev_servers`` with, once the log has been compacted or the cluster was
+created from a database, a snapshot ``prev_index``, ``prev_term``,
+``prev_eid`` and ``prev_data`` = ``[schema, data]``.  Every later record is
+one of: an entry ``{"term", "index", "data": [schema | null, txn | null],
+"eid", "servers"?, "election_timer"?}`` (an entry at an index already in the
+log replaces it and everything after it), a ``{"term"}`` or ``{"term",
+"vote"}`` or ``{"term", "leader"}`` record, ``{"commit_index"}``, or a
+``{"note"}``.  The database is the snapshot followed by every entry's data in
+index order (``raft_next_entry``, ``parse_txn`` in ``ovsdb-server.c``); an entry
+with a schema (``ovsdb-client convert``) replaces the whole database by its
+data.  Like ``ovsdb-tool cluster-to-standalone``, the reader applies every
+entry of the log; ``info["commit_index"]`` and ``info["last_index"]`` show
+whether the server that wrote it had committed them all.
+
+Speed.  A compacted Southbound is one large record; when only some tables are
+asked for, the reader finds the top-level ``"<table>":{`` keys in the raw bytes
+(a table name cannot occur there otherwise: columns never hold objects, rows are
+keyed by uuids, and a quote inside a JSON string follows a backslash) and
+parses only those tables' bytes; later records that mention none of them are
+not parsed at all.  The garbage collector is paused while a file is read.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+from . import _json
+from .schema import ColumnType, Schema, SchemaError, TableSchema
+
+__all__ = [
+    "Database", "OvsdbFileError", "read_ovsdb_file", "read_ovsdb_bytes",
+    "file_kind", "TableSpec", "OVSDB_MAGIC", "RAFT_MAGIC",
+]
+
+OVSDB_MAGIC = "JSON"
+RAFT_MAGIC = "CLUSTER"
+
+#: ``tables=`` argument: ``None`` (every table, every column), table names, or
+#: ``{table: columns or None}``
+TableSpec = Iterable[str] | Mapping[str, Iterable[str] | None] | None
+
+_HEADER_RE = re.compile(rb"OVSDB ([^ \n]+) ([0-9]+) ([0-9a-fA-F]{40})\n")
+_META_KEYS = ("_date", "_comment", "_is_diff")
+#: records smaller than this are parsed whole; table slicing and skipping are for big ones
+_SMALL = 1 << 16
+
+
+class OvsdbFileError(ValueError):
+    """The file is not an OVSDB database file, or its schema or raft header is unreadable."""
+
+
+class _ReplayError(Exception):
+    """A transaction the server would refuse (ends the reading, like ovsdb-server)."""
+
+
+@dataclass
+class Database:
+    """What a database file holds: its schema and, per table read, ``{uuid: row}``.
+
+    A row is a plain ``dict`` ``{column: value}`` with ``"_uuid"`` (the row's
+    uuid) and the columns read, values decoded as in :mod:`ovnparse.db.schema`.
+    ``_version`` is not stored in files and is never present.
+    """
+
+    schema: Schema
+    tables: dict[str, dict[str, dict]]
+    #: per table read: the columns read (``None``: all of the schema's)
+    columns: dict[str, frozenset | None]
+    format: str  # "standalone" | "clustered"
+    path: str | None = None
+    warnings: list[str] = field(default_factory=list)
+    info: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return self.schema.name
+
+    @property
+    def version(self) -> str:
+        return self.schema.version
+
+
+# --------------------------------------------------------------------------- records
+@dataclass(frozen=True)
+class _Record:
+    number: int  # 0-based
+    offset: int  # of its header line
+    start: int  # body: data[start:end]
+    end: int
+
+
+def _scan_records(data: bytes, name: str, verify: bool) -> tuple[str, list[_Record], str | None]:
+    """Split *data* into records: (magic, records, the error that ended it or None)."""
+    records: list[_Record] = []
+    magic = None
+    pos = 0
+    n = len(data)
+    while pos < n:
+        m = _HEADER_RE.match(data, pos, min(n, pos + 127))
+        if m is None:
+            line = data[pos:data.find(b"\n", pos, pos + 127)].decode("utf-8", "replace")
+            return magic or "", records, (f"{name}: parse error at offset {pos} in header line "
+                                          f"{line[:80]!r}")
+        rmagic = m.group(1).decode("ascii", "replace")
+        if magic is None:
+            if rmagic not in (OVSDB_MAGIC, RAFT_MAGIC):
+                raise OvsdbFileError(f"{name}: cannot identify file type (magic {rmagic!r})")
+            magic = rmagic
+        elif rmagic != magic:
+            return magic, records, (f"{name}: parse error at offset {pos} in header line "
+                                    f"(magic {rmagic!r}, expected {magic!r})")
+        length = int(m.group(2))
+        start = m.end()
+        end = start + length
+        if length == 0 or end > n:
+            return magic, records, (f"{name}: error reading {length} bytes starting at offset "
+                                    f"{start} (end of file after {n - start})")
+        if verify and hashlib.sha1(memoryview(data)[start:end]).hexdigest() != \
+                m.group(3).decode().lower():
+            return magic, records, (f"{name}: {length} bytes starting at offset {start} have "
+                                    f"the wrong SHA-1 hash")
+        records.append(_Record(len(records), pos, start, end))
+        pos = end
+    if magic is None:
+        raise OvsdbFileError(f"{name}: empty file, not an OVSDB database")
+    return magic, records, None
+
+
+def file_kind(path: str | os.PathLike) -> str | None:
+    """``"standalone"``, ``"clustered"`` or ``None`` (not an OVSDB database file), from its first bytes."""
+    with open(path, "rb") as f:
+        head = f.read(128)
+    m = _HEADER_RE.match(head)
+    if not m:
+        return None
+    return {b"JSON": "standalone", b"CLUSTER": "clustered"}.get(m.group(1))
+
+
+def _parse_object(data: bytes, rec: _Record, name: str) -> dict:
+    try:
+        obj = _json.loads(memoryview(data)[rec.start:rec.end])
+    except ValueError as e:
+        raise _ReplayError(f"{name}: {rec.end - rec.start} bytes starting at offset "
+                           f"{rec.start} are not valid JSON ({e})") from None
+    if type(obj) is not dict:
+        raise _ReplayError(f"{name}: {rec.end - rec.start} bytes starting at offset "
+                           f"{rec.start} are not a JSON object")
+    return obj
+
+
+# --------------------------------------------------------------------------- rows
+_SKIP = object()
+
+
+class _TableReader:
+    """Decodes and applies one table's part of transactions, for the columns wanted."""
+
+    __slots__ = ("name", "decoders", "composite", "known", "wanted", "ncols", "scalar_defaults",
+                 "decoded", "all_columns")
+
+    def __init__(self, ts: TableSchema, columns: frozenset | None):
+        cols: dict[str, ColumnType] = (dict(ts.columns) if columns is None else
+                                       {c: ts.columns[c] for c in columns if c in ts.columns})
+        self.name = ts.name
+        self.decoders = {c: t.decoder() for c, t in cols.items()}
+        self.composite = {c: t.is_map for c, t in cols.items() if t.is_composite}
+        self.known = frozenset(ts.columns)
+        self.wanted = frozenset(cols)
+        self.all_columns = self.wanted == self.known
+        self.ncols = len(cols) + 1  # with _uuid
+        # columns kept as parsed: their default when absent
+        self.scalar_defaults = tuple((c, t.default()) for c, t in cols.items()
+                                     if self.decoders[c] is None and t.is_scalar)
+        # columns with a decoder (every set and map): (name, decoder, factory of a fresh
+        # empty container or None, default scalar)
+        self.decoded = tuple((c, self.decoders[c],
+                              None if t.is_scalar else (dict if t.is_map else list),
+                              t.default() if t.is_scalar else None)
+                             for c, t in cols.items() if self.decoders[c] is not None)
+
+    def _unknown(self, col: str) -> None:
+        if col not in self.known:
+            raise _ReplayError(f"No column {col} in table {self.name}.")
+
+    def insert(self, uuid: str, rj: dict) -> dict:
+        """The new row: *rj* (freshly parsed, so ours) decoded in place, defaults added."""
+        row = rj
+        if not self.all_columns:
+            for c in [c for c in row if c not in self.wanted]:
+                if c not in self.known:
+                    self._unknown(c)
+                del row[c]
+        for c, d, factory, default in self.decoded:
+            v = row.get(c, _SKIP)
+            if v is _SKIP:
+                row[c] = default if factory is None else factory()
+            else:
+                row[c] = d(v)
+        setdefault = row.setdefault
+        for c, default in self.scalar_defaults:
+            setdefault(c, default)
+        row["_uuid"] = uuid
+        if len(row) != self.ncols:
+            for c in row:
+                if c != "_uuid":
+                    self._unknown(c)
+        return row
+
+    def modify(self, old: dict, rj: dict, is_diff: bool) -> dict:
+        row = dict(old)
+        get = self.decoders.get
+        for c, v in rj.items():
+            d = get(c, _SKIP)
+            if d is _SKIP:
+                self._unknown(c)
+                continue
+            value = v if d is None else d(v)
+            if is_diff and c in self.composite:
+                value = _apply_diff(row[c], value, self.composite[c])
+            row[c] = value
+        return row
+
+
+def _apply_diff(old, diff, is_map: bool):
+    """``ovsdb_datum_apply_diff_in_place`` on decoded values (a new object; *old* is untouched)."""
+    if is_map:
+        new = dict(old)
+        for k, v in diff.items():
+            if k not in new or new[k] != v:
+                new[k] = v
+            else:
+                del new[k]
+        return dict(sorted(new.items()))
+    elems = set(old)
+    for x in diff:
+        if x in elems:
+            elems.remove(x)
+        else:
+            elems.add(x)
+    return sorted(elems)
+
+
+class _State:
+    """The database being replayed: schema, wanted tables, rows."""
+
+    def __init__(self, schema: Schema, wanted: dict[str, frozenset | None] | None):
+        self.set_schema(schema, wanted)
+
+    def set_schema(self, schema: Schema, wanted: dict[str, frozenset | None] | None) -> None:
+        self.schema = schema
+        self.wanted_spec = wanted
+        if wanted is None:
+            self.wanted = {t: None for t in schema.tables}
+        else:
+            self.wanted = {t: c for t, c in wanted.items() if t in schema.tables}
+        self.readers = {t: _TableReader(schema.tables[t], c) for t, c in self.wanted.items()}
+        self.tables: dict[str, dict[str, dict]] = {t: {} for t in self.wanted}
+        self.all_tables = frozenset(schema.tables)
+        self.top_level_names = self.all_tables | frozenset(_META_KEYS)
+        self.patterns = [b'"' + t.encode() + b'":{' for t in self.wanted]
+        self.subset = len(self.wanted) < len(schema.tables)
+
+    def mentions_wanted(self, data: bytes, start: int, end: int) -> bool:
+        for p in self.patterns:
+            i = data.find(p, start, end)
+            while i >= 0:
+                if data[i - 1] in b"{,":
+                    return True
+                i = data.find(p, i + 1, end)
+        return False
+
+    def apply(self, txn: dict) -> None:
+        """Apply one transaction atomically; raises _ReplayError as OVSDB would refuse it."""
+        is_diff = txn.get("_is_diff") is True
+        fresh: list[tuple[str, dict]] = []
+        pending: list[tuple[dict, str, dict | None]] = []
+        for tname, tj in txn.items():
+            reader = self.readers.get(tname)
+            if reader is None:
+                if tname in self.all_tables:
+                    continue  # a table not asked for
+                if tname in _META_KEYS:
+                    continue
+                raise _ReplayError(f"No table named {tname}.")
+            if type(tj) is not dict:
+                raise _ReplayError(f"table {tname}: object expected")
+            rows = self.tables[tname]
+            try:
+                if not rows:
+                    # fast path (the big record of a compacted file): a new dict of rows
+                    new_rows = {}
+                    for uuid, rj in tj.items():
+                        if rj is None:
+                            raise _ReplayError(f"transaction deletes row {uuid} that does "
+                                               f"not exist")
+                        new_rows[uuid] = reader.insert(uuid, rj)
+                    fresh.append((tname, new_rows))
+                    continue
+                for uuid, rj in tj.items():
+                    old = rows.get(uuid)
+                    if rj is None:
+                        if old is None:
+                            raise _ReplayError(f"transaction deletes row {uuid} that does "
+                                               f"not exist")
+                        pending.append((rows, uuid, None))
+                    elif old is None:
+                        pending.append((rows, uuid, reader.insert(uuid, rj)))
+                    else:
+                        pending.append((rows, uuid, reader.modify(old, rj, is_diff)))
+            except (TypeError, IndexError, KeyError, AttributeError, ValueError) as e:
+                raise _ReplayError(f"table {tname}: bad row data ({type(e).__name__}: {e})") \
+                    from None
+        for tname, new_rows in fresh:
+            self.tables[tname] = new_rows
+        for rows, uuid, row in pending:
+            if row is None:
+                del rows[uuid]
+            else:
+                rows[uuid] = row
+
+
+# --------------------------------------------------------------------------- big records
+def _key_at(data: bytes, pos: int, names: frozenset) -> bool:
+    """A top-level key ``"name":`` with a known name starts at *pos* (its opening quote)."""
+    q = data.find(b'"', pos + 1, pos + 130)
+    return q > 0 and data[q + 1:q + 2] == b":" and \
+        data[pos + 1:q].decode("utf-8", "replace") in names
+
+
+def _table_slice(data: bytes, start: int, end: int, tname: str,
+                 names: frozenset) -> tuple[int, int] | None | bool:
+    """Where table *tname*'s object lies in the record ``data[start:end]``.
+
+    ``(first, last)`` bytes of the object; ``False`` if the record does not name
+    the table; ``None`` if the bytes do not look like OVSDB's compact JSON.
+
+    The table's key is the only ``"<tname>":{`` preceded by ``{`` or ``,``: a
+    quote after those cannot be inside a string, and only top-level values
+    and rows (keyed by uuids) are objects.  The object ends at the first
+    ``}},"<key>":`` (a row and the table closed, another top-level key) or
+    ``null},"<key>":`` (the last row deleted) whose key is a table or
+    ``_date``/``_comment``/``_is_diff`` (a false hit at the end of a string is
+    followed by a quote that closes it, not by a key), else at the record's end.
+    """
+    pat = b'"' + tname.encode() + b'":{'
+    i = data.find(pat, start, end)
+    while i >= 0 and data[i - 1] not in b"{,":
+        i = data.find(pat, i + 1, end)
+    if i < 0:
+        return False
+    first = i + len(pat) - 1
+    if data[first + 1] == 0x7D:  # "{}"
+        return first, first + 2
+    last = None
+    j = data.find(b'}},"', first, end)
+    while j >= 0:
+        if _key_at(data, j + 3, names):
+            last = j + 2
+            break
+        j = data.find(b'}},"', j + 1, end)
+    limit = end if last is None else last
+    j = data.find(b'null},"', first, limit)
+    while j >= 0:
+        if _key_at(data, j + 6, names):
+            last = j + 5
+            break
+        j = data.find(b'null},"', j + 1, limit)
+    if last is None:  # the last key of the record: "...}}\n" or "...null}}\n"
+        if data[end - 2:end] != b"}\n":
+            return None
+        last = end - 2
+    return first, last
+
+
+def _sliced_txn(data: bytes, rec: _Record, state: _State) -> dict | None:
+    """The wanted tables of a big transaction record, parsing only their bytes.
+
+    ``None`` when the record does not look like OVSDB's compact JSON (it is then
+    parsed whole).
+    """
+    start, end = rec.start, rec.end
+    if data[start] != 0x7B or data[end - 2:end] != b"}\n":  # "{" ... "}\n"
+        return None
+    names = state.top_level_names
+    txn: dict = {}
+    mv = memoryview(data)
+    for tname in state.readers:
+        where = _table_slice(data, start, end, tname, names)
+        if where is None:
+            return None
+        if where is False:
+            continue
+        try:
+            txn[tname] = _json.loads(mv[where[0]:where[1]])
+        except ValueError:
+            return None
+    i = data.find(b'"_is_diff":true', start, end)
+    while i >= 0:
+        if data[i - 1] in b"{," and data[i + 15] in b",}":
+            txn["_is_diff"] = True
+            break
+        i = data.find(b'"_is_diff":true', i + 1, end)
+    return txn
+
+
+# --------------------------------------------------------------------------- readers
+def _normalize_tables(tables: TableSpec) -> dict[str, frozenset | None] | None:
+    if tables is None:
+        return None
+    if isinstance(tables, str):
+        return {tables: None}
+    if isinstance(tables, Mapping):
+        return {t: (None if c is None else frozenset(c)) for t, c in tables.items()}
+    return {t: None for t in tables}
+
+
+def _txn_from_record(data: bytes, rec: _Record, state: _State, name: str) -> dict | None:
+    """The transaction of a record, or None when it touches no wanted table."""
+    size = rec.end - rec.start
+    if state.subset and size > _SMALL:
+        if not state.mentions_wanted(data, rec.start, rec.end):
+            return None
+        txn = _sliced_txn(data, rec, state)
+        if txn is not None:
+            return txn
+    return _parse_object(data, rec, name)
+
+
+def _read_standalone(data: bytes, records: list[_Record], wanted, name: str,
+                     db_info: dict, warnings: list[str]) -> _State:
+    try:
+        schema = Schema.from_json(_parse_object(data, records[0], name))
+    except (_ReplayError, SchemaError) as e:
+        raise OvsdbFileError(f"{name}: first record is not a schema: {e}") from None
+    state = _State(schema, wanted)
+    parsed = skipped = 0
+    for rec in records[1:]:
+        try:
+            txn = _txn_from_record(data, rec, state, name)
+            if txn is None:
+                skipped += 1
+                continue
+            parsed += 1
+            state.apply(txn)
+        except _ReplayError as e:
+            warnings.append(f"{name}: record {rec.number} at offset {rec.offset}: {e}; "
+                            f"ignoring it and the rest of the file, as ovsdb-server does")
+            break
+    db_info.update(transactions=len(records) - 1, records_parsed=parsed,
+                   records_skipped=skipped)
+    return state
+
+
+_INDEX_RE = re.compile(rb'[{,]"index":([0-9]+)[,}]')
+
+
+@dataclass
+class _Entry:
+    index: int
+    term: int
+    record: _Record
+    data: Any = None  # the parsed [schema, txn] (None: has no data, or not parsed yet)
+    has_data: bool = False
+    skipped: bool = False  # touches no wanted table: not parsed
+
+
+def _read_clustered(data: bytes, records: list[_Record], wanted, name: str,
+                    db_info: dict, warnings: list[str]) -> _State:
+    try:
+        header = _parse_object(data, records[0], name)
+    except _ReplayError as e:
+        raise OvsdbFileError(f"{name}: bad raft header: {e}") from None
+    for key in ("server_id", "name", "local_address"):
+        if not isinstance(header.get(key), str):
+            raise OvsdbFileError(f"{name}: raft header has no {key!r}")
+    db_info.update(cluster_id=header.get("cluster_id"), server_id=header["server_id"],
+                   local_address=header["local_address"], cluster_name=header["name"])
+    if "remote_addresses" in header:
+        raise OvsdbFileError(f"{name}: this server has not joined its cluster yet "
+                             f"(\"ovsdb-tool join-cluster\"): the file holds no data")
+    snap_index = header.get("prev_index") or 0
+    snapshot = header.get("prev_data") if snap_index else None
+    log_start = snap_index + 1
+    entries: list[_Entry] = []  # entries[i].index == log_start + i
+    commit_index = snap_index
+    term = header.get("prev_term", 0) if snap_index else 0
+    schema_seen = snapshot is not None and snapshot[0] is not None
+    first_schema = Schema.from_json(snapshot[0]) if schema_seen else None
+    # a probe state to decide which records matter (table names of the first schema)
+    probe = _State(first_schema, wanted) if first_schema is not None else None
+
+    for rec in records[1:]:
+        size = rec.end - rec.start
+        try:
+            if probe is not None and probe.subset and size > _SMALL \
+                    and not probe.mentions_wanted(data, rec.start, rec.end):
+                found = _INDEX_RE.findall(data, rec.start, rec.end)
+                if len(found) == 1:
+                    r = None
+                    index = int(found[0])
+                else:
+                    r = _parse_object(data, rec, name)
+            else:
+                r = _parse_object(data, rec, name)
+            if r is not None:
+                if "note" in r or "commit_index" in r:
+                    if "commit_index" in r and "note" not in r:
+                        ci = r["commit_index"]
+                        if ci < commit_index or ci >= log_start + len(entries):
+                            raise _ReplayError(f"record {rec.number} sets commit index {ci} "
+                                               f"(was {commit_index}, last index "
+                                               f"{log_start + len(entries) - 1})")
+                        commit_index = ci
+                    continue
+                if not isinstance(r.get("term"), int):
+                    raise _ReplayError(f"record {rec.number} has no term")
+                term = max(term, r["term"])
+                if "leader" in r or "vote" in r or "index" not in r:
+                    continue
+                index = r["index"]
+                if not isinstance(index, int) or index <= 0:
+                    raise _ReplayError(f"record {rec.number} has a bad index {index!r}")
+            log_end = log_start + len(entries)
+            if index < commit_index:
+                raise _ReplayError(f"record {rec.number} attempts to truncate the log from "
+                                   f"{log_end} to {index} entries, but commit index is "
+                                   f"already {commit_index}")
+            if index > log_end:
+                raise _ReplayError(f"record {rec.number} with index {index} skips past "
+                                   f"expected index {log_end}")
+            if index < log_start:
+                raise _ReplayError(f"record {rec.number} with index {index} precedes the "
+                                   f"snapshot")
+            del entries[index - log_start:]
+            if r is None:
+                entries.append(_Entry(index, 0, rec, None, True, True))
+            else:
+                d = r.get("data")
+                entries.append(_Entry(index, r["term"], rec, d, d is not None))
+        except _ReplayError as e:
+            warnings.append(f"{name}: record {rec.number} at offset {rec.offset}: {e}; "
+                            f"ignoring it and the rest of the log")
+            break
+
+    db_info.update(snapshot_index=snap_index, commit_index=commit_index,
+                   last_index=log_start + len(entries) - 1, term=term,
+                   entries=len(entries))
+
+    state: _State | None = None
+    applied = skipped = 0
+
+    def apply_data(d, where: str) -> None:
+        nonlocal state
+        if type(d) is not list or len(d) != 2:
+            raise _ReplayError(f"{where}: invalid commit format")
+        schema_json, txn = d
+        if schema_json is not None:
+            try:
+                schema = Schema.from_json(schema_json)
+            except SchemaError as e:
+                raise _ReplayError(f"{where}: bad schema: {e}") from None
+            if schema.name != header["name"]:
+                raise _ReplayError(f"{where}: name {header['name']} in header does not match "
+                                   f"name {schema.name} in schema")
+            if state is None:
+                state = _State(schema, wanted)
+            else:
+                state.set_schema(schema, wanted)  # a conversion: the data replaces everything
+        if txn is not None:
+            if state is None:
+                raise _ReplayError(f"{where}: data without schema")
+            state.apply(txn)
+
+    try:
+        if snapshot is not None:
+            apply_data(snapshot, "snapshot")
+        for e in entries:
+            if not e.has_data:
+                continue
+            if e.skipped:
+                skipped += 1
+                continue
+            apply_data(e.data, f"entry {e.index}")
+            applied += 1
+    except _ReplayError as err:
+        warnings.append(f"{name}: {err}; ignoring the rest of the log")
+    if state is None:
+        raise OvsdbFileError(f"{name}: clustered database without a schema")
+    db_info.update(entries_applied=applied, entries_skipped=skipped)
+    return state
+
+
+def read_ovsdb_bytes(data: bytes, tables: TableSpec = None, *, name: str = "<bytes>",
+                     verify_checksums: bool = True) -> Database:
+    """Like :func:`read_ovsdb_file`, from the file's bytes."""
+    wanted = _normalize_tables(tables)
+    with _json.gc_paused():
+        magic, records, tail_error = _scan_records(data, name, verify_checksums)
+        warnings: list[str] = []
+        if tail_error:
+            warnings.append(tail_error + "; using the records before it, as ovsdb-server does")
+        if not records:
+            raise OvsdbFileError(tail_error or f"{name}: no records")
+        info: dict[str, Any] = {"records": len(records), "bytes": len(data),
+                                "json": _json.JSON_LIBRARY}
+        if magic == OVSDB_MAGIC:
+            state = _read_standalone(data, records, wanted, name, info, warnings)
+            fmt = "standalone"
+        else:
+            state = _read_clustered(data, records, wanted, name, info, warnings)
+            fmt = "clustered"
+    return Database(schema=state.schema, tables=state.tables, columns=dict(state.wanted),
+                    format=fmt, path=None, warnings=warnings, info=info)
+
+
+def read_ovsdb_file(path: str | os.PathLike, tables: TableSpec = None, *,
+                    verify_checksums: bool = True) -> Database:
+    """Read a standalone or clustered OVSDB database file (compacted or not).
+
+    *tables*: ``None`` for every table and column; an iterable of table names;
+    or ``{table: [columns] | None}``.  Tables or columns the file's schema does
+    not have are left out.  Rows always carry ``"_uuid"``.
+
+    Never writes to the file and takes no lock (the server may be running).
+    """
+    path = os.fspath(path)
+    data = Path(path).read_bytes()
+    db = read_ovsdb_bytes(data, tables, name=path, verify_checksums=verify_checksums)
+    db.path = path
+    return db

@@ -1,0 +1,232 @@
+"""Where database rows come from: one small, read-only interface.
+
+:class:`DatabaseSource` is what the rest of ovnparse reads databases through.
+This module has the offline implementations: a saved database file
+(:class:`FileSource`, standalone or clustered) and rows already in memory
+(:class:`MemorySource`, e.g. from ``ovsdb-client``/``ovn-sbctl`` JSON).  A live
+source (ovsdbapp, JSON-RPC ``select``) implements the same few members.
+
+Read-only by construction: the interface has no way to write, and the file
+source opens files for reading only, takes no lock and keeps no handle open.
+"""
+
+from __future__ import annotations
+
+import os
+from abc import ABC, abstractmethod
+from pathlib import Path
+from typing import Iterable, Mapping
+
+from .dumps import read_ctl_list_json, read_ovsdb_client_dump
+from .ovsdb_file import Database, TableSpec, _normalize_tables, file_kind, read_ovsdb_file
+from .schema import Schema
+
+__all__ = ["DatabaseSource", "FileSource", "MemorySource", "open_source"]
+
+
+class DatabaseSource(ABC):
+    """Read-only access to the rows of one OVSDB database.
+
+    ``rows(table, columns)`` returns ``{uuid: row}``, each row a ``dict`` with
+    ``"_uuid"`` and at least the columns asked for (all of them for
+    ``columns=None``), values decoded as :mod:`ovnparse.db.schema` says.  The
+    mapping and rows may be shared with the source's cache: do not modify them.
+    """
+
+    @property
+    @abstractmethod
+    def schema_name(self) -> str:
+        """The database's schema name (``OVN_Southbound``, ``OVN_Northbound``...)."""
+
+    @property
+    @abstractmethod
+    def schema_version(self) -> str:
+        """The schema's version (``20.27.0``...)."""
+
+    @abstractmethod
+    def tables(self) -> list[str]:
+        """The tables this source can give rows of."""
+
+    @abstractmethod
+    def rows(self, table: str, columns: Iterable[str] | None = None) -> Mapping[str, dict]:
+        """``{uuid: row}`` of *table* (``KeyError`` for a table the database does not have)."""
+
+    def prefetch(self, tables: TableSpec) -> None:  # noqa: B027 - optional
+        """A hint: these tables (and columns) will be asked for; fetch them together.
+
+        Tables the database does not have are ignored.  The default does nothing.
+        """
+
+    def close(self) -> None:  # noqa: B027 - optional
+        """Let go of whatever the source holds (a connection); the default does nothing."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.schema_name} {self.schema_version}>"
+
+
+class MemorySource(DatabaseSource):
+    """Rows already read, as a :class:`~ovnparse.db.ovsdb_file.Database`."""
+
+    def __init__(self, db: Database):
+        self.db = db
+
+    @property
+    def schema_name(self) -> str:
+        return self.db.schema.name
+
+    @property
+    def schema_version(self) -> str:
+        return self.db.schema.version
+
+    def tables(self) -> list[str]:
+        return sorted(self.db.tables)
+
+    def rows(self, table: str, columns: Iterable[str] | None = None) -> Mapping[str, dict]:
+        if table not in self.db.tables:
+            raise KeyError(f"no table {table!r} in this {self.db.format} source")
+        return self.db.tables[table]
+
+
+class FileSource(DatabaseSource):
+    """A saved database file (standalone or clustered, compacted or not), read on demand.
+
+    Nothing is read until asked for.  :meth:`prefetch` (or *tables*) reads the
+    given tables in one pass over the file; a later :meth:`rows` of a table or
+    column not read yet reads the file again for it.
+    """
+
+    def __init__(self, path: str | os.PathLike, tables: TableSpec = None, *,
+                 verify_checksums: bool = True):
+        self.path = os.fspath(path)
+        self.verify_checksums = verify_checksums
+        self._schema: Schema | None = None
+        self._format: str | None = None
+        self._rows: dict[str, dict[str, dict]] = {}
+        self._columns: dict[str, frozenset | None] = {}
+        self.warnings: list[str] = []
+        self.info: dict = {}
+        if tables is not None:
+            self.prefetch(tables)
+
+    # -- reading
+    def _read(self, spec: dict[str, frozenset | None]) -> None:
+        db = read_ovsdb_file(self.path, spec, verify_checksums=self.verify_checksums)
+        self._schema = db.schema
+        self._format = db.format
+        self.info = db.info
+        for w in db.warnings:
+            if w not in self.warnings:
+                self.warnings.append(w)
+        for t, rows in db.tables.items():
+            self._rows[t] = rows
+            self._columns[t] = db.columns[t]
+
+    def _missing(self, table: str, columns: frozenset | None) -> frozenset | None | bool:
+        """What to read for *table*: False if loaded enough, else the columns to read."""
+        if table not in self._columns:
+            return columns
+        have = self._columns[table]
+        if have is None or (columns is not None and columns <= have):
+            return False
+        return None if columns is None else columns | have
+
+    def prefetch(self, tables: TableSpec) -> None:
+        if tables is None:  # everything
+            if self._schema is None or any(self._columns.get(t, False) is not None
+                                           for t in self._schema.tables):
+                self._read(None)  # type: ignore[arg-type]
+            return
+        todo = {}
+        for t, cols in _normalize_tables(tables).items():  # type: ignore[union-attr]
+            if self._schema is not None and t not in self._schema.tables:
+                continue
+            need = self._missing(t, cols)
+            if need is not False:
+                todo[t] = need
+        if todo or self._schema is None:
+            self._read(todo)
+
+    def _ensure_schema(self) -> Schema:
+        if self._schema is None:
+            self._read({})  # the schema only: every transaction is skipped
+        return self._schema  # type: ignore[return-value]
+
+    # -- interface
+    @property
+    def schema(self) -> Schema:
+        return self._ensure_schema()
+
+    @property
+    def format(self) -> str:
+        self._ensure_schema()
+        return self._format  # type: ignore[return-value]
+
+    @property
+    def schema_name(self) -> str:
+        return self._ensure_schema().name
+
+    @property
+    def schema_version(self) -> str:
+        return self._ensure_schema().version
+
+    def tables(self) -> list[str]:
+        return sorted(self._ensure_schema().tables)
+
+    def rows(self, table: str, columns: Iterable[str] | None = None) -> Mapping[str, dict]:
+        cols = None if columns is None else frozenset(columns)
+        if self._schema is not None and table not in self._schema.tables:
+            raise KeyError(f"no table {table!r} in {self.path} ({self._schema.name})")
+        need = self._missing(table, cols)
+        if need is not False:
+            self._read({table: need})
+            if table not in self._rows:
+                raise KeyError(f"no table {table!r} in {self.path} ({self._schema.name})")
+        return self._rows[table]
+
+    def __repr__(self) -> str:
+        return f"<FileSource {self.path}>"
+
+
+def open_source(path: str | os.PathLike, *, table: str | None = None,
+                schema: Schema | str | os.PathLike | None = None,
+                tables: TableSpec = None) -> DatabaseSource:
+    """A source for a saved database: an OVSDB file, or tools' JSON output.
+
+    - an OVSDB database file (standalone or clustered) → :class:`FileSource`;
+    - ``ovsdb-client --format=json dump`` output → :class:`MemorySource`;
+    - ``ovn-sbctl/ovn-nbctl --format=json list TABLE`` output → :class:`MemorySource`
+      with that one table: *table* names it (default: the file name without
+      its extension, e.g. ``Logical_Flow.json``).
+
+    *schema* (a :class:`Schema`, a ``.ovsschema`` path or ``OVN_Southbound`` /
+    ``OVN_Northbound``) types the JSON outputs' values; *tables* is passed to
+    :class:`FileSource` as what to read first.
+    """
+    p = Path(path)
+    kind = file_kind(p)
+    if kind is not None:
+        return FileSource(p, tables)
+    with open(p, "rb") as f:
+        head = f.read(4096).lstrip()
+    if head.startswith(b'{"caption"') or b'"caption"' in head[:200]:
+        return MemorySource(read_ovsdb_client_dump(p, schema))
+    if head.startswith(b"{"):
+        tname = table or p.name.split(".")[0]
+        rows = read_ctl_list_json(p, tname, schema)
+        from .dumps import _resolve_schema, guess_schema  # noqa: PLC0415
+        sch = _resolve_schema(schema)
+        if sch is None:
+            cols = set()
+            for r in rows.values():
+                cols |= set(r)
+            sch = guess_schema({tname: cols})
+        return MemorySource(Database(schema=sch or Schema("", "", {}), tables={tname: rows},
+                                     columns={tname: None}, format="ctl-list-json",
+                                     path=str(p)))
+    raise ValueError(f"{p}: neither an OVSDB database file nor ovsdb-client/ovn-*ctl JSON")
