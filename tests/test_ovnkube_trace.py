@@ -387,10 +387,22 @@ def test_seed_loglevel2_excerpt():
 
 def test_seed_help_is_not_a_run():
     trace, ex = summary((FIXTURES / "seed-help.txt").read_text())
-    assert [m.topic for m in trace.roots] == ["usage"]
-    assert trace.roots[0].detail.startswith("./ovnkube-trace")
+    assert [m.topic for m in trace.roots] == ["start", "usage"]
+    assert trace.roots[1].detail.startswith("./ovnkube-trace")
     assert ex.verdict == "incomplete"
     assert any("printed its usage" in w for w in ex.warnings)
+
+
+def test_runs_one_after_another():
+    """The guide's failing run, then the run after the fix, saved in one file."""
+    text = "".join((FIXTURES / n).read_text() for n in (
+        "seed-deny-loglevel0.txt", "seed-allow-loglevel0.txt", "deny-pod-to-pod.loglevel2.txt"))
+    traces = api.parse_text(text, "runs.txt")
+    assert [(t.format, t.first_line, t.last_line) for t in traces] == [
+        ("ovnkube-trace", 1, 2), ("ovnkube-trace", 3, 9),
+        ("ovn-trace/detailed", 13, 65), ("ovnkube-trace", 10, 69)]
+    assert [explain(t).verdict for t in traces] == ["dropped", "delivered", "dropped", "dropped"]
+    assert [c.line for c in checks(traces[1])] == list(range(4, 10))
 
 
 # --- the CLI ----------------------------------------------------------------------------

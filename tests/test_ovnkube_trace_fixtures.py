@@ -153,7 +153,8 @@ def test_2021_printout_is_read_like_the_current_one():
     _, old = _run("deny-pod-to-pod.2021.loglevel2.txt")
     [check] = [n for n in old.roots if isinstance(n, OvnkubeCheck)]
     assert (check.line, check.echo_line) == (57, 58)
-    assert [m.topic for m in old.roots if isinstance(m, OvnkubeMessage)] == ["loglevel"]
+    assert [m.topic for m in old.roots if isinstance(m, OvnkubeMessage)] == \
+        ["start", "loglevel"]
 
 
 def test_pod_to_ip_egress_message():

@@ -45,11 +45,14 @@ the prefix and records which lines had one).  What it prints:
 
 What this parser yields, in order: each embedded output parsed by the parser
 of its tool (PARSERS, so line numbers are those of this file), as soon as its
-text ends; then one trace of format "ovnkube-trace" spanning the whole text,
-whose roots are the verdicts (`OvnkubeCheck`), the outputs it found
+text ends; then one trace of format "ovnkube-trace" spanning the run, whose
+roots are the verdicts (`OvnkubeCheck`), the outputs it found
 (`OvnkubeOutput`, with their line ranges and the formats parsed from them)
 and the log lines that bear on the result (`OvnkubeMessage`).  The summary
-comes last because its verdict needs every line; the outputs stream.
+comes after the run's outputs because its verdict needs every line; the
+outputs stream.  A file holding several runs (a klog `Maximum command line
+arguments` or `Log level set to` line after a run's verdicts or outputs
+starts the next) gives one summary per run.
 Trace text outside any announced output (a pasted excerpt) is parsed as
 what it looks like, and said so.
 """
@@ -107,6 +110,7 @@ _ERROR_OLD = re.compile(
 _ERROR_INSTALL = re.compile(r"(?P<tool>ovn-detrace) error (?P<err>.*?) stdOut: ?(?P<first>.*)\Z")
 _SEARCH = re.compile(r"Search string (?P<not>not )?matched:\s*(?P<rest>.*?)\s*\Z")
 _MESSAGES = [(topic, re.compile(rx)) for topic, rx in (
+    ("start", r"Maximum command line arguments set to: ?(?P<detail>.*)\Z"),
     ("loglevel", r"Log level set to: ?(?P<detail>.*)\Z"),
     ("skipped", r"Skipped ovn-detrace due to: (?P<detail>.*)\Z"),
     ("service", r"[Uu]sing pod (?P<detail>\S+ in service \S+) to test against\s*\Z"),
@@ -120,6 +124,8 @@ _MESSAGES = [(topic, re.compile(rx)) for topic, rx in (
               r"Could not determine|\s*Unexpected error|fatal: cannot|"
               r"Cannot find ovnkube pods|execInPod\(\) failed|error adding to scheme)"),
 )]
+# Lines that start a run: a file may hold several runs one after another.
+_RUN_STARTS = frozenset({"start", "loglevel"})
 # What documents put where they cut lines out.
 ELISION_RE = re.compile(r"\s*(?:\(\.\.\.\)|\.\.\.|\[\.\.\.\]|…)\s*\Z")
 # First characters of the lines that end an output (see _ends_output).
@@ -279,6 +285,9 @@ class _Reader:
         for topic, rx in _MESSAGES:
             m = rx.match(text)
             if m:
+                if topic in _RUN_STARTS and any(
+                        isinstance(n, (OvnkubeCheck, OvnkubeOutput)) for n in self.trace.roots):
+                    yield from self._next_run(number)  # another run, saved after this one
                 detail = m.groupdict().get("detail")
                 node = OvnkubeMessage(text.strip(), number, topic=topic,
                                       detail=detail.strip() or None if detail else None)
@@ -462,6 +471,15 @@ class _Reader:
         except Exception as exc:  # another parser's bug must not lose the rest
             self.problem(out.first, f"the {fmt} parser failed on lines {out.first}-"
                                     f"{node.last_line}: {type(exc).__name__}: {exc}")
+
+    def _next_run(self, number: int) -> Iterator[Trace]:
+        trace = self.trace
+        _infer_directions(trace)
+        trace.last_line = number - 1
+        yield trace
+        self.trace = Trace(format=FORMAT, source=self.source, microflow=None,
+                           first_line=number, last_line=0)
+        self.cont = self.pending = self.last_check = None
 
     def finish(self, cut: bool) -> Iterator[Trace]:
         trace = self.trace
