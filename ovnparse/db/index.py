@@ -21,15 +21,18 @@ from typing import Any, Iterable, Iterator, Mapping
 from .source import DatabaseSource
 
 __all__ = ["DbIndex", "RowRef", "Matches", "DatapathRef", "cookie_key",
-           "SB_COOKIE_TABLES", "NB_HINT_TABLES"]
+           "SB_COOKIE_TABLES", "NB_HINT_TABLES", "DETRACE_HINT_TABLES"]
 
 #: Southbound tables whose uuids ovn-controller uses as OpenFlow cookies
 SB_COOKIE_TABLES = ("Logical_Flow", "Port_Binding", "MAC_Binding", "Static_MAC_Binding",
                     "Multicast_Group", "Chassis", "Load_Balancer", "FDB", "Datapath_Binding")
-#: Northbound tables a logical flow's stage-hint can name (ovn-detrace 23.03's order)
-NB_HINT_TABLES = ("ACL", "DHCP_Options", "Forwarding_Group", "Logical_Switch_Port",
-                  "Logical_Router_Port", "Logical_Router_Policy", "Load_Balancer", "NAT",
-                  "Logical_Router_Static_Route", "QoS")
+#: Northbound tables ovn-detrace 23.03 looks a logical flow's stage-hint up in, in its order
+DETRACE_HINT_TABLES = ("ACL", "DHCP_Options", "Forwarding_Group", "Logical_Switch_Port",
+                       "Logical_Router_Port", "Logical_Router_Policy", "Load_Balancer", "NAT",
+                       "Logical_Router_Static_Route", "QoS")
+#: Northbound tables a stage-hint can name: ovn-detrace's, and the switches and routers
+#: that northd 23.03 also names (e.g. ls_in_pre_hairpin, lr_in_ip_input flows)
+NB_HINT_TABLES = DETRACE_HINT_TABLES + ("Logical_Switch", "Logical_Router")
 #: Southbound tables read besides, to name a logical flow's datapaths
 _SB_EXTRA = ("Logical_DP_Group",)
 
