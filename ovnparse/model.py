@@ -225,3 +225,318 @@ class OvnkubeMessage(Node):
     kind: ClassVar[str] = "ovnkube-message"
     topic: str = ""
     detail: str | None = None  # the message's further lines, if any
+
+
+# --- OpenFlow traces: ovs-appctl ofproto/trace and ovn-detrace ----------------
+#
+# ofproto/trace prints one *pass* per datapath translation: the first for the
+# packet, one more for each recirculation it queued (conntrack, ...).  A
+# trace's roots are its passes; a pass holds its `bridge("...")` sections,
+# a bridge its OpenFlow table steps, a step its actions.  A table reached by
+# a `resubmit`/`goto_table` in the middle of an action list is a child of
+# that action; one reached by the *last* thing a step does (OVN's `next;`) is
+# listed after the step, flat, with `chained` set -- as ovn-trace's stages are
+# (ofproto/trace prints it as the step's last child, tail-elided).  A patch
+# port's `bridge("...")` is a child of the `output` that crossed it.
+
+import re as _re  # noqa: E402  (this section is appended to the model)
+
+_EMPTY: tuple = ()
+_RECIRC_RE = _re.compile(r"recirc\((0x[0-9a-fA-F]+|\d+)\)")
+
+
+def _notes_dict(node, out: dict) -> dict:
+    notes = getattr(node, "annotations", None)
+    if notes:
+        out["annotations"] = [n.to_dict() for n in notes]
+    elif "annotations" in out:
+        del out["annotations"]
+    return out
+
+
+class OvsFlowError(ValueError):
+    """ovs.flow could not parse a flow or an action list of the trace."""
+
+
+def _ovs_match(text: str | None, line: int, what: str) -> dict | None:
+    """An OpenFlow match (`Flow:`, `Final flow:`, `Megaflow:`) parsed by ovs.flow."""
+    if text is None:
+        return None
+    from ovs.flow.kv import KVParser
+    from ovs.flow.ofp import OFPFlow
+    try:
+        parser = KVParser(text, OFPFlow.match_decoders())
+        parser.parse()
+    except Exception as exc:  # ovs.flow raises ParseError, ValueError, KeyError...
+        raise OvsFlowError(f"line {line}: ovs.flow cannot parse the {what}: {exc}") from None
+    return {kv.key: kv.value for kv in parser.kv()}
+
+
+def _ovs_odp_actions(text: str | None, line: int) -> list[dict] | None:
+    if text is None:
+        return None
+    from ovs.flow.kv import KVParser
+    from ovs.flow.odp import ODPFlow
+    try:
+        parser = KVParser(text, ODPFlow.action_decoders())
+        parser.parse()
+    except Exception as exc:
+        raise OvsFlowError(f"line {line}: ovs.flow cannot parse the datapath actions: "
+                           f"{exc}") from None
+    return [{kv.key: kv.value} for kv in parser.kv()]
+
+
+@dataclass(slots=True)
+class OfPass(Node):
+    """One datapath translation: `Flow:`, bridges, `Final flow:`, `Megaflow:`,
+    `Datapath actions:`.  `text`/`line` are the `Flow:` line's (or the first
+    line of the pass, when a filtered text lacks it).  A resumed pass has the
+    `=====` header: `recirc(0x..) - resume conntrack with ct_state=...`.
+    """
+
+    kind: ClassVar[str] = "openflow_pass"
+    flow: str | None = None  # after "Flow: "
+    recirc_id: str | None = None  # "0x28" for a resumed pass (as printed)
+    ct_state: str | None = None  # the state it resumes conntrack with ("new|trk")
+    header: list[str] = field(default_factory=list)  # lines between the ===== rows
+    header_line: int | None = None  # line of the first ===== row
+    final_flow: str | None = None  # "unchanged" as printed
+    final_flow_line: int | None = None
+    megaflow: str | None = None
+    megaflow_line: int | None = None
+    datapath_actions: str | None = None
+    datapath_actions_line: int | None = None
+    notes: list[str] = field(default_factory=list)  # lines after "Datapath actions:"
+    queued_by: int | None = None  # index in Trace.roots of the pass that queued it
+    stripped: bool = False  # printed without indentation (ovn-detrace before 24.09)
+    margin: str = ""  # indentation every line carries (a pasted, indented trace)
+    annotations: list = field(default_factory=list)  # ovn-detrace notes on the pass's own lines
+
+    # ovs.flow parses these on access (about 40 us a line): never during a parse.
+    def flow_match(self) -> dict | None:
+        return _ovs_match(self.flow, self.line, "Flow: line")
+
+    def final_flow_match(self) -> dict | None:
+        if self.final_flow == "unchanged":
+            return self.flow_match()
+        return _ovs_match(self.final_flow, self.final_flow_line or 0, "Final flow: line")
+
+    def megaflow_match(self) -> dict | None:
+        return _ovs_match(self.megaflow, self.megaflow_line or 0, "Megaflow: line")
+
+    def datapath_action_list(self) -> list[dict] | None:
+        """[{name: value}, ...] as ovs.flow.odp decodes them (`{"output": {"port": 5}}`)."""
+        return _ovs_odp_actions(self.datapath_actions, self.datapath_actions_line or 0)
+
+    def recircs(self) -> list[str]:
+        """Recirculation ids its datapath actions queue ("0x28")."""
+        if not self.datapath_actions or "recirc(" not in self.datapath_actions:
+            return []
+        return _RECIRC_RE.findall(self.datapath_actions)
+
+    def to_dict(self) -> dict[str, Any]:
+        return _notes_dict(self, Node.to_dict(self))
+
+
+@dataclass(slots=True)
+class OfBridge(Node):
+    """A `bridge("br-int")` section: the first of a pass, or the peer of a patch port."""
+
+    kind: ClassVar[str] = "openflow_bridge"
+    name: str = ""
+
+
+@dataclass(slots=True)
+class OfTable(Node):
+    """An OpenFlow table lookup: `%2d. match, priority N, cookie 0x...`.
+
+    Shares `table`, `match`, `priority` (and `no_match`) with the logical
+    `Stage`; adds what is OpenFlow's: the cookie (as printed, None when zero),
+    the bridge, and for a lookup that finds no flow the tool's sentence in
+    `miss`.  ovn-detrace's notes on it are in `annotations`.
+    """
+
+    kind: ClassVar[str] = "openflow_table"
+    table: int = 0
+    match: str | None = None  # None when the rule has no match fields ("priority 0")
+    priority: int | None = None
+    cookie: str | None = None  # "0x182b7e9b" as printed; None when absent (zero)
+    no_match: bool = False  # "No match." (and the other miss sentences)
+    miss: str | None = None  # the sentence printed instead of a rule
+    bridge: str | None = None
+    chained: bool = False  # reached by the last action of the step listed before it
+    annotations: list | tuple = _EMPTY
+
+    @property
+    def cookie8(self) -> str | None:
+        """The cookie as "0x" + at least 8 lowercase hex digits (OVN: an lflow uuid prefix)."""
+        if self.cookie is None or not self.cookie.lower().startswith("0x"):
+            return None
+        return "0x" + self.cookie[2:].lower().zfill(8)
+
+    def logical_flow(self) -> dict | None:
+        """The `Logical flow:` ovn-detrace printed for this step, parsed."""
+        for note in self.annotations:
+            if note.what == "logical_flow":
+                return note.fields()
+        return None
+
+    def to_dict(self) -> dict[str, Any]:
+        return _notes_dict(self, Node.to_dict(self))
+
+
+@dataclass(slots=True)
+class OfAction(Node):
+    """One OpenFlow action as ofproto/trace printed it (`set_field:0x5->reg13`).
+
+    A `resubmit`, `goto_table` or patch-port `output` that leads to more
+    lookups holds them as children (unless it was the step's last action:
+    see `OfTable.chained`).
+    """
+
+    kind: ClassVar[str] = "openflow_action"
+    children: list | tuple = _EMPTY
+    annotations: list | tuple = _EMPTY  # ovn-detrace --ovs: the OVS interface of output:N
+
+    def to_dict(self) -> dict[str, Any]:
+        return _notes_dict(self, Node.to_dict(self))
+
+
+@dataclass(slots=True)
+class OfDetail(OfAction):
+    """` -> ...`: what an action did (`NXM_NX_REG0[] is now 0x5`)."""
+
+    kind: ClassVar[str] = "openflow_detail"
+
+    @property
+    def message(self) -> str:
+        return self.text[3:]
+
+
+@dataclass(slots=True)
+class OfWarning(OfAction):
+    """` >> ...`: the tool's warning (`Nonexistent output port`)."""
+
+    kind: ClassVar[str] = "openflow_warning"
+
+    @property
+    def message(self) -> str:
+        return self.text[3:]
+
+
+@dataclass(slots=True)
+class OfError(OfAction):
+    """` >>>> ... <<<<`: translation could not go on as asked."""
+
+    kind: ClassVar[str] = "openflow_error"
+
+    @property
+    def message(self) -> str:
+        return self.text[5:-5]
+
+
+@dataclass(slots=True)
+class OfThaw(OfAction):
+    """`thaw` and what it restores: `Resuming from table N`, `Restoring actions: ...`."""
+
+    kind: ClassVar[str] = "openflow_thaw"
+
+    @property
+    def resume_table(self) -> int | None:
+        if self.text.startswith("Resuming from table "):
+            return int(self.text[20:])
+        return None
+
+
+@dataclass(slots=True)
+class OfBucket(OfAction):
+    """`bucket N` of a group: its actions are its children."""
+
+    kind: ClassVar[str] = "openflow_bucket"
+
+
+# What ovn-detrace prints after `* ` (print_p) or `   * ` (print_h, NB hints).
+DETRACE_NOTE_KINDS = {
+    "Logical datapath": "logical_datapath",
+    "Logical datapaths": "logical_datapaths",
+    "Logical flow": "logical_flow",
+    "Port Binding": "port_binding",
+    "MAC Binding": "mac_binding",
+    "Multicast Group": "multicast_group",
+    "Chassis": "chassis",
+    "Load Balancer": "load_balancer",
+    "OVS Interface": "ovs_interface",
+    "ACL": "acl",
+    "Logical Switch Port": "lsp",
+    "Logical Router Port": "lrp",
+    "Logical Router Policy": "router_policy",
+    "NAT": "nat",
+    "Route": "route",
+    "QoS": "qos",
+    "DHCP Options": "dhcp_options",
+    "Forwarding Group": "forwarding_group",
+}
+
+_NOTE_PATTERNS = {
+    "logical_flow": _re.compile(
+        r"Logical flow: table=(?P<table>\d+) \((?P<stage>[^)]*)\), priority=(?P<priority>-?\d+), "
+        r"match=\((?P<match>.*)\), actions=\((?P<actions>.*)\)\Z"),
+    "datapath": _re.compile(r'"(?P<name>.*)" \((?P<uuid>[^()]*)\) \[(?P<pipeline>\w+)\]\Z'),
+    "logical_datapath": _re.compile(r'Logical datapath: "(?P<name>.*)" \((?P<uuid>[^()]*)\)\Z'),
+    "port_binding": _re.compile(
+        r'Port Binding: logical_port "(?P<logical_port>.*)", tunnel_key (?P<tunnel_key>\d+),'
+        r'(?: chassis-name "(?P<chassis_name>[^"]*)", chassis-str "(?P<chassis>[^"]*)")? ?\Z'),
+    "mac_binding": _re.compile(
+        r'MAC Binding: ip "(?P<ip>.*)", logical_port "(?P<logical_port>.*)", '
+        r'mac "(?P<mac>.*)"\Z'),
+    "multicast_group": _re.compile(
+        r'Multicast Group: name "(?P<name>.*)", tunnel_key (?P<tunnel_key>\d+) '
+        r'ports: \((?P<ports>.*)\)\Z'),
+    "ovs_interface": _re.compile(r"OVS Interface: (?P<name>\S*) \((?P<iface_id>.*)\)\Z"),
+    "acl": _re.compile(
+        r"ACL: (?P<direction>[\w-]+), priority=(?P<priority>-?\d+), match=\((?P<match>.*)\), "
+        r"(?P<action>[\w-]+)(?P<log> \(log\))?\Z"),
+    "chassis": _re.compile(
+        r'Chassis: chassis-name "(?P<chassis_name>[^"]*)", chassis-str "(?P<chassis>[^"]*)"\Z'),
+}
+
+
+@dataclass(slots=True)
+class DetraceNote(Node):
+    """One ` * ` line ovn-detrace printed about the flow (or port) before it.
+
+    `what` names the record: logical_flow, logical_datapaths, datapath (a
+    member of the list), logical_datapath, port_binding, mac_binding,
+    multicast_group, chassis, load_balancer, ovs_interface; and the NB hints
+    (`hint` set): acl, lsp, lrp, router_policy, load_balancer, nat, route,
+    qos, dhcp_options, forwarding_group, duplicate.  `text` is the line from
+    its `*`; `indent` the spaces before it.  `fields()` parses the line.
+    """
+
+    kind: ClassVar[str] = "detrace_note"
+    children: tuple = _EMPTY
+    what: str = "other"
+    hint: bool = False
+    indent: int = 0
+
+    @property
+    def body(self) -> str:
+        """The line after `* ` (member datapaths keep their leading spaces stripped)."""
+        return self.text[1:].strip()
+
+    def fields(self) -> dict:
+        pattern = _NOTE_PATTERNS.get(self.what)
+        body = self.body
+        if pattern is None:
+            head, _, rest = body.partition(": ")
+            return {"text": rest if rest else body}
+        m = pattern.match(body)
+        if not m:
+            return {"text": body}
+        out = {k: v for k, v in m.groupdict().items()}
+        for key in ("table", "priority", "tunnel_key"):
+            if out.get(key) is not None:
+                out[key] = int(out[key])
+        if "log" in out:
+            out["log"] = out["log"] is not None
+        return out
