@@ -12,13 +12,15 @@ from __future__ import annotations
 
 from functools import partial
 
-from . import ovn_trace, ovnkube_trace
+from . import ofproto_trace, ovn_detrace, ovn_trace, ovnkube_trace
 
 PARSERS = {
     "ovn-trace": ovn_trace.parse,
     **{form: partial(ovn_trace.parse, form=form) for form in (
         ovn_trace.FORMAT_DETAILED, ovn_trace.FORMAT_SUMMARY, ovn_trace.FORMAT_MINIMAL)},
     "ovnkube-trace": ovnkube_trace.parse,
+    ofproto_trace.FORMAT: ofproto_trace.parse,
+    ovn_detrace.FORMAT: ovn_detrace.parse,
 }
 # Formats whose empty output is a valid trace (ovn-trace --minimal of a drop).
 EMPTY_OK = frozenset({ovn_trace.FORMAT_MINIMAL})

@@ -1,0 +1,202 @@
+"""Parser for `ovn-detrace` output: ofproto/trace text with notes.
+
+ovn-detrace (utilities/ovn_detrace.py.in in ovn-org/ovn) copies its input
+line by line, and for every line that names a cookie (`cookie 0x...`) or,
+with --ovs, an OpenFlow port (`N. in_port=P...`, `output:P`), it remembers
+what to look up.  When the next table line or blank line arrives it prints
+what it found about each remembered line, before copying that line:
+
+    * Logical datapaths:                 (logical flow, SB)
+    *     "ls" (uuid) [ingress]
+    * Logical flow: table=0 (ls_in_...), priority=50, match=(1), actions=(next;)
+     * ACL: from-lport, priority=..., drop (NB hints of the flow, one more space)
+    * Logical datapath: "ls" (uuid)      (port binding, MAC binding, multicast group)
+    * Port Binding: logical_port "vm0", tunnel_key 10, chassis-name "hv1", ...
+    * OVS Interface: vif0 (iface-id)     (--ovs)
+
+So a table line's notes come after its own action lines, before the first
+table it resubmits to.  Up to OVN 24.09 it printed every copied line
+stripped (`print(line.strip())`): the nesting is then rebuilt from what the
+lines mean (ofproto_trace._Semantic); since 25.03 it keeps the indentation
+and indents the notes to the level of the line they are about.
+
+The notes are attached to the node of the line that made ovn-detrace look
+them up (an OfTable for a cookie or an in_port, the output action for
+output:P), by replaying that loop; the printer (views/ofproto_text.py)
+replays it the other way and gives back the tool's bytes.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Iterable, Iterator
+
+from ..errors import Problem
+from ..lines import Block
+from ..model import DETRACE_NOTE_KINDS, DetraceNote, Trace
+from .ofproto_trace import NoteHandler, parse_outputs
+
+FORMAT = "ovn-detrace"
+
+# ovn-detrace's regular expressions.  A shell variable standing for a cookie
+# (`cookie $pb_vm0`, in OVN's own tests) is taken as one.
+_COOKIE_OLD = re.compile(r"^.*cookie (?:0x[0-9a-fA-F]+|\$\w+)")  # OVN <= 24.03
+_COOKIE_NEW = re.compile(r"^.*cookie[ =](?:0x[0-9a-fA-F]+|\$\w+)")  # OVN >= 24.09
+_INPORT = re.compile(r"^ *[0-9]+\. *in_port=([0-9])+")
+_OUTPORT = re.compile(r"^ *output:([0-9]+)")
+_TABLE_ID = re.compile(r"^ *[0-9]+\.")
+
+_HINTS = frozenset({"acl", "lsp", "lrp", "router_policy", "nat", "route", "qos",
+                    "dhcp_options", "forwarding_group"})
+# Notes that start a record (each looked-up row prints one record).
+_RECORD_STARTS = frozenset({"logical_datapaths", "logical_datapath", "chassis",
+                            "load_balancer", "duplicate"})
+
+
+def parse(blocks: Iterable[Block], source: str) -> Iterator[Trace]:
+    """ovn-detrace outputs in the text, one Trace each (streaming)."""
+    return parse_outputs(blocks, source, FORMAT, _Notes())
+
+
+class Rules:
+    """When ovn-detrace looks something up and when it prints it.
+
+    `stripped` text came from an ovn-detrace that printed lines stripped
+    (OVN before 25.03), whose cookie regex wanted `cookie 0x` and which did
+    not print at cookie lines; later ones also take `cookie=0x` (ovs-ofctl
+    dump-flows lines) and print at such lines.
+    """
+
+    def __init__(self, stripped: bool):
+        self.cookie = _COOKIE_OLD if stripped else _COOKIE_NEW
+        self.flush_at_cookie = not stripped
+
+    def flushes(self, line: str) -> bool:
+        """ovn-detrace prints what it found before copying this line."""
+        if not line.strip():
+            return True
+        if _TABLE_ID.match(line):
+            return True
+        return self.flush_at_cookie and "cookie" in line and self.cookie.match(line) is not None
+
+    def triggers(self, line: str) -> list[str]:
+        """What the line makes ovn-detrace look up: "cookie", "ofport" (each match once)."""
+        roles = []
+        if "cookie" in line and self.cookie.match(line):
+            roles.append("cookie")
+        s = line.lstrip(" ")
+        if s[:7] == "output:" and _OUTPORT.match(s):
+            roles.append("ofport")
+        if s[:1].isdigit() and "in_port=" in s and _INPORT.match(s):
+            roles.append("ofport")
+        return roles
+
+
+def note_node(raw: str, number: int) -> DetraceNote:
+    """A `  * ...` line as a DetraceNote."""
+    text = raw.lstrip(" ")
+    indent = len(raw) - len(text)
+    body = text[1:].strip()
+    if body.startswith('"'):
+        what = "datapath"
+    elif body.startswith("[Duplicate"):
+        what = "duplicate"
+    else:
+        what = DETRACE_NOTE_KINDS.get(body.partition(":")[0], "other")
+    hint = what in _HINTS or body.startswith("[Duplicate uuid hint") or (
+        what == "load_balancer" and ("ip_port_mappings" in body or indent % 4 == 3))
+    return DetraceNote(text, number, what=what, hint=hint, indent=indent)
+
+
+class _Notes(NoteHandler):
+    """Replays ovn-detrace's loop to give each note to the line it is about."""
+
+    def begin(self, trace: Trace, stripped: bool) -> None:
+        self.trace = trace
+        self.rules = Rules(stripped)
+        self.pending: list[tuple[object, str]] = []
+        self.run: list[DetraceNote] = []
+        self.last = None  # node of the last copied line
+
+    def line(self, raw: str, node, number: int) -> None:
+        if (self.pending or self.run) and self.rules.flushes(raw):
+            self._flush()
+        elif self.run:
+            self._flush()  # notes printed before a line that does not cause a print
+        for role in self.rules.triggers(raw):
+            self.pending.append((node, role))
+        self.last = node
+
+    def note(self, raw: str, number: int, trace: Trace) -> None:
+        self.run.append(note_node(raw, number))
+
+    def flush_point(self, body: str) -> None:
+        self._flush()
+
+    def end(self, trace: Trace) -> None:
+        self._flush()
+
+    def _flush(self) -> None:
+        run, pending = self.run, self.pending
+        self.run, self.pending = [], []
+        if not run:
+            return
+        ports = [node for node, role in pending if role == "ofport"]
+        cookies = [node for node, role in pending if role == "cookie"]
+        about_ports = [n for n in run if n.what == "ovs_interface"]
+        about_cookies = [n for n in run if n.what != "ovs_interface"]
+        if about_ports:
+            if ports:
+                for k, note in enumerate(about_ports):
+                    _add(ports[min(k, len(ports) - 1)], [note])
+            else:
+                self._orphans(about_ports)
+        if about_cookies:
+            if not cookies:
+                self._orphans(about_cookies)
+            elif len(cookies) == 1:
+                _add(cookies[0], about_cookies)
+            else:
+                records = _records(about_cookies)
+                for k, record in enumerate(records):
+                    _add(cookies[min(k, len(cookies) - 1)], record)
+
+    def _orphans(self, notes: list[DetraceNote]) -> None:
+        """Notes with no line before them that ovn-detrace would look up."""
+        target = self.last if self.last is not None else (
+            self.trace.roots[-1] if self.trace.roots else None)
+        self.trace.problems.append(Problem(
+            self.trace.source, notes[0].line,
+            "ovn-detrace note after a line it would not look up",
+            "a table line with a cookie, or an output:/in_port= line (--ovs)"))
+        if target is not None and hasattr(target, "annotations"):
+            _add(target, notes)
+
+
+def _add(node, notes: list[DetraceNote]) -> None:
+    if node.annotations.__class__ is tuple:
+        node.annotations = []
+    node.annotations.extend(notes)
+
+
+def _records(notes: list[DetraceNote]) -> list[list[DetraceNote]]:
+    """Split a run of notes where a looked-up row's record starts."""
+    records: list[list[DetraceNote]] = []
+    for note in notes:
+        starts = note.what in _RECORD_STARTS and not note.hint
+        if note.what == "logical_datapath" and records and \
+                records[-1][-1].what == "logical_datapath":
+            starts = False
+        if starts or not records:
+            records.append([note])
+        else:
+            records[-1].append(note)
+    return records
+
+
+def annotated(trace: Trace) -> bool:
+    """Whether any step of the trace carries ovn-detrace notes."""
+    return any(getattr(n, "annotations", None) for n in trace.walk())
+
+
+__all__ = ["FORMAT", "parse", "Rules", "note_node", "annotated"]

@@ -1,0 +1,152 @@
+"""Print an OpenFlow trace back as ofproto/trace and ovn-detrace print it.
+
+The inverse of parsers/ofproto_trace.py and parsers/ovn_detrace.py,
+following oftrace_node_print_details (ofproto/ofproto-dpif-trace.c) and
+ovn-detrace's main loop: parse then print gives back the tool's bytes, which
+is how the tests check that the tree (and where each annotation belongs) was
+rebuilt right.  The model lists a table that was the last thing the table
+before it did after that table (`chained`); the printer nests it back, and
+puts the tables an action led to right after the action, as the tool's tree
+has them.
+"""
+
+from __future__ import annotations
+
+from ..model import (OfAction, OfBridge, OfBucket, OfDetail, OfError, OfPass, OfTable,
+                     OfThaw, OfWarning, Trace)
+
+SEPARATOR = "=" * 79
+
+_OWNS_LIST = (OfTable, OfBridge, OfThaw, OfBucket)
+_SPACED = (OfDetail, OfWarning, OfError)  # printed " -> ", " >> ", " >>>> "
+
+
+def ofproto_trace(trace: Trace) -> str:
+    """The text ovs-appctl ofproto/trace printed (without ovn-detrace's notes)."""
+    return "".join(line + "\n" for line, _node in _lines(trace))
+
+
+def ovn_detrace(trace: Trace) -> str:
+    """The text ovn-detrace printed: the trace with its annotations where the
+    tool put them (before the next table line or blank line)."""
+    from ..parsers.ovn_detrace import Rules
+    out: list[str] = []
+    stripped = any(p.stripped for p in trace.roots if isinstance(p, OfPass))
+    rules = Rules(stripped)
+    pending: list[tuple[object, str]] = []
+    for line, node in _lines(trace):
+        if pending and rules.flushes(line):
+            _emit(pending, out)
+            pending = []
+        out.append(line)
+        if node is not None:
+            pending.extend((node, role) for role in rules.triggers(line))
+    if pending:
+        _emit(pending, out)
+    return "".join(line + "\n" for line in out)
+
+
+def _emit(pending: list[tuple[object, str]], out: list[str]) -> None:
+    for node, role in pending:
+        for note in getattr(node, "annotations", ()):
+            if (note.what == "ovs_interface") == (role == "ofport"):
+                out.append(" " * note.indent + note.text)
+
+
+# --- lines -------------------------------------------------------------------------
+
+def _lines(trace: Trace) -> list[tuple[str, object]]:
+    out: list[tuple[str, object]] = []
+    for n, pass_ in enumerate(trace.roots):
+        if isinstance(pass_, OfPass):
+            _pass_lines(pass_, n, out)
+    return out
+
+
+def _pass_lines(p: OfPass, n: int, out: list[tuple[str, object]]) -> None:
+    margin = p.margin
+    start = len(out)
+    if p.header_line is not None:
+        if n:
+            out.append(("", p))
+        out.append((SEPARATOR, p))
+        out.extend((line, p) for line in p.header)
+        out.append((SEPARATOR, p))
+        out.append(("", p))
+    if p.flow is not None:
+        out.append(("Flow: " + p.flow, p))
+    _tree_lines(p.children, 0, p.stripped, out)
+    if p.final_flow is not None:
+        out.append(("", p))
+        out.append(("Final flow: " + p.final_flow, p))
+    if p.megaflow is not None:
+        if p.final_flow is None:
+            out.append(("", p))
+        out.append(("Megaflow: " + p.megaflow, p))
+    if p.datapath_actions is not None:
+        out.append(("Datapath actions: " + p.datapath_actions, p))
+    out.extend((line, p) for line in p.notes)
+    if p.stripped:
+        for i in range(start, len(out)):
+            line, node = out[i]
+            out[i] = (line.strip(" "), node)
+    if margin:
+        for i in range(start, len(out)):
+            line, node = out[i]
+            if line:
+                out[i] = (margin + line, node)
+
+
+def ovs_list(children) -> list[tuple[object, list]]:
+    """The model's children as the tool's trace list: (node, its own list)."""
+    out: list[tuple[object, list]] = []
+    anchor: list | None = None  # list of the table a chained table continues
+    for node in children:
+        cls = node.__class__
+        if cls is OfTable and node.chained and anchor is not None:
+            entry = (node, ovs_list(node.children))
+            anchor.append(entry)
+            anchor = entry[1]
+            continue
+        entry = (node, ovs_list(node.children) if isinstance(node, _OWNS_LIST) else [])
+        out.append(entry)
+        if cls is OfAction and node.children:
+            out.extend(ovs_list(node.children))
+            anchor = None
+        else:
+            anchor = entry[1] if cls is OfTable else None
+    return out
+
+
+def _terminal(node) -> bool:
+    return not isinstance(node, (OfTable, OfBridge, OfThaw))
+
+
+def _tree_lines(children, level: int, stripped: bool, out: list[tuple[str, object]]) -> None:
+    """oftrace_node_print_details, without recursion (tail chains run deep)."""
+    stack = [(ovs_list(children), 0, level)]
+    while stack:
+        items, index, level = stack.pop()
+        if index >= len(items):
+            continue
+        node, sub = items[index]
+        stack.append((items, index + 1, level))
+        more = index < len(items) - 1 or _terminal(node)
+        pad = "" if stripped else " " * ((level + more) * 4)
+        text = node.text
+        if isinstance(node, OfBridge):
+            if out:  # (a fragment may start at its first bridge)
+                out.append(("", node))
+            out.append((pad + text, node))
+            out.append((pad + "-" * len(text), node))
+        elif isinstance(node, OfTable):
+            if node.table < 10 and not stripped and text[:1].isdigit():
+                text = " " + text
+            out.append((pad + text, node))
+        elif isinstance(node, _SPACED) and not stripped:
+            out.append((pad + " " + text, node))
+        else:
+            out.append((pad + text, node))
+        if sub:
+            stack.append((sub, 0, level + 2 * more))
+
