@@ -1,0 +1,469 @@
+"""What happened to the packet, read from an OpenFlow trace (ofproto/trace,
+ovn-detrace).
+
+The datapath actions say what the datapath does with the packet; every pass
+of the trace has them, and ofproto/trace traces each recirculation a pass
+queues as a later pass.  So:
+
+  incomplete  the text was cut, a pass has no `Datapath actions:`, a queued
+              recirculation was not traced (a select group with no live
+              bucket: `hash(l4(0)),recirc(...)`), or `Translation failed`
+  delivered   the datapath actions output to one port (a VIF, a tunnel, the
+              in_port for a reply OVN builds itself)
+  flooded     to two or more ports
+  controller  otherwise, the packet goes to ovn-controller or an OpenFlow
+              controller (`userspace(...controller(...))`), unless that is an
+              OVN ACL `log()` whose verdict is drop or reject: then dropped
+  dropped     otherwise (`drop`, nothing, only `ct(commit...)`)
+
+A `No match.` inside a resubmit is a lookup that found nothing, not a drop
+of the packet: the drop point is where the packet's path ends, the table
+that printed the last line of the last pass (or the table whose ACL log
+punted it).  ovn-detrace's notes name its logical flow: stage, table,
+pipeline, datapath.
+
+OVN's controller actions carry an opcode and arguments in their userdata
+(lib/actions.c encode_start_controller_op: a 4-byte opcode and 4 bytes of
+padding); an ACL log's arguments are the verdict, the severity and the ACL's
+name (encode_LOG, lib/acl-log.h), so a logged ACL drop is attributed even
+without a database.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from ..model import (DetraceNote, OfAction, OfBridge, OfPass, OfTable, OvsFlowError, Trace)
+from .verdict import Drop, Explanation
+
+# include/ovn/actions.h ACTION_OPCODES, in order (the values are the order).
+OVN_OPCODES = (
+    "arp", "put_arp", "put_dhcp_opts", "nd_na", "put_nd", "put_dhcpv6_opts", "dns_lookup",
+    "log", "put_nd_ra_opts", "nd_ns", "icmp", "tcp_reset", "nd_na_router",
+    "put_icmp4_frag_mtu", "icmp4_error", "event", "igmp", "bind_vport", "handle_svc_check",
+    "dhcp6_server", "icmp6_error", "put_icmp6_frag_mtu", "reject", "bfd_msg", "sctp_abort",
+    "put_fdb", "activation_strategy", "split_buf_action", "dhcp_relay_req_chk",
+    "dhcp_relay_resp_chk",
+)
+LOG_VERDICTS = {0: "allow", 1: "drop", 2: "reject", 3: "pass"}
+LOG_SEVERITIES = {1: "alert", 4: "warning", 5: "notice", 6: "info", 7: "debug"}
+
+_USERDATA = re.compile(r"userdata=([0-9a-fA-F]{2}(?:\.[0-9a-fA-F]{2})*)")
+_RULE_COOKIE = re.compile(r"rule_cookie=(0x[0-9a-fA-F]+)")
+_NAT_FLOW = re.compile(r"(nw_src|ipv6_src)=([^,]+),tp_src=(\d+),(nw_dst|ipv6_dst)=([^,]+),"
+                       r"tp_dst=(\d+)")
+_METADATA = re.compile(r"(?:^|,)metadata=(0x[0-9a-fA-F]+|\d+)(?:,|$)")
+_SET_METADATA = re.compile(r"set_field:(0x[0-9a-fA-F]+|\d+)->metadata\Z")
+
+
+def decode_controller(text: str) -> dict | None:
+    """An OVN controller action's userdata: {"opcode", "op"} and, for an ACL
+    log, {"verdict", "severity", "acl"}.  None if it carries no userdata."""
+    m = _USERDATA.search(text)
+    if not m:
+        return None
+    data = bytes(int(b, 16) for b in m.group(1).split("."))
+    if len(data) < 8:
+        return {"opcode": None, "op": None, "userdata": m.group(1)}
+    opcode = int.from_bytes(data[:4], "big")
+    out: dict = {"opcode": opcode,
+                 "op": OVN_OPCODES[opcode] if opcode < len(OVN_OPCODES) else None}
+    if out["op"] == "log" and len(data) >= 10:
+        out["verdict"] = LOG_VERDICTS.get(data[8], "<unknown>")
+        out["severity"] = LOG_SEVERITIES.get(data[9], "<unknown>")
+        out["acl"] = data[10:].decode("utf-8", "replace") or None
+    return out
+
+
+@dataclass
+class _Effects:
+    """What one pass's datapath actions do."""
+
+    outputs: list[str] = field(default_factory=list)
+    controller: list[dict] = field(default_factory=list)  # userspace(...) arguments
+    recircs: list[str] = field(default_factory=list)
+    ct_commit: bool = False
+    parsed: bool = True
+
+
+def explain_openflow(trace: Trace) -> Explanation:
+    passes = [p for p in trace.roots if isinstance(p, OfPass)]
+    warnings = [str(p) for p in trace.problems]
+    annotated = any(_notes(n) for n in trace.walk())
+    traced = {p.recirc_id.lower() for p in passes if p.recirc_id}
+    effects = [_effects(p, warnings) for p in passes]
+
+    outputs: list[str] = []
+    for eff in effects:
+        for port in eff.outputs:
+            if port not in outputs:
+                outputs.append(port)
+    unfollowed = [r for eff in effects for r in eff.recircs if _recirc_key(r) not in traced]
+    failed = [line for p in passes for line in p.notes if "Translation failed" in line]
+    punts = [(p, c) for p, eff in zip(passes, effects) for c in eff.controller]
+    verdict_log, log_step = None, None
+    others = []
+    for p, c in punts:
+        step, decoded = _controller_step(p, c)
+        if decoded and decoded.get("op") == "log":
+            if decoded.get("verdict") in ("drop", "reject") and verdict_log is None:
+                verdict_log, log_step = decoded, step
+            elif decoded.get("verdict") not in ("drop", "reject"):
+                warnings.append(f"ACL {decoded.get('acl') or '<unnamed>'} logged the packet "
+                                f"(verdict={decoded.get('verdict')})")
+        else:
+            others.append((step, decoded, c))
+
+    drop = None
+    if trace.cut or not passes or passes[-1].datapath_actions is None or unfollowed or failed:
+        verdict = "incomplete"
+        if unfollowed:
+            warnings.append(f"recirculation {', '.join(unfollowed)} queued by the datapath "
+                            "actions is not traced (ofproto/trace follows conntrack "
+                            "recirculations only: a select group's hash() is one it does not)")
+        for line in failed:
+            warnings.append(f"ofproto/trace: {line.strip()}")
+    elif len(outputs) == 1:
+        verdict = "delivered"
+    elif outputs:
+        verdict = "flooded"
+    elif verdict_log is not None:
+        verdict = "dropped"
+        drop = _drop(trace, passes, log_step, log=verdict_log)
+    elif others:
+        verdict = "controller"
+        for step, decoded, c in others:
+            what = (f"ovn-controller action {decoded['op']}" if decoded and decoded.get("op")
+                    else "controller action")
+            where = f" (OpenFlow table {step.table}, cookie {step.cookie})" if step else ""
+            warnings.append(f"the packet is sent to the controller: {what}{where}")
+    else:
+        verdict = "dropped"
+        drop = _drop(trace, passes, _last_step(passes[-1]))
+
+    return Explanation(
+        format=trace.format,
+        microflow=trace.microflow,
+        lines=[trace.first_line, trace.last_line],
+        verdict=verdict,
+        outputs=_named_outputs(passes) if annotated else None,
+        datapaths=_datapaths(passes) if annotated else None,
+        transforms=_transforms(passes),
+        drop=drop,
+        warnings=warnings,
+        source=trace.source,
+        extra={"recirculations": sum(1 for p in passes if p.recirc_id)},
+    )
+
+
+def _recirc_key(value: str) -> str:
+    return value.lower() if value.lower().startswith("0x") else hex(int(value))
+
+
+def _notes(node) -> list:
+    return getattr(node, "annotations", None) or []
+
+
+# --- datapath actions --------------------------------------------------------------
+
+def _effects(p: OfPass, warnings: list[str]) -> _Effects:
+    eff = _Effects()
+    if p.datapath_actions is None:
+        return eff
+    try:
+        actions = p.datapath_action_list() or []
+    except OvsFlowError as exc:
+        warnings.append(f"{exc}; read with ovnparse's own reader")
+        eff.parsed = False
+        _scan(p.datapath_actions, eff)
+        return eff
+    _walk(actions, eff)
+    return eff
+
+
+def _walk(actions: list, eff: _Effects) -> None:
+    for action in actions:
+        if not isinstance(action, dict):
+            continue
+        for name, value in action.items():
+            if name == "output":
+                port = value.get("port") if isinstance(value, dict) else value
+                eff.outputs.append(str(port))
+            elif name == "lb_output":
+                eff.outputs.append(f"lb_output({value})")
+            elif name == "tnl_push":
+                eff.outputs.append(str(value.get("out_port")) if isinstance(value, dict)
+                                   else "tnl_push")
+            elif name == "userspace":
+                eff.controller.append(value if isinstance(value, dict) else {})
+            elif name == "recirc":
+                eff.recircs.append(hex(value) if isinstance(value, int) else str(value))
+            elif name == "ct":
+                if isinstance(value, dict) and value.get("commit"):
+                    eff.ct_commit = True
+            elif name == "sample":
+                _walk(value.get("actions", []) if isinstance(value, dict) else [], eff)
+            elif name == "clone":
+                _walk(value if isinstance(value, list) else [], eff)
+            elif name == "check_pkt_len" and isinstance(value, dict):
+                _walk(value.get("gt") or [], eff)
+                _walk(value.get("le") or [], eff)
+
+
+def _split_top(text: str) -> list[str]:
+    """Comma-separated items at the top level of parentheses."""
+    items, depth, start = [], 0, 0
+    for i, c in enumerate(text):
+        if c in "({":
+            depth += 1
+        elif c in ")}":
+            depth -= 1
+        elif c == "," and depth == 0:
+            items.append(text[start:i])
+            start = i + 1
+    items.append(text[start:])
+    return [s for s in (i.strip() for i in items) if s]
+
+
+def _scan(text: str, eff: _Effects) -> None:
+    """A reader for datapath actions ovs.flow rejects: outputs (bare ports),
+    userspace, recirc, sample/clone/check_pkt_len contents."""
+    for item in _split_top(text):
+        name, _, rest = item.partition("(")
+        inner = rest[:-1] if rest.endswith(")") else rest
+        if not rest and name not in ("drop", "ct_clear", "pop_eth", "pop_vlan", "pop_nsh",
+                                     "pop_mpls", "ct"):
+            eff.outputs.append(name)
+        elif name == "userspace":
+            cookie = _RULE_COOKIE.search(inner)
+            eff.controller.append({"controller": {"rule_cookie": int(cookie.group(1), 16)}}
+                                  if cookie else {})
+        elif name == "recirc":
+            eff.recircs.append(inner)
+        elif name == "ct" and "commit" in inner:
+            eff.ct_commit = True
+        elif name in ("sample", "clone", "check_pkt_len", "actions", "gt", "le"):
+            _scan(inner, eff)
+
+
+# --- steps -----------------------------------------------------------------------------
+
+def _steps(node) -> list[OfTable]:
+    """Every table step under a node, in printed order."""
+    return [n for n in node.walk() if isinstance(n, OfTable)]
+
+
+def _last_step(p: OfPass) -> OfTable | None:
+    """The table that printed the last line of a pass: where its path ends."""
+    node = p
+    step = None
+    while True:
+        kids = node.children
+        if not kids:
+            return step
+        last = kids[-1]
+        if isinstance(last, OfTable):
+            step = last
+            node = last
+        elif isinstance(last, OfBridge) or (last.__class__ is OfAction and last.children):
+            node = last
+        else:
+            return step
+
+
+def _controller_step(p: OfPass, userspace: dict) -> tuple[OfTable | None, dict | None]:
+    """The table step whose controller action the datapath's userspace action
+    runs (by rule_cookie), and that action's OVN userdata, decoded."""
+    ctrl = userspace.get("controller") if isinstance(userspace, dict) else None
+    cookie = ctrl.get("rule_cookie") if isinstance(ctrl, dict) else None
+    candidates = []
+    for step in _steps(p):
+        for action in step.children:
+            if action.__class__ is OfAction and action.text.startswith("controller("):
+                candidates.append((step, action))
+    if cookie is not None:
+        for step, action in candidates:
+            if step.cookie and _cookie_int(step.cookie) == cookie:
+                return step, decode_controller(action.text)
+    if len(candidates) == 1:
+        step, action = candidates[0]
+        return step, decode_controller(action.text)
+    return None, None
+
+
+def _cookie_int(cookie: str) -> int | None:
+    try:
+        return int(cookie, 16)
+    except ValueError:
+        return None
+
+
+# --- the drop ---------------------------------------------------------------------------
+
+def _drop(trace: Trace, passes: list[OfPass], step: OfTable | None,
+          log: dict | None = None) -> Drop:
+    lflow = step.logical_flow() if step is not None else None
+    names = _metadata_names(passes)
+    datapath, pipeline = (_step_datapath(step, names) if step is not None else (None, None))
+    code, reason = _reason(step, lflow, log)
+    extra = {"openflow_table": step.table if step else None,
+             "cookie": step.cookie8 if step else None}
+    if log is not None:
+        extra["acl_log"] = {k: log.get(k) for k in ("acl", "verdict", "severity")}
+    return Drop(
+        datapath=datapath,
+        pipeline=pipeline,
+        table=lflow.get("table") if lflow else None,
+        stage=lflow.get("stage") if lflow else None,
+        priority=step.priority if step else None,
+        match=step.match if step else None,
+        lflow=step.cookie8[2:] if step and lflow and step.cookie8 else None,
+        reason_code=code, reason=reason,
+        line=step.line if step else None,
+        extra=extra,
+    )
+
+
+def _reason(step: OfTable | None, lflow: dict | None, log: dict | None) -> tuple[str, str]:
+    if log is not None:
+        code = "reject" if log.get("verdict") == "reject" else "acl"
+        return code, (f"ACL {log.get('acl') or '<unnamed>'} (verdict={log.get('verdict')}, "
+                      f"severity={log.get('severity')}), from the log() userdata of its "
+                      "controller action")
+    if step is None:
+        return "other", "dropped: no table step in the last pass"
+    where = f"OpenFlow table {step.table}" + (f", cookie {step.cookie8}" if step.cookie else "")
+    if lflow:
+        stage = lflow.get("stage") or ""
+        acl = next((n for n in step.annotations if n.what == "acl"), None)
+        if "acl" in stage or acl is not None:
+            text = acl.body if acl is not None else f"dropped by an ACL in {stage}"
+            return "acl", text
+        if "port_sec" in stage:
+            return "port-security", f"port security ({stage}: {lflow.get('match')})"
+        if "ip_routing" in stage:
+            return "no-route", "no route to the destination"
+        if "ttl" in (lflow.get("match") or ""):
+            return "ttl", "TTL expired"
+        return "other", f"{stage} ({where}): {lflow.get('actions')}"
+    if step.no_match:
+        return "no-match", f"no OpenFlow flow matches in table {step.table} ({step.miss})"
+    acts = [c.text for c in step.children if c.__class__ is OfAction]
+    if acts == ["drop"]:
+        return "other", f"{where}: the flow's actions are empty (drop)"
+    return "other", f"{where}: actions end without an output"
+
+
+# --- what ovn-detrace's notes name ------------------------------------------------------
+
+def _metadata_names(passes: list[OfPass]) -> dict[str, str]:
+    """OpenFlow metadata value -> logical datapath, from the steps whose notes
+    name exactly one datapath (a port's, or a flow of one datapath)."""
+    names: dict[str, str] = {}
+    for p in passes:
+        for step in _steps(p):
+            name = _single_datapath(step)
+            if name is None:
+                continue
+            m = _METADATA.search(step.match or "")
+            if m:
+                names.setdefault(_norm(m.group(1)), name)
+            for action in step.children:
+                s = _SET_METADATA.match(action.text)
+                if s and _port_binding(step):  # the ingress port's flow sets it
+                    names.setdefault(_norm(s.group(1)), name)
+    return names
+
+
+def _norm(value: str) -> str:
+    return hex(int(value, 0))
+
+
+def _port_binding(step: OfTable) -> DetraceNote | None:
+    return next((n for n in _notes(step) if n.what == "port_binding"), None)
+
+
+def _single_datapath(step: OfTable) -> str | None:
+    notes = _notes(step)
+    members = [n for n in notes if n.what == "datapath"]
+    if len(members) == 1:
+        return members[0].fields().get("name")
+    single = [n for n in notes if n.what == "logical_datapath"]
+    if single and not members:
+        return single[0].fields().get("name")
+    return None
+
+
+def _step_datapath(step: OfTable, names: dict[str, str]) -> tuple[str | None, str | None]:
+    notes = _notes(step)
+    members = [n.fields() for n in notes if n.what == "datapath"]
+    pipeline = members[0].get("pipeline") if members else None
+    name = _single_datapath(step)
+    if name is None:
+        m = _METADATA.search(step.match or "")
+        if m:
+            name = names.get(_norm(m.group(1)))
+            if name is not None and members and name not in {f.get("name") for f in members}:
+                name = None
+    return name, pipeline
+
+
+def _datapaths(passes: list[OfPass]) -> list[str]:
+    names = _metadata_names(passes)
+    visits: list[str] = []
+    for p in passes:
+        for step in _steps(p):
+            if not any(n.what in ("logical_flow",) for n in _notes(step)):
+                continue
+            name, _ = _step_datapath(step, names)
+            if name is not None and (not visits or visits[-1] != name):
+                visits.append(name)
+    return visits
+
+
+def _named_outputs(passes: list[OfPass]) -> list[str]:
+    """Logical ports of the steps that output the packet (`output:N` under a
+    port binding's note: OVN's table that hands the packet to a VIF or tunnel)."""
+    ports: list[str] = []
+    for p in passes:
+        for step in _steps(p):
+            if not any(a.__class__ is OfAction and a.text.startswith("output:")
+                       for a in step.children):
+                continue
+            pb = _port_binding(step)
+            if pb is not None:
+                port = pb.fields().get("logical_port")
+                if port and port not in ports:
+                    ports.append(port)
+    return ports
+
+
+def _transforms(passes: list[OfPass]) -> list[dict]:
+    """The NAT ofproto/trace applied when it resumed conntrack (its
+    `Replacing src/dst IP/ports to simulate NAT` lines)."""
+    found = []
+    for p in passes:
+        initial = modified = None
+        for line in p.header:
+            s = line.strip()
+            if s.startswith("Initial flow:"):
+                initial = _NAT_FLOW.search(s)
+            elif s.startswith("Modified flow:"):
+                modified = _NAT_FLOW.search(s)
+        if not initial or not modified:
+            continue
+        for kind, host, port in (("snat", 2, 3), ("dnat", 5, 6)):
+            a, b = (initial.group(host), initial.group(port)), (modified.group(host),
+                                                               modified.group(port))
+            if a == b:
+                continue
+            if a[1] == b[1]:  # the address only
+                a, b = (a[0], "0"), (b[0], "0")
+            found.append({"kind": kind, "from": _hp(*a), "to": _hp(*b), "stage": None,
+                          "line": p.header_line})
+    return found
+
+
+def _hp(host: str, port: str) -> str:
+    return host if port == "0" else (f"[{host}]:{port}" if ":" in host else f"{host}:{port}")

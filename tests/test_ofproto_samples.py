@@ -1,0 +1,208 @@
+"""Every ofproto/trace and ovn-detrace sample against the topology and the
+databases it was recorded with (samples/manifest.json).
+
+`expected_openflow` applies to ofproto-trace.ct-new.txt and to the ovn-detrace
+outputs (ovn-detrace read the ct-new trace), `expected_openflow_ct_est` to
+ofproto-trace.ct-est.txt.  The manifest gives the verdict; the drop point is
+checked against the Southbound database saved beside the sample: the cookie
+of the dropping OpenFlow flow is the first 32 bits of a Logical_Flow's uuid,
+and for ovn-detrace the stage, table and pipeline its notes name are that
+row's.  Where ovn-trace (same packet, same conntrack state) drops too, the
+OpenFlow drop is the same logical flow.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+
+import pytest
+
+from ovnparse import api
+from ovnparse.analysis.openflow import explain_openflow
+from ovnparse.analysis.verdict import explain
+from ovnparse.model import OfPass, OfTable
+from ovnparse.parsers import ofproto_trace, ovn_detrace
+from ovnparse.lines import read_blocks
+from ovnparse.views import ofproto_text
+
+from conftest import SAMPLES
+
+MANIFEST = json.loads((SAMPLES / "manifest.json").read_text())
+SCENARIOS = {s["name"]: s for s in MANIFEST["scenarios"]}
+RUNS = [(s["name"], c) for s in MANIFEST["scenarios"] for c in s["commands"]
+        if c["tool"] in ("ofproto/trace", "ovn-detrace")]
+PARSERS = {"ofproto/trace": ofproto_trace.parse, "ovn-detrace": ovn_detrace.parse}
+PRINTERS = {"ofproto/trace": ofproto_text.ofproto_trace, "ovn-detrace": ofproto_text.ovn_detrace}
+# ovn-trace's expectation for the same conntrack state as the OpenFlow trace.
+SAME_CT = {"expected_openflow": "expected_ct_new", "expected_openflow_ct_est": "expected"}
+
+
+def _trace(command: dict):
+    path = SAMPLES / command["file"]
+    with open(path, "rb") as f:
+        traces = list(PARSERS[command["tool"]](read_blocks(f, str(path)), str(path)))
+    assert len(traces) == 1
+    return traces[0]
+
+
+@lru_cache(maxsize=None)
+def southbound(path: str) -> dict:
+    """Rows of a standalone OVSDB file (schema record, then one data record)."""
+    lines = (SAMPLES / path).read_text().split("\n")
+    records = [json.loads(line) for line in lines[1::2] if line.strip()]
+    return records[1]
+
+
+def lflow_by_cookie(db: str, cookie: str) -> tuple[str, dict]:
+    prefix = cookie[2:].zfill(8)
+    rows = [(u, r) for u, r in southbound(db)["Logical_Flow"].items() if u.startswith(prefix)]
+    assert len(rows) == 1, f"cookie {cookie}: {len(rows)} logical flows"
+    return rows[0]
+
+
+def _ids(row: dict) -> dict:
+    return dict(row["external_ids"][1])
+
+
+def _col(row: dict, column: str):
+    """A column of a saved row (a standalone file leaves out default values: 0)."""
+    return row.get(column, 0)
+
+
+def test_there_are_samples():
+    tools = [c["tool"] for _, c in RUNS]
+    assert tools.count("ofproto/trace") >= 40 and tools.count("ovn-detrace") >= 25
+
+
+@pytest.mark.parametrize("name,command", RUNS, ids=[c["file"] for _, c in RUNS])
+def test_sample_parses_cleanly_and_prints_back(name, command):
+    trace = _trace(command)
+    assert trace.problems == []
+    assert trace.format == command["tool"]
+    assert PRINTERS[command["tool"]](trace) == (SAMPLES / command["file"]).read_text()
+    # api.parse finds the format on its own
+    assert [t.format for t in api.parse(SAMPLES / command["file"])] == [command["tool"]]
+
+
+@pytest.mark.parametrize("name,command", RUNS, ids=[c["file"] for _, c in RUNS])
+def test_sample_verdict_and_drop(name, command):
+    sc = SCENARIOS[name]
+    expected = sc[command["expected"]]
+    trace = _trace(command)
+    ex = explain(trace)
+    assert ex.verdict == expected["verdict"], ex.warnings
+    assert ex.format == command["tool"]
+    passes = [p for p in trace.roots if isinstance(p, OfPass)]
+    assert ex.extra["recirculations"] == len(passes) - 1
+    assert set(ex.to_dict()) >= {"format", "verdict", "outputs", "datapaths", "drop",
+                                 "recirculations"}
+    if command["tool"] == "ofproto/trace":
+        assert ex.outputs is None and ex.datapaths is None
+    if expected["verdict"] != "dropped":
+        assert ex.drop is None
+        return
+    drop = ex.drop.to_dict()
+    assert drop["cookie"].startswith("0x") and len(drop["cookie"]) == 10
+    assert drop["cookie"] == drop["cookie"].lower()
+    step = next(n for n in trace.walk() if isinstance(n, OfTable) and n.line == drop["line"])
+    assert (step.table, step.cookie8) == (drop["openflow_table"], drop["cookie"])
+    assert (drop["priority"], drop["match"]) == (step.priority, step.match)
+    uuid, row = lflow_by_cookie(sc["db"]["sb"], drop["cookie"])
+    same_ct = sc.get(SAME_CT[command["expected"]])
+    if same_ct and same_ct["verdict"] == "dropped":
+        # ovn-trace under the same conntrack state drops at this logical flow.
+        assert uuid == same_ct["drop"]["lflow_uuid"]
+        if same_ct["drop"]["reason_code"] == "acl" and drop["reason_code"] == "acl" \
+                and "acl_log" in drop:
+            assert drop["acl_log"]["acl"] == same_ct["drop"]["acl_name"]
+    if command["tool"] == "ovn-detrace":
+        assert (drop["stage"], drop["table"], drop["pipeline"]) == (
+            _ids(row)["stage-name"], _col(row, "table_id"), row["pipeline"])
+        assert drop["lflow"] == uuid[:8]
+        assert drop["datapath"] in (same_ct or expected).get("datapaths", [drop["datapath"]])
+    else:
+        assert drop["stage"] is None and drop["table"] is None and drop["lflow"] is None
+
+
+@pytest.mark.parametrize("name,command", [r for r in RUNS if r[1]["tool"] == "ovn-detrace"],
+                         ids=lambda r: r["file"] if isinstance(r, dict) else r)
+def test_detrace_names_ports_and_datapaths_like_ovn_trace(name, command):
+    """Where ovn-trace and the OpenFlow trace agree on a single delivery, the
+    ports and datapaths ovn-detrace's notes name are ovn-trace's."""
+    sc = SCENARIOS[name]
+    of = sc[command["expected"]]
+    logical = sc.get("expected_ct_new") or sc["expected"]
+    ex = explain(_trace(command))
+    assert ex.outputs is not None and ex.datapaths is not None
+    if of["verdict"] == logical["verdict"] == "delivered":
+        assert ex.outputs == logical["outputs"]
+        assert ex.datapaths == logical["datapaths"]
+    if of["verdict"] == "flooded":
+        assert sorted(ex.outputs) == sorted(logical["outputs"])
+
+
+@pytest.mark.parametrize("name,command", [r for r in RUNS if r[1]["tool"] == "ovn-detrace"],
+                         ids=lambda r: r["file"] if isinstance(r, dict) else r)
+def test_detrace_tree_is_the_trace_it_read(name, command):
+    """OVN 23.03's ovn-detrace strips every line: the nesting rebuilt from the
+    actions is the one the indented ofproto/trace it read gives."""
+    detrace = _trace(command)
+    original = _trace({"file": command["stdin"], "tool": "ofproto/trace"})
+    assert all(p.stripped for p in detrace.roots)
+    assert _shape(detrace) == _shape(original)
+
+
+def _shape(trace) -> list:
+    out = []
+    stack = [(r, 0) for r in reversed(trace.roots)]
+    while stack:
+        node, depth = stack.pop()
+        out.append((depth, node.kind, node.text.strip(), getattr(node, "chained", None)))
+        stack.extend((c, depth + 1) for c in reversed(node.children))
+    return out
+
+
+@pytest.mark.parametrize("name,command", [r for r in RUNS if r[1]["tool"] == "ovn-detrace"],
+                         ids=lambda r: r["file"] if isinstance(r, dict) else r)
+def test_detrace_notes_are_the_databases_rows(name, command):
+    """Each note sits on the step whose cookie it was looked up by: a Logical
+    flow note is that cookie's Logical_Flow row, a Port Binding note that
+    cookie's Port_Binding row."""
+    sc = SCENARIOS[name]
+    db = southbound(sc["db"]["sb"])
+    trace = _trace(command)
+    seen = 0
+    for step in trace.walk():
+        if not isinstance(step, OfTable) or not step.annotations:
+            continue
+        prefix = step.cookie[2:].zfill(8)
+        for note in step.annotations:
+            if note.what == "logical_flow":
+                lf = note.fields()
+                [row] = [r for u, r in db["Logical_Flow"].items() if u.startswith(prefix)]
+                assert (lf["table"], lf["stage"], lf["priority"]) == (
+                    _col(row, "table_id"), _ids(row)["stage-name"], _col(row, "priority"))
+                seen += 1
+            elif note.what == "port_binding":
+                pb = note.fields()
+                [row] = [r for u, r in db["Port_Binding"].items() if u.startswith(prefix)]
+                assert (pb["logical_port"], pb["tunnel_key"]) == (row["logical_port"],
+                                                                  _col(row, "tunnel_key"))
+                seen += 1
+            elif note.what == "ovs_interface":
+                assert command.get("ovs")
+    assert seen
+
+
+def test_ovs_interface_notes_follow_in_port_and_output():
+    """--ovs: the OVS interface of `N. in_port=P` and of `output:P` (the
+    23.03 in_port regex keeps only the last digit of P: port 13 reads as 3)."""
+    name = "acl-egress-deny"
+    [cmd] = [c for c in SCENARIOS[name]["commands"] if c["file"].endswith("ovn-detrace.ovs.txt")]
+    trace = _trace(cmd)
+    first = next(n for n in trace.walk() if isinstance(n, OfTable))
+    notes = [n.fields() for n in first.annotations if n.what == "ovs_interface"]
+    web = next(p for p in MANIFEST["topology"]["pods"] if p["ofport"] == 3)
+    assert notes == [{"name": web["ovs_interface"], "iface_id": web["lsp"]}]
+    assert explain_openflow(trace).verdict == "dropped"
