@@ -474,22 +474,36 @@ def _txn_from_record(data: bytes, rec: _Record, state: _State, name: str) -> dic
     return _parse_object(data, rec, name)
 
 
-def _read_standalone(data: bytes, records: list[_Record], wanted, name: str,
+class _Bytes:
+    """The file's bytes, let go of as soon as the last record is parsed (the rows built
+    from a compacted file's one big record then do not share the peak with them)."""
+
+    __slots__ = ("data",)
+
+    def __init__(self, data: bytes):
+        self.data: bytes | None = data
+
+
+def _read_standalone(src: _Bytes, records: list[_Record], wanted, name: str,
                      db_info: dict, warnings: list[str]) -> _State:
     try:
-        schema = Schema.from_json(_parse_object(data, records[0], name))
+        schema = Schema.from_json(_parse_object(src.data, records[0], name))
     except (_ReplayError, SchemaError) as e:
         raise OvsdbFileError(f"{name}: first record is not a schema: {e}") from None
     state = _State(schema, wanted)
     parsed = skipped = 0
+    last = records[-1]
     for rec in records[1:]:
         try:
-            txn = _txn_from_record(data, rec, state, name)
+            txn = _txn_from_record(src.data, rec, state, name)
+            if rec is last:
+                src.data = None
             if txn is None:
                 skipped += 1
                 continue
             parsed += 1
             state.apply(txn)
+            del txn
         except _ReplayError as e:
             warnings.append(f"{name}: record {rec.number} at offset {rec.offset}: {e}; "
                             f"ignoring it and the rest of the file, as ovsdb-server does")
@@ -512,8 +526,9 @@ class _Entry:
     skipped: bool = False  # touches no wanted table: not parsed
 
 
-def _read_clustered(data: bytes, records: list[_Record], wanted, name: str,
+def _read_clustered(src: _Bytes, records: list[_Record], wanted, name: str,
                     db_info: dict, warnings: list[str]) -> _State:
+    data = src.data
     try:
         header = _parse_object(data, records[0], name)
     except _ReplayError as e:
@@ -590,6 +605,7 @@ def _read_clustered(data: bytes, records: list[_Record], wanted, name: str,
                             f"ignoring it and the rest of the log")
             break
 
+    src.data = data = None  # every record is parsed (or skipped)
     db_info.update(snapshot_index=snap_index, commit_index=commit_index,
                    last_index=log_start + len(entries) - 1, term=term,
                    entries=len(entries))
@@ -641,21 +657,25 @@ def _read_clustered(data: bytes, records: list[_Record], wanted, name: str,
 def read_ovsdb_bytes(data: bytes, tables: TableSpec = None, *, name: str = "<bytes>",
                      verify_checksums: bool = True) -> Database:
     """Like :func:`read_ovsdb_file`, from the file's bytes."""
+    return _read(_Bytes(data), tables, name, verify_checksums)
+
+
+def _read(src: _Bytes, tables: TableSpec, name: str, verify_checksums: bool) -> Database:
     wanted = _normalize_tables(tables)
     with _json.gc_paused():
-        magic, records, tail_error = _scan_records(data, name, verify_checksums)
+        magic, records, tail_error = _scan_records(src.data, name, verify_checksums)
         warnings: list[str] = []
         if tail_error:
             warnings.append(tail_error + "; using the records before it, as ovsdb-server does")
         if not records:
             raise OvsdbFileError(tail_error or f"{name}: no records")
-        info: dict[str, Any] = {"records": len(records), "bytes": len(data),
+        info: dict[str, Any] = {"records": len(records), "bytes": len(src.data),
                                 "json": _json.JSON_LIBRARY}
         if magic == OVSDB_MAGIC:
-            state = _read_standalone(data, records, wanted, name, info, warnings)
+            state = _read_standalone(src, records, wanted, name, info, warnings)
             fmt = "standalone"
         else:
-            state = _read_clustered(data, records, wanted, name, info, warnings)
+            state = _read_clustered(src, records, wanted, name, info, warnings)
             fmt = "clustered"
     return Database(schema=state.schema, tables=state.tables, columns=dict(state.wanted),
                     format=fmt, path=None, warnings=warnings, info=info)
@@ -672,7 +692,6 @@ def read_ovsdb_file(path: str | os.PathLike, tables: TableSpec = None, *,
     Never writes to the file and takes no lock (the server may be running).
     """
     path = os.fspath(path)
-    data = Path(path).read_bytes()
-    db = read_ovsdb_bytes(data, tables, name=path, verify_checksums=verify_checksums)
+    db = _read(_Bytes(Path(path).read_bytes()), tables, path, verify_checksums)
     db.path = path
     return db
