@@ -77,12 +77,18 @@ def parse(blocks: Iterable[Block], source: str) -> Iterator[Trace]:
 def parse_outputs(blocks: Iterable[Block], source: str, fmt: str,
                   notes: "NoteHandler | None") -> Iterator[Trace]:
     """Cut the text where an output starts (a `Flow:` line that does not
-    follow a recirculation header) and parse each output."""
+    follow a recirculation header) and parse each output.
+
+    Text before the first output that holds no trace line (a wrapped command
+    line, a log prefix, a YAML key) is reported on the output after it.
+    """
     texts: list[str] = []
     first = 1
     last_block = None
     prev_nonblank = ""  # across blocks: the last non-blank line seen
     margin: str | None = None
+    seen = False
+    preamble: tuple[int, list[str]] | None = None
     for block in blocks:
         last_block = block
         lines = block.lines
@@ -90,11 +96,10 @@ def parse_outputs(blocks: Iterable[Block], source: str, fmt: str,
             first = block.first
         if margin is None:
             margin = _find_margin(lines)
-        starts = []
         if margin:
-            for i, t in enumerate(lines):
-                if t.startswith(margin) and t[len(margin):len(margin) + 6] == "Flow: ":
-                    starts.append(i)
+            k = len(margin)
+            starts = [i for i, t in enumerate(lines)
+                      if t[k:k + 6] == "Flow: " and t.startswith(margin)]
         else:
             starts = [i for i, t in enumerate(lines) if t[:6] == "Flow: "]
         prev = 0
@@ -105,16 +110,49 @@ def parse_outputs(blocks: Iterable[Block], source: str, fmt: str,
             texts.extend(lines[prev:start])
             prev = start
             if _has_content(texts):
-                yield parse_output(texts, first, source, fmt, False, notes, margin or "")
-                texts = []
-                first = block.first + start
+                if not seen and not _has_trace_lines(texts):
+                    preamble = (first, texts)
+                else:
+                    yield _output(texts, first, source, fmt, False, notes, margin, preamble)
+                    preamble = None
+                    seen = True
+            texts = []
+            first = block.first + start
         texts.extend(lines[prev:])
         tail = _last_nonblank(lines, len(lines), "")
         if tail:
             prev_nonblank = tail
     cut = bool(last_block and last_block.cut)
-    if _has_content(texts):
-        yield parse_output(texts, first, source, fmt, cut, notes, margin or "")
+    if _has_content(texts) or preamble is not None:
+        yield _output(texts, first, source, fmt, cut, notes, margin, preamble)
+
+
+def _output(texts, first, source, fmt, cut, notes, margin, preamble) -> Trace:
+    if preamble is not None and not _has_content(texts):
+        texts, first, preamble = preamble[1], preamble[0], None
+    trace = parse_output(texts, first, source, fmt, cut, notes, margin or "")
+    if preamble is not None:
+        at, lines = preamble
+        n = sum(1 for t in lines if t.strip())
+        trace.problems.insert(0, Problem(
+            source, at + next(i for i, t in enumerate(lines) if t.strip()),
+            f"{n} line(s) before the output's 'Flow:' line, not part of it: "
+            f"{lines[0].strip()[:40]!r}", "the output to start at its 'Flow:' line"))
+        trace.first_line = at
+    return trace
+
+
+_TRACE_STARTS = ('bridge("', "Final flow:", "Megaflow:", "Datapath actions:",
+                 "Translation failed", "=====")
+
+
+def _has_trace_lines(texts: list[str]) -> bool:
+    """Whether a text holds lines of a trace (a filtered output may lack `Flow:`)."""
+    for t in texts:
+        s = t.strip()
+        if s.startswith(_TRACE_STARTS) or table_node(s, 0, None) is not None:
+            return True
+    return False
 
 
 def _find_margin(lines: list[str]) -> str | None:
@@ -253,7 +291,9 @@ def parse_output(texts: list[str], first: int, source: str, fmt: str, cut: bool,
                 trace.problems.append(Problem(
                     source, number, f"trace line after 'Final flow:': {text[:60]!r}",
                     "the datapath actions"))
-        if stripped or semantic:
+        if text.startswith(_LEGACY_STARTS):
+            i = _legacy(texts, i, first, pass_)
+        elif stripped or semantic:
             i = _Semantic(trace, pass_, notes).run(texts, i, first)
         else:
             before = len(trace.problems)
@@ -396,6 +436,55 @@ def _check_complete(trace: Trace, cut: bool) -> None:
             trace.source, trace.last_line,
             "the text ends before the pass's 'Datapath actions:' line",
             "'Final flow:', 'Megaflow:' and 'Datapath actions:' after the bridge sections"))
+
+
+# --- the format before OVS 2.7 ----------------------------------------------------------
+
+_LEGACY_STARTS = ("Rule: ", "OpenFlow actions=", "Resubmitted ", "No match")
+_LEGACY_RULE = re.compile(r"Rule: table=(\d+) cookie=(\S+)(?: (.*))?\Z")
+
+
+def _legacy(texts: list[str], i: int, first: int, pass_: OfPass) -> int:
+    """ofproto/trace before OVS 2.7: `Rule: table=N cookie=C match`, `OpenFlow
+    actions=...`, `Resubmitted flow/regs/odp/megaflow:` and `No match` lines
+    (their tab indentation is lost in most documents): each rule a table step,
+    listed flat, its actions and resubmit notes its children.  Read, not
+    printed back."""
+    n = len(texts)
+    step: OfTable | None = None
+    target = 0
+    while i < n:
+        body = texts[i].strip()
+        number = first + i
+        if body.startswith(("Final flow:", "Megaflow:", "Datapath actions:", "=====",
+                            "Flow: ")):
+            return i
+        if not body:
+            i += 1
+            continue
+        m = _LEGACY_RULE.match(body)
+        if m:
+            fields = [f for f in (m.group(3) or "").split(",") if f]
+            prio = next((f[9:] for f in fields if f.startswith("priority=")), None)
+            match = ",".join(f for f in fields if not f.startswith("priority=")) or None
+            cookie = None if m.group(2) in ("0", "0x0") else m.group(2)
+            step = OfTable(body, number, table=int(m.group(1)), match=match,
+                           priority=int(prio) if prio and prio.lstrip("-").isdigit() else None,
+                           cookie=cookie, chained=bool(pass_.children))
+            pass_.children.append(step)
+        elif body.startswith("No match"):
+            step = OfTable(body, number, table=target, no_match=True, miss=body,
+                           chained=bool(pass_.children))
+            pass_.children.append(step)
+        else:
+            node = OfAction(body, number)
+            if body.startswith("OpenFlow actions="):
+                t = re.search(r"resubmit\([^,()]*,(\d+)\)", body)
+                target = int(t.group(1)) if t else target
+            owner = step if step is not None else pass_
+            owner.children.append(node)
+        i += 1
+    return i
 
 
 # --- table lines and other nodes -------------------------------------------------------

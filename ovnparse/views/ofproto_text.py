@@ -77,10 +77,11 @@ def _pass_lines(p: OfPass, n: int, out: list[tuple[str, object]]) -> None:
         out.append(("Flow: " + p.flow, p))
     _tree_lines(p.children, 0, p.stripped, out)
     if p.final_flow is not None:
-        out.append(("", p))
+        if out:  # (a fragment may start here)
+            out.append(("", p))
         out.append(("Final flow: " + p.final_flow, p))
     if p.megaflow is not None:
-        if p.final_flow is None:
+        if p.final_flow is None and out:
             out.append(("", p))
         out.append(("Megaflow: " + p.megaflow, p))
     if p.datapath_actions is not None:
