@@ -114,6 +114,10 @@ def explain_openflow(trace: Trace) -> Explanation:
                                 f"(verdict={decoded.get('verdict')})")
         else:
             others.append((step, decoded, c))
+    for p in passes:
+        # Older OVS prints the controller action as a slow-path reason only.
+        if any("packet-in" in line for line in p.notes):
+            others.append((_last_step(p), None, {}))
 
     drop = None
     if trace.cut or not passes or passes[-1].datapath_actions is None or unfollowed or failed:
