@@ -1,7 +1,8 @@
 """`ovnparse` command line: parse and explain trace printouts.
 
-Exit status: 0 done (and, with --expect, every verdict matched); 1 a verdict
-did not match --expect; 2 the input or the command line was wrong.
+Exit status: 0 done (and, with --expect, every verdict matched; with
+compare, the verdicts agree); 1 a verdict did not match --expect, or compare's
+verdicts differ; 2 the input or the command line was wrong.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ import sys
 from . import __version__
 from .analysis.verdict import explain
 from .api import parse
-from .errors import InputError
+from .analysis.compare import compare
+from .errors import InputError, Problem
 from .parsers import PARSERS
 from .views import text as text_view
 
@@ -53,6 +55,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--expect", choices=VERDICTS,
                    help="exit 1 unless every trace has this verdict")
     p.set_defaults(func=_cmd_explain)
+
+    p = sub.add_parser("compare", help="two traces of one packet: same verdict, or why not")
+    p.add_argument("first", metavar="FILE1", help="e.g. ovn-trace output")
+    p.add_argument("second", metavar="FILE2", help="e.g. ofproto/trace or ovn-detrace output")
+    p.add_argument("--json", action="store_true", help="print JSON for scripts")
+    p.set_defaults(func=_cmd_compare)
     return top
 
 
@@ -76,6 +84,23 @@ def _cmd_explain(args) -> int:
     if args.expect and any(e.verdict != args.expect for e in explanations):
         return 1
     return 0
+
+
+def _cmd_compare(args) -> int:
+    """Compares the first trace of each file; exit 1 when the verdicts differ."""
+    firsts = []
+    for path in (args.first, args.second):
+        trace = next(iter(parse(path)), None)
+        if trace is None:
+            raise InputError(Problem(path, 0, "no trace", "one trace"))
+        firsts.append(trace)
+    result = compare(*firsts)
+    if args.json:
+        json.dump(result.to_dict(), sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    else:
+        sys.stdout.write(text_view.render_comparison(result))
+    return 0 if result.same else 1
 
 
 if __name__ == "__main__":

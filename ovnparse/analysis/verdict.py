@@ -241,7 +241,7 @@ def _plain_ending(last: Node | None, ctx: _Context, minimal: bool) -> Ending:
     text = last.text
     if text == "drop;":
         return end("drop", note="drop;")
-    name = _action_name(text)
+    name = action_name(text)
     if name in CONTROLLER_ACTIONS:
         return end("controller", note=text)
     if name in CONTINUING_ACTIONS or _ASSIGNMENT.match(text) or (
@@ -251,7 +251,8 @@ def _plain_ending(last: Node | None, ctx: _Context, minimal: bool) -> Ending:
     return end("drop", note=f"actions end without output ({text})")
 
 
-def _action_name(text: str) -> str:
+def action_name(text: str) -> str:
+    """The name of an action as printed: `next`, `ct_commit`, `put_arp` (after `reg0[3] = `)."""
     m = _ACTION_NAME.match(text)
     return m.group(1) if m else ""
 

@@ -39,3 +39,15 @@ def render(explanations: list[Explanation]) -> str:
             out.append(f"  warning:  {w}")
         out.append("")
     return "\n".join(out)
+
+
+def render_comparison(result) -> str:
+    a, b = result.first, result.second
+    out = [f"{a.format:24s} {a.verdict.upper()}" + (f" to {', '.join(a.outputs)}" if a.outputs else ""),
+           f"{b.format:24s} {b.verdict.upper()}" + (f" to {', '.join(b.outputs)}" if b.outputs else "")]
+    if result.same:
+        out.append("same verdict")
+    else:
+        out.append("verdicts differ:")
+        out.extend(f"  - {reason}" for reason in result.reasons)
+    return "\n".join(out) + "\n"
