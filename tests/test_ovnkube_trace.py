@@ -405,6 +405,27 @@ def test_runs_one_after_another():
     assert [c.line for c in checks(traces[1])] == list(range(4, 10))
 
 
+@pytest.mark.parametrize("line,ours", [
+    ("ovn-trace source pod to destination pod indicates success from a to b", True),
+    ("ovn-trace (remote) source pod to destination pod indicates failure from a to b", True),
+    ("ovn-trace from pod to IP indicates success from a to 1.1.1.1", True),
+    ("ovn-detrace pod to external IP indicates success from a to 1.1.1.1", True),
+    ('ovn-trace indicates success from a to b - matched on output to "x_b"', True),
+    ("ovs-appctl ofproto/trace indicates failure from a to b - output:3 not matched", True),
+    ("ovn-trace source pod to destination pod Output:", True),
+    ("Source to Destination ovs-appctl Output: Flow: tcp,in_port=3", True),
+    ("Search string matched:", True),
+    ("ovn-trace command Completed normally", True),
+    ("# tcp,reg14=0x5,vlan_tci=0x0000", False),
+    ("Flow: tcp,in_port=4,vlan_tci=0x0000", False),
+    ('    /* output to "default_web", type "" */', False),
+    ("Datapath actions: ct(zone=4,nat),recirc(0x22)", False),
+])
+def test_lines_only_ovnkube_trace_prints(line, ours):
+    from ovnparse.parsers.ovnkube_trace import is_ovnkube_line
+    assert is_ovnkube_line(line) is ours
+
+
 # --- the CLI ----------------------------------------------------------------------------
 
 def test_explain_json(capsys):

@@ -135,6 +135,18 @@ _OUTPUT_PORT_END = re.compile(r"output:\w+\Z")
 _DETAIL_LINES = 200  # a message keeps at most this many further lines
 
 
+def is_ovnkube_line(text: str) -> bool:
+    """A line only ovnkube-trace prints (for format detection; klog prefix removed).
+
+    Its verdict lines of every version, the `<tool> <direction> Output:` and
+    2020-2022 `Source to Destination ovn-trace Output: ...` lines that announce
+    an embedded output, `Search string matched:`, `ovn-trace command Completed
+    normally`.
+    """
+    return bool(CHECK_RE.match(text) or _OUTPUT_NEW.match(text) or _OUTPUT_OLD.match(text)
+                or _SEARCH.match(text) or text.startswith("ovn-trace command Completed normally"))
+
+
 class _Open:
     """An output being read: the announcing line and the lines so far."""
 
