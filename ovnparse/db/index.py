@@ -123,29 +123,42 @@ class DatapathRef:
 
 
 class _PrefixMap:
-    """8-hex key → (table, uuid) or a list of them."""
+    """8-hex key → uuid, or a list of uuids; uuid → its table.
+
+    Plain strings only, no tuple per row: nothing here for the garbage collector
+    to track (it would walk every row of a 100k-flow database again).
+    """
 
     def __init__(self) -> None:
         self.keys: dict[str, Any] = {}
-        self.n = 0
+        self.table_of: dict[str, str] = {}
 
-    def add(self, table: str, uuid: str) -> None:
-        ref = (table, uuid)
-        key = uuid[:8]
-        cur = self.keys.get(key)
-        if cur is None:
-            self.keys[key] = ref
-        elif type(cur) is list:
-            cur.append(ref)
-        else:
-            self.keys[key] = [cur, ref]
-        self.n += 1
+    @property
+    def n(self) -> int:
+        return len(self.table_of)
+
+    def add_table(self, table: str, uuids: Iterable[str]) -> None:
+        keys = self.keys
+        table_of = self.table_of
+        for uuid in uuids:
+            if uuid in table_of:  # the same uuid in two tables (cannot happen in OVSDB)
+                continue
+            table_of[uuid] = table
+            key = uuid[:8]
+            cur = keys.get(key)
+            if cur is None:
+                keys[key] = uuid
+            elif type(cur) is list:
+                cur.append(uuid)
+            else:
+                keys[key] = [cur, uuid]
 
     def get(self, key: str) -> list[tuple[str, str]]:
         cur = self.keys.get(key)
         if cur is None:
             return []
-        return cur if type(cur) is list else [cur]
+        uuids = cur if type(cur) is list else [cur]
+        return [(self.table_of[u], u) for u in uuids]
 
     def collisions(self) -> Iterator[tuple[str, list]]:
         for k, v in self.keys.items():
@@ -187,8 +200,7 @@ class DbIndex:
             rows = src.rows(t)
             self._rows[(which, t)] = rows
             if t in indexed:
-                for uuid in rows:
-                    pmap.add(t, uuid)
+                pmap.add_table(t, rows)
 
     # ----------------------------------------------------------------- lookups
     def _matches(self, which: str, key: str, full: str | None = None,

@@ -175,7 +175,7 @@ def _scan_records(data: bytes, name: str, verify: bool) -> tuple[str, list[_Reco
 
 
 def file_kind(path: str | os.PathLike) -> str | None:
-    """``"standalone"``, ``"clustered"`` or ``None`` (not an OVSDB database file), from its first bytes."""
+    """``"standalone"``, ``"clustered"`` or ``None`` (not an OVSDB file), from the first bytes."""
     with open(path, "rb") as f:
         head = f.read(128)
     m = _HEADER_RE.match(head)
@@ -368,86 +368,114 @@ class _State:
 
 
 # --------------------------------------------------------------------------- big records
-def _key_at(data: bytes, pos: int, names: frozenset) -> bool:
-    """A top-level key ``"name":`` with a known name starts at *pos* (its opening quote)."""
-    q = data.find(b'"', pos + 1, pos + 130)
-    return q > 0 and data[q + 1:q + 2] == b":" and \
-        data[pos + 1:q].decode("utf-8", "replace") in names
-
-
-def _table_slice(data: bytes, start: int, end: int, tname: str,
-                 names: frozenset) -> tuple[int, int] | None | bool:
-    """Where table *tname*'s object lies in the record ``data[start:end]``.
-
-    ``(first, last)`` bytes of the object; ``False`` if the record does not name
-    the table; ``None`` if the bytes do not look like OVSDB's compact JSON.
-
-    The table's key is the only ``"<tname>":{`` preceded by ``{`` or ``,``: a
-    quote after those cannot be inside a string, and only top-level values
-    and rows (keyed by uuids) are objects.  The object ends at the first
-    ``}},"<key>":`` (a row and the table closed, another top-level key) or
-    ``null},"<key>":`` (the last row deleted) whose key is a table or
-    ``_date``/``_comment``/``_is_diff`` (a false hit at the end of a string is
-    followed by a quote that closes it, not by a key), else at the record's end.
-    """
-    pat = b'"' + tname.encode() + b'":{'
-    i = data.find(pat, start, end)
-    while i >= 0 and data[i - 1] not in b"{,":
-        i = data.find(pat, i + 1, end)
-    if i < 0:
+def _key_after(data: bytes, pos: int, end: int, names: frozenset) -> bool:
+    """``data[pos:]`` is ``,"<known key>":`` or the record's closing ``}\n``."""
+    if pos == end - 2:
+        return data[pos:end] == b"}\n"
+    if data[pos:pos + 2] != b',"':
         return False
-    first = i + len(pat) - 1
-    if data[first + 1] == 0x7D:  # "{}"
-        return first, first + 2
-    last = None
-    j = data.find(b'}},"', first, end)
-    while j >= 0:
-        if _key_at(data, j + 3, names):
-            last = j + 2
-            break
-        j = data.find(b'}},"', j + 1, end)
-    limit = end if last is None else last
-    j = data.find(b'null},"', first, limit)
-    while j >= 0:
-        if _key_at(data, j + 6, names):
-            last = j + 5
-            break
-        j = data.find(b'null},"', j + 1, limit)
-    if last is None:  # the last key of the record: "...}}\n" or "...null}}\n"
-        if data[end - 2:end] != b"}\n":
+    q = data.find(b'":', pos + 2, pos + 132)
+    return q > 0 and data[pos + 2:q].decode("utf-8", "replace") in names
+
+
+def _walk_top_level(data: bytes, start: int, end: int,
+                    names: frozenset) -> dict[str, tuple[int, int]] | None:
+    """Where each top-level member's value lies in the record ``data[start:end]``.
+
+    ``{key: (first, last)}`` for a compact JSON object ``{"<table>":{...},...,
+    "_date":1,"_comment":"...","_is_diff":true}\n`` as OVS writes it; ``None`` if
+    the bytes are not that (the record is then parsed whole).
+
+    A table's object ends at the first ``}}`` (its last row and itself closed) or
+    ``null}`` (its last row deleted) that is followed by ``,"<table or meta key>":``
+    or by the record's end: a row holds no object, so ``}}`` occurs nowhere else
+    outside strings, and inside a string any following quote is escaped.  Two
+    scans of the record for ``}}`` / ``null}`` (whose last byte is rare) instead
+    of a search per table name.
+    """
+    if data[start] != 0x7B or data[end - 2:end] != b"}\n":
+        return None
+    out: dict[str, tuple[int, int]] = {}
+    pos = start + 1
+    while True:
+        if data[pos] != 0x22:  # '"'
             return None
-        last = end - 2
-    return first, last
+        q = data.find(b'":', pos + 1, pos + 131)
+        if q < 0:
+            return None
+        key = data[pos + 1:q].decode("utf-8", "replace")
+        if key not in names:
+            return None
+        first = q + 2
+        c = data[first]
+        if c == 0x7B:  # "{": a table
+            if data[first + 1] == 0x7D:  # "{}"
+                last = first + 2
+            else:
+                last = -1
+                j = data.find(b"}}", first, end)
+                while j >= 0:
+                    if _key_after(data, j + 2, end, names):
+                        last = j + 2
+                        break
+                    j = data.find(b"}}", j + 1, end)
+                limit = end if last < 0 else last
+                j = data.find(b"null}", first, limit)
+                while j >= 0:
+                    if _key_after(data, j + 5, end, names):
+                        last = j + 5
+                        break
+                    j = data.find(b"null}", j + 1, limit)
+                if last < 0:
+                    return None
+        elif c == 0x22:  # a string (_comment): to its closing, unescaped quote
+            j = first
+            while True:
+                j = data.find(b'"', j + 1, end)
+                if j < 0:
+                    return None
+                k = j
+                while data[k - 1] == 0x5C:  # backslash
+                    k -= 1
+                if (j - k) % 2 == 0:
+                    break
+            last = j + 1
+        else:  # a number or true/false (_date, _is_diff)
+            j = first
+            while j < end and data[j] not in b",}":
+                j += 1
+            last = j
+        out[key] = (first, last)
+        if last == end - 2:
+            return out
+        if data[last] != 0x2C:  # ","
+            return None
+        pos = last + 1
 
 
-def _sliced_txn(data: bytes, rec: _Record, state: _State) -> dict | None:
+def _sliced_txn(data: bytes, rec: _Record, state: _State) -> dict | None | bool:
     """The wanted tables of a big transaction record, parsing only their bytes.
 
-    ``None`` when the record does not look like OVSDB's compact JSON (it is then
-    parsed whole).
+    ``False`` when the record names none of them; ``None`` when it does not look
+    like OVSDB's compact JSON (it is then parsed whole).
     """
-    start, end = rec.start, rec.end
-    if data[start] != 0x7B or data[end - 2:end] != b"}\n":  # "{" ... "}\n"
+    where = _walk_top_level(data, rec.start, rec.end, state.top_level_names)
+    if where is None:
         return None
-    names = state.top_level_names
     txn: dict = {}
     mv = memoryview(data)
     for tname in state.readers:
-        where = _table_slice(data, start, end, tname, names)
-        if where is None:
-            return None
-        if where is False:
-            continue
-        try:
-            txn[tname] = _json.loads(mv[where[0]:where[1]])
-        except ValueError:
-            return None
-    i = data.find(b'"_is_diff":true', start, end)
-    while i >= 0:
-        if data[i - 1] in b"{," and data[i + 15] in b",}":
-            txn["_is_diff"] = True
-            break
-        i = data.find(b'"_is_diff":true', i + 1, end)
+        w = where.get(tname)
+        if w is not None:
+            try:
+                txn[tname] = _json.loads(mv[w[0]:w[1]])
+            except ValueError:
+                return None
+    if not txn:
+        return False
+    w = where.get("_is_diff")
+    if w is not None and data[w[0]:w[1]] == b"true":
+        txn["_is_diff"] = True
     return txn
 
 
@@ -466,11 +494,13 @@ def _txn_from_record(data: bytes, rec: _Record, state: _State, name: str) -> dic
     """The transaction of a record, or None when it touches no wanted table."""
     size = rec.end - rec.start
     if state.subset and size > _SMALL:
-        if not state.mentions_wanted(data, rec.start, rec.end):
-            return None
         txn = _sliced_txn(data, rec, state)
+        if txn is False:
+            return None
         if txn is not None:
             return txn
+        if not state.mentions_wanted(data, rec.start, rec.end):
+            return None
     return _parse_object(data, rec, name)
 
 
