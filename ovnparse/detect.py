@@ -31,6 +31,8 @@ _OVN_TRACE_HINTS = (
     re.compile(r'\s*(?:ct_\w+|clone|arp|nd_n[as]|icmp[46]|tcp_reset|sctp_abort)\b.*'
                r'(?: \{|\);|\*/;)\Z'),
     re.compile(r"\s*LOG: ACL name="),
+    # a fragment that starts at a transformation title (ovnkube-trace excerpts)
+    re.compile(r"(?:ct_next\(ct_state=|ct_lb(?:_mark)? /\*|ct_[ds]nat(?:\(ip[46]\.| /\*))"),
     re.compile(r'(?:ovn-trace: )?(?:unknown datapath "|error parsing flow: )'),
 )
 # ovn-trace's `# <microflow>` header: a flow as OVS formats it.
@@ -44,9 +46,6 @@ _DETRACE_ANNOTATION = re.compile(
     r"Chassis|Load Balancer|OVS Interface|ACL|Logical Switch Port|Logical Router Port|"
     r"Logical Router Policy|NAT|Route|QoS|DHCP Options|Forwarding Group|Static MAC Binding|"
     r"FDB|\[Duplicate)\b")
-_OVNKUBE_SUMMARY = re.compile(
-    r"(?:ovn-trace|ovs-appctl ofproto/trace|ovn-detrace) (?:source|destination) pod to "
-    r"(?:destination|source) pod indicates ")
 
 
 def detect(lines: list[str], klog: bool = False) -> str | None:
@@ -55,7 +54,8 @@ def detect(lines: list[str], klog: bool = False) -> str | None:
     `klog`: some of those lines carried a klog prefix (only ovnkube-trace
     prints through klog).
     """
-    if klog or any(_OVNKUBE_SUMMARY.match(t) for t in lines):
+    from .parsers.ovnkube_trace import is_ovnkube_line
+    if klog or any(is_ovnkube_line(t) for t in lines):
         return OVNKUBE
     for text in lines:
         stripped = text.strip()

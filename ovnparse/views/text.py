@@ -35,6 +35,14 @@ def render(explanations: list[Explanation]) -> str:
             if d.match:
                 out.append(f"  match:    {d.match}")
             out.append(f"  reason:   [{d.reason_code}] {d.reason}")
+        for check in ex.extra.get("checks", []):
+            direction = f" {check['direction']}" if check.get("direction") else ""
+            remote = " (remote)" if check.get("remote") else ""
+            out.append(f"  check:    {check['tool']}{remote}{direction}: {check['result']} "
+                       f"({check['src']} -> {check['dst']}, line {check['line']})")
+        if "recirculations" in ex.extra:
+            out.append(f"  passes:   {ex.extra['recirculations'] + 1} "
+                       f"({ex.extra['recirculations']} recirculations)")
         for w in ex.warnings:
             out.append(f"  warning:  {w}")
         out.append("")
