@@ -204,6 +204,35 @@ def test_reading_some_tables_of_a_big_record_parses_only_theirs(monkeypatch):
     assert db.info["records_skipped"] == 1 and db.info["records_parsed"] == 1
 
 
+def test_big_tables_are_parsed_in_pieces_cut_after_rows(monkeypatch):
+    from ovnparse.db import ovsdb_file
+
+    rows = {f"{i:08x}-1111-4111-8111-{i:012x}": {"s": f'}},"{i:08x}-1111-4111-8111-x":{{',
+                                                 "map": ["map", [["k", str(i)]]]}
+            for i in range(3000)}
+    rows[U[0]] = None  # deletes: the table ends in null}
+    data = standalone({"A": {U[0]: {}}}, {"A": rows, "B": {U[1]: {}}})
+    whole = read_ovsdb_bytes(data)
+    monkeypatch.setattr(ovsdb_file, "_CHUNK", 2000)
+    pieces = []
+    real = ovsdb_file._Chunked._pieces
+    monkeypatch.setattr(ovsdb_file._Chunked, "_pieces",
+                        lambda self: (pieces.append(1) or p for p in real(self)))
+    sizes = []
+    real_loads = _json.loads
+    monkeypatch.setattr(_json, "loads", lambda b: sizes.append(len(b)) or real_loads(b))
+    assert read_ovsdb_bytes(data, ["A", "C"]).tables["A"] == whole.tables["A"]
+    assert len(whole.tables["A"]) == 3000 and U[0] not in whole.tables["A"]
+    assert len(pieces) > 50 and max(sizes) < 10_000 < len(data) / 10
+    # a wrong cut (here: a byte lost) is caught by the parser, and the record parsed whole
+    monkeypatch.setattr(ovsdb_file._Chunked, "_pieces",
+                        lambda self: (bytes(p)[1:] for p in real(self)))
+    sizes.clear()
+    db = read_ovsdb_bytes(data, ["A"])
+    assert db.tables["A"] == whole.tables["A"] and not db.warnings
+    assert max(sizes) > len(data) / 2
+
+
 def test_gc_is_left_as_it_was():
     data = standalone({"A": {U[0]: {}}})
     assert gc.isenabled()
