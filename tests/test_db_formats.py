@@ -350,3 +350,32 @@ def test_schema_round_trip():
     assert s.name == "Test" and set(s.tables) == {"A", "B", "C"}
     assert s.tables["A"].columns["umap"].value_ref_table == "B"
     assert "tables" not in repr(s)
+
+
+@pytest.mark.parametrize("order", ["prev_data first", "prev_data last", "in the middle"])
+def test_raft_big_snapshot_read_without_parsing_unwanted_tables(order, monkeypatch):
+    from ovnparse.db import ovsdb_file
+
+    splits = []
+    real = ovsdb_file._split_raft_header
+    monkeypatch.setattr(ovsdb_file, "_split_raft_header",
+                        lambda *a: splits.append(real(*a)) or splits[-1])
+    big = {f"{i:08x}-1111-4111-8111-{i:012x}": {"s": '}]"x' * 10} for i in range(2000)}
+    snap = [SCHEMA, {"A": big, "B": {U[0]: {"name": "b"}}, "_comment": "x}]"}]
+    h = header(snap, index=3)
+    keys = list(h)
+    if order == "prev_data first":
+        keys.remove("prev_data")
+        keys.insert(0, "prev_data")
+    elif order == "in the middle":
+        keys.remove("prev_data")
+        keys.insert(2, "prev_data")
+    h = {k: h[k] for k in keys}
+    data = clustered(h, entry(4, {"B": {U[0]: {"name": "b4"}}, "_is_diff": True}))
+    full = read_ovsdb_bytes(data)
+    assert splits == []  # every table asked for: the header is parsed whole
+    part = read_ovsdb_bytes(data, ["B"])
+    assert splits and splits[-1] is not None and splits[-1][0]["server_id"] == SID
+    assert part.tables == {"B": full.tables["B"]} == {"B": {U[0]: {"_uuid": U[0], "name": "b4"}}}
+    assert part.info["snapshot_index"] == 3 and part.info["cluster_id"] == CID
+    assert read_ovsdb_bytes(data, ["A"]).tables["A"] == full.tables["A"]

@@ -69,6 +69,7 @@ while a file is read.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 from dataclasses import dataclass, field
@@ -634,11 +635,66 @@ class _Entry:
     skipped: bool = False  # touches no wanted table: not parsed
 
 
+def _split_raft_header(data: bytes, rec: _Record) -> tuple[dict, Any, int, int] | None:
+    """A big raft header without parsing its snapshot's data.
+
+    (the other members, the snapshot's schema JSON, where its data object starts and
+    ends) or ``None`` (then the header is parsed whole).  The header is
+    ``{..., "prev_data":[<schema>,<data>], ...}``: the schema (tens of kB) is read by
+    ``json.JSONDecoder.raw_decode``, which says where it ends; the data object ends
+    at the last ``}]`` (the members after it are short uuids, numbers, addresses).
+    """
+    start, end = rec.start, rec.end - 1  # end: the record's final newline
+    pat = b'"prev_data":['
+    i = data.find(pat, start, end)
+    if i < 0 or data[i - 1] not in b"{," or data[end] != 0x0A:
+        return None
+    s0 = i + len(pat)
+    if data[s0] != 0x7B:
+        return None
+    decoder = json.JSONDecoder()
+    window = 1 << 20
+    while True:
+        text = data[s0:min(end, s0 + window)].decode("utf-8", "surrogateescape")
+        try:
+            schema_json, k = decoder.raw_decode(text)
+            break
+        except ValueError:
+            if s0 + window >= end:
+                return None
+            window *= 4
+    ds = s0 + len(text[:k].encode("utf-8", "surrogateescape"))
+    if data[ds:ds + 2] != b",{":
+        return None
+    ds += 1
+    k2 = data.rfind(b"}]", ds, end)
+    if k2 < 0:
+        return None
+    de = k2 + 1
+    rest = data[de + 1:end]
+    try:
+        head = _json.loads(data[start:i].rstrip(b",") + b"}")
+        tail = {} if rest == b"}" else _json.loads(b"{" + rest[1:]) \
+            if rest.startswith(b",") else None
+    except ValueError:
+        return None
+    if type(head) is not dict or type(tail) is not dict:
+        return None
+    return {**head, **tail}, schema_json, ds, de
+
+
 def _read_clustered(src: _Bytes, records: list[_Record], wanted, name: str,
                     db_info: dict, warnings: list[str]) -> _State:
     data = src.data
+    split = None
+    if wanted is not None and records[0].end - records[0].start > _SMALL:
+        split = _split_raft_header(data, records[0])
     try:
-        header = _parse_object(data, records[0], name)
+        if split is None:
+            header = _parse_object(data, records[0], name)
+        else:
+            header = split[0]
+            header["prev_data"] = [split[1], ("sliced", data, split[2], split[3])]
     except _ReplayError as e:
         raise OvsdbFileError(f"{name}: bad raft header: {e}") from None
     for key in ("server_id", "name", "local_address"):
@@ -731,9 +787,9 @@ def _read_clustered(src: _Bytes, records: list[_Record], wanted, name: str,
                 schema = Schema.from_json(schema_json)
             except SchemaError as e:
                 raise _ReplayError(f"{where}: bad schema: {e}") from None
-            if schema.name != header["name"]:
-                raise _ReplayError(f"{where}: name {header['name']} in header does not match "
-                                   f"name {schema.name} in schema")
+            if schema.name != db_info["cluster_name"]:
+                raise _ReplayError(f"{where}: name {db_info['cluster_name']} in header does not "
+                                   f"match name {schema.name} in schema")
             if state is None:
                 state = _State(schema, wanted)
             else:
@@ -741,11 +797,22 @@ def _read_clustered(src: _Bytes, records: list[_Record], wanted, name: str,
         if txn is not None:
             if state is None:
                 raise _ReplayError(f"{where}: data without schema")
-            state.apply(txn)
+            if type(txn) is tuple:  # the snapshot of a split header
+                _, raw, first, last = txn
+                sliced = _sliced_txn(raw, first, last, state)
+                if sliced is None:
+                    try:
+                        sliced = _json.loads(memoryview(raw)[first:last])
+                    except ValueError as e:
+                        raise _ReplayError(f"{where}: not valid JSON ({e})") from None
+                _apply_record(state, sliced or {}, raw, first, last, name)
+            else:
+                state.apply(txn)
 
     try:
         if snapshot is not None:
             apply_data(snapshot, "snapshot")
+            snapshot = header["prev_data"] = None  # (a split header's bytes can go)
         for e in entries:
             if not e.has_data:
                 continue
