@@ -353,26 +353,47 @@ class OfTable(Node):
     Shares `table`, `match`, `priority` (and `no_match`) with the logical
     `Stage`; adds what is OpenFlow's: the cookie (as printed, None when zero),
     the bridge, and for a lookup that finds no flow the tool's sentence in
-    `miss`.  ovn-detrace's notes on it are in `annotations`.
+    `miss`.  ovn-detrace's notes on it are in `annotations`.  `match`,
+    `priority` and `cookie` are read from `text` when first asked for (a
+    trace has hundreds of table lines and most are never looked at).
     """
 
     kind: ClassVar[str] = "openflow_table"
     table: int = 0
-    match: str | None = None  # None when the rule has no match fields ("priority 0")
-    priority: int | None = None
-    cookie: str | None = None  # "0x182b7e9b" as printed; None when absent (zero)
     no_match: bool = False  # "No match." (and the other miss sentences)
     miss: str | None = None  # the sentence printed instead of a rule
     bridge: str | None = None
     chained: bool = False  # reached by the last action of the step listed before it
     annotations: list | tuple = _EMPTY
+    rule: tuple | None = field(default=None, repr=False)  # (match, priority, cookie), cached
+
+    def _rule(self) -> tuple:
+        rule = self.rule
+        if rule is None:
+            rule = self.rule = _table_rule(self.text, self.miss)
+        return rule
+
+    @property
+    def match(self) -> str | None:
+        """The match as printed; None when the rule has none (`priority 0`)."""
+        return self._rule()[0]
+
+    @property
+    def priority(self) -> int | None:
+        return self._rule()[1]
+
+    @property
+    def cookie(self) -> str | None:
+        """"0x182b7e9b" as printed; None when absent (a zero cookie)."""
+        return self._rule()[2]
 
     @property
     def cookie8(self) -> str | None:
         """The cookie as "0x" + at least 8 lowercase hex digits (OVN: an lflow uuid prefix)."""
-        if self.cookie is None or not self.cookie.lower().startswith("0x"):
+        cookie = self.cookie
+        if cookie is None or not cookie.lower().startswith("0x"):
             return None
-        return "0x" + self.cookie[2:].lower().zfill(8)
+        return "0x" + cookie[2:].lower().zfill(8)
 
     def logical_flow(self) -> dict | None:
         """The `Logical flow:` ovn-detrace printed for this step, parsed."""
@@ -382,7 +403,35 @@ class OfTable(Node):
         return None
 
     def to_dict(self) -> dict[str, Any]:
-        return _notes_dict(self, Node.to_dict(self))
+        out: dict[str, Any] = {"kind": self.kind, "text": self.text, "line": self.line,
+                               "table": self.table, "match": self.match,
+                               "priority": self.priority, "cookie": self.cookie,
+                               "no_match": self.no_match, "miss": self.miss,
+                               "bridge": self.bridge, "chained": self.chained}
+        if self.children:
+            out["children"] = [c.to_dict() for c in self.children]
+        return _notes_dict(self, out)
+
+
+def _table_rule(text: str, miss: str | None) -> tuple:
+    """(match, priority, cookie) of a table line `N. match, priority P, cookie C`."""
+    if miss is not None:
+        return (None, None, None)
+    dot = text.find(". ")
+    rest = text[dot + 2:] if dot >= 0 else text
+    cookie = None
+    k = rest.rfind(", cookie ")
+    if k >= 0:
+        cookie = rest[k + 9:]
+        rest = rest[:k]
+    p = rest.rfind("priority ")
+    if p < 0 or (p and rest[p - 2:p] != ", "):
+        return (rest or None, None, cookie)
+    try:
+        priority = int(rest[p + 9:])
+    except ValueError:
+        priority = None
+    return (rest[:p - 2] if p else None, priority, cookie)
 
 
 @dataclass(slots=True)
@@ -477,6 +526,25 @@ DETRACE_NOTE_KINDS = {
     "Forwarding Group": "forwarding_group",
 }
 
+_NB_HINTS = frozenset({"acl", "lsp", "lrp", "router_policy", "nat", "route", "qos",
+                       "dhcp_options", "forwarding_group"})
+
+
+def _classify_note(text: str, indent: int) -> tuple[str, bool]:
+    """(what, hint) of a note line (from its `*`)."""
+    body = text[1:].strip()
+    if body.startswith('"'):
+        what = "datapath"
+    elif body.startswith("[Duplicate"):
+        what = "duplicate"
+    else:
+        what = DETRACE_NOTE_KINDS.get(body.partition(":")[0], "other")
+    # print_h (NB hints) indents one more than print_p
+    hint = what in _NB_HINTS or body.startswith("[Duplicate uuid hint") or (
+        what == "load_balancer" and ("ip_port_mappings" in body or indent % 4 == 3))
+    return what, hint
+
+
 _NOTE_PATTERNS = {
     "logical_flow": _re.compile(
         r"Logical flow: table=(?P<table>\d+) \((?P<stage>[^)]*)\), priority=(?P<priority>-?\d+), "
@@ -511,13 +579,32 @@ class DetraceNote(Node):
     (`hint` set): acl, lsp, lrp, router_policy, load_balancer, nat, route,
     qos, dhcp_options, forwarding_group, duplicate.  `text` is the line from
     its `*`; `indent` the spaces before it.  `fields()` parses the line.
+    (`what` and `hint` are worked out when first asked for: an ovn-detrace
+    output is half notes.)
     """
 
     kind: ClassVar[str] = "detrace_note"
     children: tuple = _EMPTY
-    what: str = "other"
-    hint: bool = False
     indent: int = 0
+    classified: tuple | None = field(default=None, repr=False)  # (what, hint), cached
+
+    def _classify(self) -> tuple:
+        c = self.classified
+        if c is None:
+            c = self.classified = _classify_note(self.text, self.indent)
+        return c
+
+    @property
+    def what(self) -> str:
+        return self._classify()[0]
+
+    @property
+    def hint(self) -> bool:
+        return self._classify()[1]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "text": self.text, "line": self.line, "what": self.what,
+                "hint": self.hint, "indent": self.indent}
 
     @property
     def body(self) -> str:

@@ -90,7 +90,15 @@ class _Effects:
 def explain_openflow(trace: Trace) -> Explanation:
     passes = [p for p in trace.roots if isinstance(p, OfPass)]
     warnings = [str(p) for p in trace.problems]
-    annotated = any(_notes(n) for n in trace.walk())
+    steps = [s for p in passes for s in _steps(p)]
+    annotated = any(_notes(p) for p in passes) or any(_notes(s) for s in steps)
+    cache: list[_Names] = []
+
+    def names() -> _Names:
+        if not cache:
+            cache.append(_Names(steps))
+        return cache[0]
+
     traced = {p.recirc_id.lower() for p in passes if p.recirc_id}
     effects = [_effects(p, warnings) for p in passes]
 
@@ -134,7 +142,7 @@ def explain_openflow(trace: Trace) -> Explanation:
         verdict = "flooded"
     elif verdict_log is not None:
         verdict = "dropped"
-        drop = _drop(trace, passes, log_step, log=verdict_log)
+        drop = _drop(log_step, names, log=verdict_log)
     elif others:
         verdict = "controller"
         for step, decoded, c in others:
@@ -144,15 +152,15 @@ def explain_openflow(trace: Trace) -> Explanation:
             warnings.append(f"the packet is sent to the controller: {what}{where}")
     else:
         verdict = "dropped"
-        drop = _drop(trace, passes, _last_step(passes[-1]))
+        drop = _drop(_last_step(passes[-1]), names)
 
     return Explanation(
         format=trace.format,
         microflow=trace.microflow,
         lines=[trace.first_line, trace.last_line],
         verdict=verdict,
-        outputs=_named_outputs(passes) if annotated else None,
-        datapaths=_datapaths(passes) if annotated else None,
+        outputs=_named_outputs(steps) if annotated else None,
+        datapaths=_datapaths(steps, names()) if annotated else None,
         transforms=_transforms(passes),
         drop=drop,
         warnings=warnings,
@@ -305,11 +313,9 @@ def _cookie_int(cookie: str) -> int | None:
 
 # --- the drop ---------------------------------------------------------------------------
 
-def _drop(trace: Trace, passes: list[OfPass], step: OfTable | None,
-          log: dict | None = None) -> Drop:
+def _drop(step: OfTable | None, names, log: dict | None = None) -> Drop:
     lflow = step.logical_flow() if step is not None else None
-    names = _metadata_names(passes)
-    datapath, pipeline = (_step_datapath(step, names) if step is not None else (None, None))
+    datapath, pipeline = (names().datapath(step) if lflow is not None else (None, None))
     code, reason = _reason(step, lflow, log)
     extra = {"openflow_table": step.table if step else None,
              "cookie": step.cookie8 if step else None}
@@ -361,23 +367,80 @@ def _reason(step: OfTable | None, lflow: dict | None, log: dict | None) -> tuple
 
 # --- what ovn-detrace's notes name ------------------------------------------------------
 
-def _metadata_names(passes: list[OfPass]) -> dict[str, str]:
-    """OpenFlow metadata value -> logical datapath, from the steps whose notes
-    name exactly one datapath (a port's, or a flow of one datapath)."""
-    names: dict[str, str] = {}
-    for p in passes:
-        for step in _steps(p):
-            name = _single_datapath(step)
+class _Notes:
+    """What one step's ovn-detrace notes say, read once: the logical flow's
+    datapaths (names, pipeline), a port binding's datapath."""
+
+    __slots__ = ("members", "pipeline", "single", "logical_flow", "port_binding")
+
+    def __init__(self, step: OfTable):
+        self.members: list[str] = []
+        self.pipeline = None
+        self.single = None  # the datapath of a port binding / MAC binding / group
+        self.logical_flow = False
+        self.port_binding = None
+        for note in _notes(step):
+            what = note.what
+            if what == "datapath":
+                m = _MEMBER.match(note.body)
+                if m:
+                    self.members.append(m.group(1))
+                    self.pipeline = self.pipeline or m.group(2)
+            elif what == "logical_flow":
+                self.logical_flow = True
+            elif what == "logical_datapath" and self.single is None:
+                self.single = note.fields().get("name")
+            elif what == "port_binding" and self.port_binding is None:
+                self.port_binding = note
+
+    @property
+    def one(self) -> str | None:
+        """The one datapath the notes name, if they name one."""
+        if len(self.members) == 1:
+            return self.members[0]
+        if not self.members:
+            return self.single
+        return None
+
+
+_MEMBER = re.compile(r'"(.*)" \([^()]*\) \[(\w+)\]\Z')
+
+
+class _Names:
+    """Datapath names for the steps of a trace, from ovn-detrace's notes."""
+
+    def __init__(self, steps: list[OfTable]):
+        self.info = {id(s): _Notes(s) for s in steps if _notes(s)}
+        self.by_metadata: dict[str, str] = {}
+        # OpenFlow metadata value -> logical datapath, from the steps whose notes
+        # name exactly one datapath (a port's, or a flow of one datapath).
+        for step in steps:
+            info = self.info.get(id(step))
+            name = info.one if info else None
             if name is None:
                 continue
             m = _METADATA.search(step.match or "")
             if m:
-                names.setdefault(_norm(m.group(1)), name)
-            for action in step.children:
-                s = _SET_METADATA.match(action.text)
-                if s and _port_binding(step):  # the ingress port's flow sets it
-                    names.setdefault(_norm(s.group(1)), name)
-    return names
+                self.by_metadata.setdefault(_norm(m.group(1)), name)
+            if info.port_binding is not None:  # the ingress port's flow sets it
+                for action in step.children:
+                    s = _SET_METADATA.match(action.text)
+                    if s:
+                        self.by_metadata.setdefault(_norm(s.group(1)), name)
+
+    def datapath(self, step: OfTable) -> tuple[str | None, str | None]:
+        """(datapath, pipeline) of a step."""
+        info = self.info.get(id(step))
+        if info is None:
+            return None, None
+        name = info.one
+        if name is None:
+            m = _METADATA.search(step.match or "")
+            if m:
+                name = self.by_metadata.get(_norm(m.group(1)))
+                if name is not None and info.members and name not in info.members:
+                    name = None
+        return name, info.pipeline
 
 
 def _norm(value: str) -> str:
@@ -388,58 +451,31 @@ def _port_binding(step: OfTable) -> DetraceNote | None:
     return next((n for n in _notes(step) if n.what == "port_binding"), None)
 
 
-def _single_datapath(step: OfTable) -> str | None:
-    notes = _notes(step)
-    members = [n for n in notes if n.what == "datapath"]
-    if len(members) == 1:
-        return members[0].fields().get("name")
-    single = [n for n in notes if n.what == "logical_datapath"]
-    if single and not members:
-        return single[0].fields().get("name")
-    return None
-
-
-def _step_datapath(step: OfTable, names: dict[str, str]) -> tuple[str | None, str | None]:
-    notes = _notes(step)
-    members = [n.fields() for n in notes if n.what == "datapath"]
-    pipeline = members[0].get("pipeline") if members else None
-    name = _single_datapath(step)
-    if name is None:
-        m = _METADATA.search(step.match or "")
-        if m:
-            name = names.get(_norm(m.group(1)))
-            if name is not None and members and name not in {f.get("name") for f in members}:
-                name = None
-    return name, pipeline
-
-
-def _datapaths(passes: list[OfPass]) -> list[str]:
-    names = _metadata_names(passes)
+def _datapaths(steps: list[OfTable], names: _Names) -> list[str]:
     visits: list[str] = []
-    for p in passes:
-        for step in _steps(p):
-            if not any(n.what in ("logical_flow",) for n in _notes(step)):
-                continue
-            name, _ = _step_datapath(step, names)
-            if name is not None and (not visits or visits[-1] != name):
-                visits.append(name)
+    for step in steps:
+        info = names.info.get(id(step))
+        if info is None or not info.logical_flow:
+            continue
+        name, _ = names.datapath(step)
+        if name is not None and (not visits or visits[-1] != name):
+            visits.append(name)
     return visits
 
 
-def _named_outputs(passes: list[OfPass]) -> list[str]:
+def _named_outputs(steps: list[OfTable]) -> list[str]:
     """Logical ports of the steps that output the packet (`output:N` under a
     port binding's note: OVN's table that hands the packet to a VIF or tunnel)."""
     ports: list[str] = []
-    for p in passes:
-        for step in _steps(p):
-            if not any(a.__class__ is OfAction and a.text.startswith("output:")
-                       for a in step.children):
-                continue
-            pb = _port_binding(step)
-            if pb is not None:
-                port = pb.fields().get("logical_port")
-                if port and port not in ports:
-                    ports.append(port)
+    for step in steps:
+        if not step.annotations or not any(
+                a.__class__ is OfAction and a.text.startswith("output:") for a in step.children):
+            continue
+        pb = _port_binding(step)
+        if pb is not None:
+            port = pb.fields().get("logical_port")
+            if port and port not in ports:
+                ports.append(port)
     return ports
 
 

@@ -34,12 +34,13 @@ follows the action that led to it) instead of indentation.
 from __future__ import annotations
 
 import re
+from itertools import compress, repeat
 from typing import Iterable, Iterator
 
 from ..errors import Problem
 from ..lines import Block
-from ..model import (OfAction, OfBridge, OfBucket, OfDetail, OfError, OfPass,
-                     OfTable, OfThaw, OfWarning, Trace)
+from ..model import (_EMPTY, DetraceNote, OfAction, OfBridge, OfBucket, OfDetail, OfError,
+                     OfPass, OfTable, OfThaw, OfWarning, Trace)
 
 FORMAT = "ofproto/trace"
 ELISION = "..."
@@ -64,7 +65,15 @@ _RESUME_RE = re.compile(r"recirc\((0x[0-9a-fA-F]+)\)(?: - resume conntrack with 
                         r"(?:default )?ct_state=(\S+))?")
 # First characters of a tree line that is not a plain action.
 _SPECIAL_FIRST = frozenset("0123456789->*.")
-_WORD_FIRST = frozenset("tbrR")  # thaw, bucket/bridge, restored, Resuming/Restoring
+_DIGITS = frozenset("0123456789")
+# thaw, bucket/bridge, restored, Resuming/Restoring: lines that are not actions
+_WORDS = {"t": ("thaw",), "b": ('bridge("', "bucket "), "r": ("restored state: ",),
+          "R": ("Resuming from table ", "Restoring action")}
+_WORD_FIRST = frozenset(_WORDS)
+# First characters of a plain action line (anything but the above and blank).
+_ACTION_FIRST = frozenset(chr(c) for c in range(33, 127)) - _SPECIAL_FIRST - _WORD_FIRST
+_TREE_ENDS = ("Final flow:", "Megaflow:", "Datapath actions:", "=====", "Flow: ")
+_RETURNS = ("pop:", "move", "set_")  # actions that may read back what a caller set
 
 
 def parse(blocks: Iterable[Block], source: str) -> Iterator[Trace]:
@@ -101,7 +110,8 @@ def parse_outputs(blocks: Iterable[Block], source: str, fmt: str,
             starts = [i for i, t in enumerate(lines)
                       if t[k:k + 6] == "Flow: " and t.startswith(margin)]
         else:
-            starts = [i for i, t in enumerate(lines) if t[:6] == "Flow: "]
+            starts = list(compress(range(len(lines)), map(str.startswith, lines,
+                                                          repeat("Flow: "))))
         prev = 0
         for start in starts:
             before = _last_nonblank(lines, start, prev_nonblank)
@@ -181,7 +191,10 @@ def _has_content(texts: list[str]) -> bool:
 # --- one output -------------------------------------------------------------------
 
 class NoteHandler:
-    """Hooks ovn-detrace's parser gives this one (see parsers/ovn_detrace.py)."""
+    """Hooks ovn-detrace's parser gives this one (see parsers/ovn_detrace.py).
+    `run` is the list of notes read since the last line (appended to directly)."""
+
+    run: list
 
     def begin(self, trace: Trace, stripped: bool) -> None:  # a new output
         raise NotImplementedError
@@ -334,13 +347,22 @@ def _strip_margin(texts: list[str], margin: str, first: int, trace: Trace) -> li
 
 
 def _is_stripped(texts: list[str]) -> bool:
-    """ovn-detrace before OVN 25.03 printed every line stripped: no line is indented
-    (but its own notes)."""
+    """ovn-detrace before OVN 25.03 printed every line stripped: the first tree
+    lines (after a bridge title) are not indented, nor anything else but notes."""
+    seen = 0
+    in_tree = not any(t.lstrip(" ").startswith("-----") for t in texts[:8])
     for t in texts:
-        if t[:1] == " ":
-            s = t.lstrip(" ")
-            if s and s[0] != "*":
-                return False
+        s = t.lstrip(" ")
+        if not in_tree:
+            in_tree = s.startswith("-----")
+            continue
+        if not s or s[0] == "*":
+            continue
+        if s is not t:
+            return False
+        seen += 1
+        if seen >= 8:
+            return True
     return True
 
 
@@ -468,13 +490,13 @@ def _legacy(texts: list[str], i: int, first: int, pass_: OfPass) -> int:
             prio = next((f[9:] for f in fields if f.startswith("priority=")), None)
             match = ",".join(f for f in fields if not f.startswith("priority=")) or None
             cookie = None if m.group(2) in ("0", "0x0") else m.group(2)
-            step = OfTable(body, number, table=int(m.group(1)), match=match,
-                           priority=int(prio) if prio and prio.lstrip("-").isdigit() else None,
-                           cookie=cookie, chained=bool(pass_.children))
+            step = OfTable(body, number, table=int(m.group(1)), chained=bool(pass_.children),
+                           rule=(match, int(prio) if prio and prio.lstrip("-").isdigit()
+                                 else None, cookie))
             pass_.children.append(step)
         elif body.startswith("No match"):
             step = OfTable(body, number, table=target, no_match=True, miss=body,
-                           chained=bool(pass_.children))
+                           chained=bool(pass_.children), rule=(None, None, None))
             pass_.children.append(step)
         else:
             node = OfAction(body, number)
@@ -489,32 +511,21 @@ def _legacy(texts: list[str], i: int, first: int, pass_: OfPass) -> int:
 
 # --- table lines and other nodes -------------------------------------------------------
 
-def table_node(body: str, number: int, bridge: str | None) -> OfTable | None:
-    """A `N. ...` line as an OfTable, or None if it is not one."""
-    dot = body.find(". ")
-    if dot <= 0 or not body[:dot].isdigit():
-        return None
+def table_node(body: str, number: int, bridge: str | None, dot: int = -1) -> OfTable | None:
+    """A `N. ...` line as an OfTable, or None if it is not one.  `dot`: where
+    its `. ` is, if the caller checked the number before it.  (The match,
+    priority and cookie are read from the text when first asked for.)"""
+    if dot < 0:
+        dot = body.find(". ")
+        if dot <= 0 or not body[:dot].isdigit():
+            return None
     rest = body[dot + 2:]
-    table = int(body[:dot])
-    miss = _MISSES.get(rest)
-    if miss is not None:
-        return OfTable(body, number, table=table, no_match=miss, miss=rest, bridge=bridge)
-    cookie = None
-    k = rest.rfind(", cookie ")
-    if k >= 0:
-        cookie = rest[k + 9:]
-        rest = rest[:k]
-    p = rest.rfind("priority ")
-    if p < 0 or (p and rest[p - 2:p] != ", "):
-        return OfTable(body, number, table=table, match=rest or None, cookie=cookie,
-                       bridge=bridge)
-    prio = rest[p + 9:]
-    try:
-        priority = int(prio)
-    except ValueError:
-        priority = None
-    return OfTable(body, number, table=table, match=rest[:p - 2] if p else None,
-                   priority=priority, cookie=cookie, bridge=bridge)
+    if rest[:1] in "NP":
+        miss = _MISSES.get(rest)
+        if miss is not None:
+            return OfTable(body, number, [], int(body[:dot]), miss, rest, bridge)
+    # (positional: text, line, children, table, no_match, miss, bridge)
+    return OfTable(body, number, [], int(body[:dot]), False, None, bridge)
 
 
 def leaf_node(body: str, number: int) -> OfAction:
@@ -550,17 +561,11 @@ def is_terminal(node) -> bool:
 
 # --- the tree, from indentation ----------------------------------------------------------
 
-class _Open:
-    """An open list of the OVS trace tree: who owns it, the level it prints at,
-    where its owner sits (to list a tail table after it), its last item."""
-
-    __slots__ = ("owner", "level", "lift", "last")
-
-    def __init__(self, owner, level: int, lift, last=None):
-        self.owner = owner
-        self.level = level
-        self.lift = lift
-        self.last = last
+# An open list of the OVS trace tree is a list [owner, level, lift, last]: who
+# owns it (its items go to owner.children), the level it prints at, the list
+# its owner sits in (to list a tail table after it), its last item.  (A list:
+# one is made per table line, and a class instance costs more.)
+OWNER, LEVEL, LIFT, LAST = 0, 1, 2, 3
 
 
 class _Indented:
@@ -570,7 +575,7 @@ class _Indented:
         self.trace = trace
         self.pass_ = pass_
         self.notes = notes
-        self.stack = [_Open(pass_, 0, None)]
+        self.stack = [[pass_, 0, None, None]]
         self.bridge: str | None = None
         self.unpadded = False
 
@@ -579,40 +584,89 @@ class _Indented:
         stack = self.stack
         notes = self.notes
         n = len(texts)
+        # The open list actions go to, kept in locals while the stack is unchanged.
+        top = stack[-1]
+        action_indent = (top[LEVEL] + 1) * 4
+        kids = top[OWNER].children
         while i < n:
             raw = texts[i]
-            # Fast path: an action line in the open list (an odd level, one more
-            # than the list's), the bulk of any trace.
-            if raw[:4] == "    ":
-                body = raw.lstrip(" ")
-                c = body[:1]
-                if c and c not in _SPECIAL_FIRST and (
-                        c not in _WORD_FIRST or not _special_word(body)):
-                    indent = len(raw) - len(body)
-                    top = stack[-1]
-                    if not indent & 3 and top.level == (indent >> 2) - 1:
-                        node = OfAction(body, first + i)
-                        top.owner.children.append(node)
-                        top.last = node
+            body = raw.lstrip(" ")
+            c = body[:1]
+            indent = len(raw) - len(body)
+            if c in _ACTION_FIRST or (c in _WORD_FIRST and not body.startswith(_WORDS[c])):
+                # Fast path: an action line in the open list (an odd level, one
+                # more than the list's), the bulk of any trace.
+                if indent == action_indent and kids.__class__ is list:
+                    node = OfAction(body, first + i)
+                    kids.append(node)
+                    top[LAST] = node
+                    if notes is not None and (notes.run or "output:" in body
+                                              or "cookie" in body):
+                        notes.line(raw, node, first + i)
+                    i += 1
+                    continue
+            elif c == "-" and body[:3] == "-> " and indent == action_indent + 1 \
+                    and kids.__class__ is list:
+                node = OfDetail(body, first + i)  # " -> ": what the action did
+                kids.append(node)
+                top[LAST] = node
+                if notes is not None:
+                    notes.line(raw, node, first + i)
+                i += 1
+                continue
+            elif c in _DIGITS:
+                # Fast path: a table line (a third of an OVN trace).
+                dot = body.find(". ")
+                if dot == 1 or (dot > 1 and body[:dot].isdigit()):
+                    if dot == 1:
+                        indent -= 1  # "%2d. "
+                    if indent >= 0 and not indent & 3:
+                        node = table_node(body, first + i, self.bridge, dot)
                         if notes is not None:
+                            notes.flush_point(body)
                             notes.line(raw, node, first + i)
+                        printed = indent >> 2
+                        more = printed & 1
+                        level = printed - more
+                        while len(stack) > 1 and stack[-1][LEVEL] > level:
+                            stack.pop()
+                        top = stack[-1]
+                        if top[LEVEL] != level:
+                            self.trace.problems.append(Problem(
+                                self.trace.source, first + i,
+                                "indentation does not fit the trace tree; attached to the "
+                                "nearest level", "ofproto/trace nesting"))
+                        if not more and top[OWNER].__class__ is OfTable and top[LEVEL] == level:
+                            # The common case: the next table of a chain.
+                            node.chained = True
+                            top[LIFT].append(node)
+                            top[LAST] = node
+                            top = [node, level, top[LIFT], None]
+                            stack.append(top)
+                        else:
+                            _attach(node, top, more, stack)
+                            top = stack[-1]
+                        action_indent = (top[LEVEL] + 1) * 4
+                        kids = top[OWNER].children
                         i += 1
                         continue
-            elif raw[:1] != " ":
-                # Column 0: the end of the tree, a top-level bridge or a 2-digit table.
-                if not raw or raw.startswith(("Final flow:", "Megaflow:", "Datapath actions:",
-                                              "=====", "Flow: ")):
-                    if not raw:
-                        j = i + 1
-                        while j < n and not texts[j].strip():
-                            j += 1
-                        if j < n and _bridge_name(texts[j].strip()) is not None:
-                            if notes is not None:
-                                notes.flush_point("")
-                            i += 1
-                            continue  # the blank line a bridge title brings
+            elif not c:
+                if not raw or raw.strip(" ") == "":
+                    j = i + 1
+                    while j < n and not texts[j].strip():
+                        j += 1
+                    if j < n and _bridge_name(texts[j].strip()) is not None:
+                        if notes is not None:
+                            notes.flush_point("")
+                        i += 1
+                        continue  # the blank line a bridge title brings
                     return i
+            elif not indent and raw.startswith(_TREE_ENDS):
+                return i
             i = self._slow(texts, i, first)
+            top = stack[-1]
+            action_indent = (top[LEVEL] + 1) * 4
+            kids = top[OWNER].children
         return i
 
     def _slow(self, texts: list[str], i: int, first: int) -> int:
@@ -700,10 +754,10 @@ class _Indented:
                     "an action at the depth of a last table: indentation does not fit",
                     "ofproto/trace indentation"))
         stack = self.stack
-        while len(stack) > 1 and stack[-1].level > level:
+        while len(stack) > 1 and stack[-1][LEVEL] > level:
             stack.pop()
         top = stack[-1]
-        if top.level != level:
+        if top[LEVEL] != level:
             trace.problems.append(Problem(
                 trace.source, number,
                 "indentation does not fit the trace tree; attached to the nearest level",
@@ -716,15 +770,15 @@ def _special_word(body: str) -> bool:
             or body.startswith('bridge("') or (body[0] == "b" and _BUCKET_RE.match(body) is not None))
 
 
-def _attach(node, top: _Open, more: bool, stack: list[_Open]) -> None:
+def _attach(node, top: list, more: bool, stack: list[list]) -> None:
     """Put `node` into the open list `top` and open its own list if it has one."""
     cls = node.__class__
-    owner = top.owner
+    owner = top[OWNER]
     if cls is OfTable or cls is OfBridge or cls is OfBucket:
-        prev = top.last
+        prev = top[LAST]
         if cls is OfTable and not more and owner.__class__ is OfTable:
             node.chained = True  # the owner's last act: listed after it, flat
-            container = top.lift
+            container = top[LIFT]
         elif prev is not None and prev.__class__ is OfAction:
             if prev.children.__class__ is tuple:
                 prev.children = []
@@ -732,18 +786,18 @@ def _attach(node, top: _Open, more: bool, stack: list[_Open]) -> None:
         else:
             container = owner.children
         container.append(node)
-        top.last = node
+        top[LAST] = node
         if cls is OfBucket:
-            stack.append(_Open(node, top.level + 2, container))
+            stack.append([node, top[LEVEL] + 2, container, None])
         else:
-            stack.append(_Open(node, top.level + 2 * more, container))
+            stack.append([node, top[LEVEL] + 2 * more, container, None])
         return
     if owner.children.__class__ is tuple:
         owner.children = []
     owner.children.append(node)
-    top.last = node
+    top[LAST] = node
     if cls is OfThaw:
-        stack.append(_Open(node, top.level + 2 * more, owner.children))
+        stack.append([node, top[LEVEL] + 2 * more, owner.children, None])
 
 
 # --- the tree, from what the lines mean (ovn-detrace < 24.09) -------------------------------
@@ -781,7 +835,7 @@ class _Semantic:
         self.trace = trace
         self.pass_ = pass_
         self.notes = notes
-        self.stack: list[_Open] = [_Open(pass_, 0, None)]
+        self.stack: list[list] = [[pass_, 0, None, None]]
         self.bridge: str | None = None
 
     def run(self, texts: list[str], i: int, first: int) -> int:
@@ -789,11 +843,51 @@ class _Semantic:
         stack = self.stack
         notes = self.notes
         trace = self.trace
-        start_tables = len(self.pass_.children)
         while i < n:
             raw = texts[i]
             number = first + i
             body = raw.strip(" ")
+            c = body[:1]
+            if c == "*" and notes is not None:
+                text = raw.lstrip(" ")  # (the hot path of ovn-detrace: half its lines)
+                notes.run.append(DetraceNote(text, number, _EMPTY, len(raw) - len(text)))
+                i += 1
+                continue
+            if c in _ACTION_FIRST or (c in _WORD_FIRST and not body.startswith(_WORDS[c])):
+                # A plain action: the bulk of the text.
+                node = OfAction(body, number)
+                if notes is not None and (notes.run or "output:" in body or "cookie" in body):
+                    notes.line(raw, node, number)  # (only these lines matter to it)
+                top = stack[-1]
+                owner = top[OWNER]
+                if owner.__class__ is OfThaw and len(stack) > 1:
+                    stack.pop()  # a thaw's list holds only what it restores
+                    top = stack[-1]
+                    owner = top[OWNER]
+                kids = owner.children
+                closed = False
+                if kids and kids[-1].text == "drop":
+                    closed = self._close_finished()
+                if c in "pms" and len(stack) > 2 and body[:4] in _RETURNS \
+                        and stack[-1][OWNER].children:  # (a table's first action is its)
+                    self._returns_to(body, closed)
+                top = stack[-1]
+                kids = top[OWNER].children
+                if kids.__class__ is tuple:
+                    kids = top[OWNER].children = []
+                kids.append(node)
+                top[LAST] = node
+                i += 1
+                continue
+            if c in _DIGITS:
+                node = table_node(body, number, self.bridge)
+                if node is not None:
+                    if notes is not None:
+                        notes.flush_point(body)
+                        notes.line(raw, node, number)
+                    self._table(node)
+                    i += 1
+                    continue
             if not body:
                 j = i + 1
                 while j < n and not texts[j].strip():
@@ -804,18 +898,13 @@ class _Semantic:
                     i += 1
                     continue
                 return i
-            if raw[:1] != " " and body.startswith(("Final flow:", "Megaflow:",
-                                                  "Datapath actions:", "=====", "Flow: ")):
+            if raw[:1] != " " and body.startswith(_TREE_ENDS):
                 return i
-            if body[0] == "*" and notes is not None:
-                notes.note(raw, number, trace)
-                i += 1
-                continue
             if body == ELISION:
                 _note_elision(trace, number)
                 i += 1
                 continue
-            name = _bridge_name(body)
+            name = _bridge_name(body) if c == "b" else None
             if name is not None and i + 1 < n and texts[i + 1].strip() == "-" * len(body):
                 node = OfBridge(body, number, name=name)
                 self.bridge = name
@@ -827,41 +916,26 @@ class _Semantic:
                     self._nested(node)
                 i += 2
                 continue
-            if body[0].isdigit():
-                node = table_node(body, number, self.bridge)
-                if node is not None:
-                    if notes is not None:
-                        notes.flush_point(body)
-                        notes.line(raw, node, number)
-                    self._table(node)
-                    i += 1
-                    continue
             node = leaf_node(body, number)
             if notes is not None:
                 notes.line(raw, node, number)
             cls = node.__class__
-            if cls is OfAction:
-                if stack[-1].owner.__class__ is OfThaw and len(stack) > 1:
-                    stack.pop()  # a thaw's list holds only what it restores
-                closed = self._close_finished()
-                if len(stack) > 2 and body[:4] in ("pop:", "move", "set_") \
-                        and stack[-1].owner.children:
-                    self._returns_to(body, closed)
-                top = stack[-1]
-                if top.owner.children.__class__ is tuple:
-                    top.owner.children = []
-                top.owner.children.append(node)
-                top.last = node
-            elif cls is OfBucket:
+            if cls is OfBucket:
                 self._bucket(node)
             elif cls is OfThaw:
                 self._thaw(node)
+            elif cls is OfAction:  # (a line the fast path did not take: "...", junk)
+                top = stack[-1]
+                if top[OWNER].children.__class__ is tuple:
+                    top[OWNER].children = []
+                top[OWNER].children.append(node)
+                top[LAST] = node
             else:  # detail, warning, error: the list of the line before
                 top = stack[-1]
-                if top.owner.children.__class__ is tuple:
-                    top.owner.children = []
-                top.owner.children.append(node)
-                top.last = node
+                if top[OWNER].children.__class__ is tuple:
+                    top[OWNER].children = []
+                top[OWNER].children.append(node)
+                top[LAST] = node
             i += 1
         return i
 
@@ -875,24 +949,23 @@ class _Semantic:
             # The OpenFlow stack is one LIFO: a pop goes to the innermost list
             # with more pushes than pops (OVN balances them within a flow).
             for pos in range(len(stack) - 1, 0, -1):
-                kids = stack[pos].owner.children
+                kids = stack[pos][OWNER].children
                 if sum((k.text[:5] == "push:") - (k.text[:4] == "pop:") for k in kids) > 0:
                     del stack[pos + 1:]
                     return
             return
         if body.startswith("set_field:"):
-            # Restoring the value its flow matched on after a call that
-            # changed it (a multicast flood loop's reg15).
-            value, _, reg = body[10:].partition("->")
-            last = stack[-1].owner.children[-1]
-            if "/" in value or not reg or not (
-                    closed or last.text.startswith(_SENDS) or last.__class__ is not OfAction):
-                return
             # A loop over members (a multicast group's flood): a table that
-            # overwrites a register it matched on, then calls; after the call
-            # it sets the registers for the next member.
+            # overwrites a register it matched on, then calls; once a call has
+            # sent the packet, it sets the registers for the next member.
+            last = stack[-1][OWNER].children[-1]
+            if not (closed or last.__class__ is not OfAction or last.text.startswith(_SENDS)):
+                return
+            value, _, reg = body[10:].partition("->")
+            if "/" in value or not reg:
+                return
             for pos in range(len(stack) - 2, 0, -1):
-                owner = stack[pos].owner
+                owner = stack[pos][OWNER]
                 kids = owner.children
                 if owner.__class__ is not OfTable or not owner.match or len(kids) < 2 \
                         or not kids[-1].children or any(k.text[:6] == "clone(" for k in kids):
@@ -914,8 +987,9 @@ class _Semantic:
                 return
             target = "->" + m.group(1).lower().replace("nxm_nx_", "")
             prefix = "set_field:0/"
-        for pos in range(len(stack) - 2, 0, -1):
-            kids = stack[pos].owner.children
+        # (a function's caller is a few lists down: do not walk a whole chain)
+        for pos in range(len(stack) - 2, max(len(stack) - 10, 0), -1):
+            kids = stack[pos][OWNER].children
             if len(kids) < 2 or not kids[-1].children:
                 continue
             if kids[-2].text.startswith(prefix) and kids[-2].text.endswith(target):
@@ -927,7 +1001,7 @@ class _Semantic:
         stack = self.stack
         closed = False
         while len(stack) > 1:
-            owner = stack[-1].owner
+            owner = stack[-1][OWNER]
             kids = owner.children
             if owner.__class__ is OfTable and kids and kids[-1].text == "drop" and (
                     owner.no_match or len(kids) == 1):
@@ -938,17 +1012,29 @@ class _Semantic:
         return closed
 
     def _table(self, node: OfTable) -> None:
-        self._close_finished()
         stack = self.stack
         top = stack[-1]
-        prev = top.last
+        prev = top[LAST]
+        if prev is not None and prev.__class__ is OfAction and prev.text[:10] == "resubmit(,":
+            text = node.text
+            if prev.text == "resubmit(," + text[:text.find(".")] + ")":
+                # The common case: the table the last action resubmitted to.
+                if prev.children.__class__ is tuple:
+                    prev.children = []
+                prev.children.append(node)
+                top[LAST] = node
+                stack.append([node, 0, prev.children, None])
+                return
+        self._close_finished()
+        top = stack[-1]
+        prev = top[LAST]
         if prev is not None and prev.__class__ is OfThaw and prev.text.startswith("Resuming"):
             stack.pop()  # the thaw's list: the table belongs to the bridge
             _attach(node, stack[-1], True, stack)
             return
         # The open list whose last action leads to this table.
         for pos in range(len(stack) - 1, 0, -1):
-            last = stack[pos].last
+            last = stack[pos][LAST]
             if last is not None and last.__class__ is OfAction \
                     and _leads_to(last.text, node.table):
                 del stack[pos + 1:]
@@ -963,7 +1049,7 @@ class _Semantic:
     def _bucket(self, node: OfBucket) -> None:
         stack = self.stack
         for pos in range(len(stack) - 1, -1, -1):
-            last = stack[pos].last
+            last = stack[pos][LAST]
             if last is not None and last.__class__ is OfAction and last.text.startswith("group:"):
                 del stack[pos + 1:]
                 break
@@ -974,8 +1060,8 @@ class _Semantic:
                 group = _group_of(top, last)
                 if group is not None:
                     group.children.append(node)
-                    top.last = node
-                    stack.append(_Open(node, 0, group.children))
+                    top[LAST] = node
+                    stack.append([node, 0, group.children, None])
                     return
                 break
         _attach(node, stack[-1], True, stack)
@@ -983,17 +1069,17 @@ class _Semantic:
     def _thaw(self, node: OfThaw) -> None:
         stack = self.stack
         top = stack[-1]
-        if node.text == "thaw" or top.owner.__class__ is not OfThaw:
+        if node.text == "thaw" or top[OWNER].__class__ is not OfThaw:
             _attach(node, top, True, stack)
             if node.text != "thaw":
                 stack.pop()  # leaves of a thaw list hold nothing
             return
-        top.owner.children.append(node)
-        top.last = node
+        top[OWNER].children.append(node)
+        top[LAST] = node
 
 
-def _group_of(top: _Open, bucket: OfBucket):
-    for kid in reversed(top.owner.children):
+def _group_of(top: list, bucket: OfBucket):
+    for kid in reversed(top[OWNER].children):
         if kid.__class__ is OfAction and bucket in kid.children:
             return kid
     return None

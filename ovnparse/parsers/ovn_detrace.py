@@ -33,7 +33,7 @@ from typing import Iterable, Iterator
 
 from ..errors import Problem
 from ..lines import Block
-from ..model import DETRACE_NOTE_KINDS, DetraceNote, Trace
+from ..model import _EMPTY, DetraceNote, Trace
 from .ofproto_trace import NoteHandler, parse_outputs
 
 FORMAT = "ovn-detrace"
@@ -46,8 +46,6 @@ _INPORT = re.compile(r"^ *[0-9]+\. *in_port=([0-9])+")
 _OUTPORT = re.compile(r"^ *output:([0-9]+)")
 _TABLE_ID = re.compile(r"^ *[0-9]+\.")
 
-_HINTS = frozenset({"acl", "lsp", "lrp", "router_policy", "nat", "route", "qos",
-                    "dhcp_options", "forwarding_group"})
 # Notes that start a record (each looked-up row prints one record).
 _RECORD_STARTS = frozenset({"logical_datapaths", "logical_datapath", "chassis",
                             "load_balancer", "duplicate"})
@@ -95,17 +93,7 @@ class Rules:
 def note_node(raw: str, number: int) -> DetraceNote:
     """A `  * ...` line as a DetraceNote."""
     text = raw.lstrip(" ")
-    indent = len(raw) - len(text)
-    body = text[1:].strip()
-    if body.startswith('"'):
-        what = "datapath"
-    elif body.startswith("[Duplicate"):
-        what = "duplicate"
-    else:
-        what = DETRACE_NOTE_KINDS.get(body.partition(":")[0], "other")
-    hint = what in _HINTS or body.startswith("[Duplicate uuid hint") or (
-        what == "load_balancer" and ("ip_port_mappings" in body or indent % 4 == 3))
-    return DetraceNote(text, number, what=what, hint=hint, indent=indent)
+    return DetraceNote(text, number, _EMPTY, len(raw) - len(text))
 
 
 class _Notes(NoteHandler):
@@ -119,16 +107,20 @@ class _Notes(NoteHandler):
         self.last = None  # node of the last copied line
 
     def line(self, raw: str, node, number: int) -> None:
-        if (self.pending or self.run) and self.rules.flushes(raw):
-            self._flush()
-        elif self.run:
-            self._flush()  # notes printed before a line that does not cause a print
-        for role in self.rules.triggers(raw):
-            self.pending.append((node, role))
+        # (called for every copied line: the common case costs three `in`s)
+        if self.run:
+            self._flush()  # notes before a line: printed at it (a flush point)
+        if "cookie" in raw or "output:" in raw or "in_port=" in raw:
+            rules = self.rules
+            if self.pending and rules.flushes(raw):
+                self._flush()
+            for role in rules.triggers(raw):
+                self.pending.append((node, role))
         self.last = node
 
     def note(self, raw: str, number: int, trace: Trace) -> None:
-        self.run.append(note_node(raw, number))
+        text = raw.lstrip(" ")
+        self.run.append(DetraceNote(text, number, _EMPTY, len(raw) - len(text)))
 
     def flush_point(self, body: str) -> None:
         self._flush()
@@ -137,14 +129,17 @@ class _Notes(NoteHandler):
         self._flush()
 
     def _flush(self) -> None:
-        run, pending = self.run, self.pending
-        self.run, self.pending = [], []
-        if not run:
+        pending = self.pending
+        self.pending = []
+        if not self.run:
             return
+        run = self.run[:]
+        self.run.clear()  # (the parser appends to this list directly)
         ports = [node for node, role in pending if role == "ofport"]
         cookies = [node for node, role in pending if role == "cookie"]
-        about_ports = [n for n in run if n.what == "ovs_interface"]
-        about_cookies = [n for n in run if n.what != "ovs_interface"]
+        about_ports = [n for n in run if "OVS Interface:" in n.text and n.what == "ovs_interface"]
+        about_cookies = [n for n in run if all(n is not p for p in about_ports)] \
+            if about_ports else run
         if about_ports:
             if ports:
                 for k, note in enumerate(about_ports):
