@@ -7,15 +7,17 @@ reader against a real ovsdb-server on real files.
 
 from __future__ import annotations
 
+import copy
 import gc
 import hashlib
 import json
+import pickle
 
 import pytest
 
 from ovnparse.db import OvsdbFileError, file_kind, read_ovsdb_bytes, read_ovsdb_file
 from ovnparse.db import _json
-from ovnparse.db.schema import ColumnType, Schema, decode_generic
+from ovnparse.db.schema import EMPTY_MAP, EMPTY_SET, ColumnType, Schema, decode_generic
 
 U = [f"{i:08x}-0000-4000-8000-{i:012x}" for i in range(1, 10)]
 ZERO = "00000000-0000-0000-0000-000000000000"
@@ -71,9 +73,21 @@ def test_values_decode_by_column_type():
     # a row inserted with no columns holds every default
     db = read_ovsdb_bytes(standalone({"A": {U[0]: {}}}))
     assert db.tables["A"][U[0]] == defaults(U[0])
-    # each row has its own empty containers
-    db = read_ovsdb_bytes(standalone({"A": {U[0]: {}, U[1]: {}}}))
-    assert db.tables["A"][U[0]]["set"] is not db.tables["A"][U[1]]["set"]
+    # empty sets and maps: one shared value, equal to [] / {}, that cannot be changed
+    db = read_ovsdb_bytes(standalone({"A": {U[0]: {}, U[1]: {"set": ["set", []],
+                                                            "map": ["map", []]}}}))
+    a, b = db.tables["A"][U[0]], db.tables["A"][U[1]]
+    assert a["set"] is b["set"] is EMPTY_SET and a["map"] is b["map"] is EMPTY_MAP
+    assert EMPTY_SET == [] and isinstance(EMPTY_SET, list) and repr(EMPTY_SET) == "[]"
+    assert EMPTY_MAP == {} and isinstance(EMPTY_MAP, dict) and not EMPTY_MAP
+    for change in (lambda: a["set"].append(1), lambda: a["set"].extend([1]),
+                   lambda: a["map"].update(k=1), lambda: a["map"].__setitem__("k", 1)):
+        with pytest.raises(TypeError):
+            change()
+    assert EMPTY_SET == [] and EMPTY_MAP == {}
+    assert type(copy.copy(a["set"])) is list and type(copy.deepcopy(a["map"])) is dict
+    assert type(pickle.loads(pickle.dumps(a["set"]))) is list
+    assert json.dumps(a) == json.dumps(dict(a, set=[], map={}))
 
 
 def test_generic_decoding_and_column_types():

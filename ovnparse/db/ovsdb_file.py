@@ -77,7 +77,7 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 from . import _json
-from .schema import ColumnType, Schema, SchemaError, TableSchema
+from .schema import EMPTY_MAP, EMPTY_SET, ColumnType, Schema, SchemaError, TableSchema
 
 __all__ = [
     "Database", "OvsdbFileError", "read_ovsdb_file", "read_ovsdb_bytes",
@@ -223,11 +223,8 @@ class _TableReader:
         # columns kept as parsed: their default when absent
         self.scalar_defaults = tuple((c, t.default()) for c, t in cols.items()
                                      if self.decoders[c] is None and t.is_scalar)
-        # columns with a decoder (every set and map): (name, decoder, factory of a fresh
-        # empty container or None, default scalar)
-        self.decoded = tuple((c, self.decoders[c],
-                              None if t.is_scalar else (dict if t.is_map else list),
-                              t.default() if t.is_scalar else None)
+        # columns with a decoder (every set and map): (name, decoder, default)
+        self.decoded = tuple((c, self.decoders[c], t.default())
                              for c, t in cols.items() if self.decoders[c] is not None)
 
     def _unknown(self, col: str) -> None:
@@ -242,12 +239,9 @@ class _TableReader:
                 if c not in self.known:
                     self._unknown(c)
                 del row[c]
-        for c, d, factory, default in self.decoded:
+        for c, d, default in self.decoded:
             v = row.get(c, _SKIP)
-            if v is _SKIP:
-                row[c] = default if factory is None else factory()
-            else:
-                row[c] = d(v)
+            row[c] = default if v is _SKIP else d(v)
         setdefault = row.setdefault
         for c, default in self.scalar_defaults:
             setdefault(c, default)
@@ -282,14 +276,14 @@ def _apply_diff(old, diff, is_map: bool):
                 new[k] = v
             else:
                 del new[k]
-        return dict(sorted(new.items()))
+        return dict(sorted(new.items())) if new else EMPTY_MAP
     elems = set(old)
     for x in diff:
         if x in elems:
             elems.remove(x)
         else:
             elems.add(x)
-    return sorted(elems)
+    return sorted(elems) if elems else EMPTY_SET
 
 
 class _State:

@@ -9,6 +9,9 @@ types; ``Datum.to_python`` in ``python/ovs/db/data.py``):
   (``min`` 0, ``max`` 1) → a ``list`` of atoms, in OVSDB's order (sorted);
 - a *map* column → a ``dict``.
 
+An empty set or map is the shared, read-only :data:`EMPTY_SET` / :data:`EMPTY_MAP`
+(equal to ``[]`` / ``{}``; rows are not to be changed in place anyway).
+
 On the wire and on disk a one-element set is written as the bare atom, a set as
 ``["set", [...]]``, a map as ``["map", [[k, v], ...]]`` and a uuid as
 ``["uuid", "…"]`` (``ovsdb_datum_to_json`` in ``lib/ovsdb-data.c``); only the
@@ -28,6 +31,7 @@ from typing import Any, Callable, Mapping
 __all__ = [
     "ColumnType", "TableSchema", "Schema", "SchemaError",
     "decode_generic", "INSTALLED_SCHEMAS", "load_schema", "installed_schema",
+    "EMPTY_SET", "EMPTY_MAP",
 ]
 
 #: where Debian's packages put the schemas (``ovn-common``, ``openvswitch-common``)
@@ -41,6 +45,62 @@ ZERO_UUID = "00000000-0000-0000-0000-000000000000"
 
 #: default atom of each atomic type (``ovsdb_atom_init_default``)
 _ATOM_DEFAULTS = {"integer": 0, "real": 0.0, "boolean": False, "string": "", "uuid": ZERO_UUID}
+
+
+def _read_only(self, *args, **kwargs):
+    raise TypeError("a database row's empty value is shared by every row: "
+                    "copy it (list(v), dict(v)) to change it")
+
+
+class _EmptySet(list):
+    """The one empty set value of every row: a ``list`` equal to ``[]`` that cannot change.
+
+    Half the set and map columns of a Southbound are empty (300,000 of 500,000 in
+    Logical_Flow at 100k flows): one shared value instead of a list each saves
+    their memory, their creation and the garbage collector's walks over them.
+    A copy (``copy``, ``list(v)``, pickling) is an ordinary list.
+    """
+
+    __slots__ = ()
+    append = extend = insert = remove = pop = clear = sort = reverse = _read_only
+    __setitem__ = __delitem__ = __iadd__ = __imul__ = _read_only
+
+    def __repr__(self) -> str:
+        return "[]"
+
+    def __reduce__(self):
+        return (list, ())
+
+    def __copy__(self):
+        return []
+
+    def __deepcopy__(self, memo):
+        return []
+
+
+class _EmptyMap(dict):
+    """The one empty map value of every row: a ``dict`` equal to ``{}`` that cannot change."""
+
+    __slots__ = ()
+    __setitem__ = __delitem__ = __ior__ = _read_only
+    clear = pop = popitem = setdefault = update = _read_only
+
+    def __repr__(self) -> str:
+        return "{}"
+
+    def __reduce__(self):
+        return (dict, ())
+
+    def __copy__(self):
+        return {}
+
+    def __deepcopy__(self, memo):
+        return {}
+
+
+#: the decoded value of every empty set column / map column (shared, read-only)
+EMPTY_SET: list = _EmptySet()
+EMPTY_MAP: dict = _EmptyMap()
 
 
 class SchemaError(ValueError):
@@ -127,11 +187,14 @@ class ColumnType:
         return self.max > 1
 
     def default(self) -> Any:
-        """The decoded default value (``ovsdb_datum_init_default``): empty, or the default atom."""
+        """The decoded default value (``ovsdb_datum_init_default``): empty, or the default atom.
+
+        Empty sets and maps are the shared, read-only :data:`EMPTY_SET` / :data:`EMPTY_MAP`.
+        """
         if self.is_map:
-            return {}
+            return EMPTY_MAP
         if self.min == 0:
-            return []
+            return EMPTY_SET
         return _ATOM_DEFAULTS[self.key]
 
     def decoder(self) -> Callable[[Any], Any] | None:
@@ -141,16 +204,16 @@ class ColumnType:
             vdec = _ATOM_DECODERS[self.value]
             if kdec is None and vdec is None:
                 def dec_map(v):
-                    return dict(v[1])
+                    return dict(v[1]) if v[1] else EMPTY_MAP
             elif kdec is None:
                 def dec_map(v):
-                    return {k: vdec(x) for k, x in v[1]}
+                    return {k: vdec(x) for k, x in v[1]} if v[1] else EMPTY_MAP
             elif vdec is None:
                 def dec_map(v):
-                    return {kdec(k): x for k, x in v[1]}
+                    return {kdec(k): x for k, x in v[1]} if v[1] else EMPTY_MAP
             else:
                 def dec_map(v):
-                    return {kdec(k): vdec(x) for k, x in v[1]}
+                    return {kdec(k): vdec(x) for k, x in v[1]} if v[1] else EMPTY_MAP
             return dec_map
         if self.is_scalar:
             return kdec
@@ -158,17 +221,17 @@ class ColumnType:
         if kdec is None:
             def dec_set(v):
                 if type(v) is list:  # atoms of this type are never lists
-                    return v[1]
+                    return v[1] or EMPTY_SET
                 return [v]
         elif kdec is _uuid_atom:
             def dec_set(v):
                 if v[0] == "set":
-                    return [a[1] for a in v[1]]
+                    return [a[1] for a in v[1]] if v[1] else EMPTY_SET
                 return [v[1]]
         else:
             def dec_set(v):
                 if type(v) is list:
-                    return [kdec(a) for a in v[1]]
+                    return [kdec(a) for a in v[1]] if v[1] else EMPTY_SET
                 return [kdec(v)]
         return dec_set
 
