@@ -200,6 +200,26 @@ def _grow(workdir: Path, *, compact_sb: bool, **box_args) -> dict[str, Path]:
     return {"nb": box.nb_db_path, "sb": box.sb_db_path}
 
 
+def convert_nb(box: OvnSandbox, workdir: Path) -> None:
+    """``ovsdb-client convert`` the Northbound to its schema plus a column, then use it.
+
+    A standalone server rewrites its file (new schema, the converted data); a
+    clustered one appends a log entry holding both, which replaces the database.
+    """
+    schema = json.loads(Path("/usr/share/ovn/ovn-nb.ovsschema").read_text())
+    schema.pop("cksum", None)
+    schema["version"] = "99.0.0"
+    schema["tables"]["Logical_Switch"]["columns"]["t_extra"] = {
+        "type": {"key": "string", "min": 0, "max": 1}}
+    path = workdir / "nb-extra.ovsschema"
+    path.write_text(json.dumps(schema))
+    box.run(["ovsdb-client", "convert", box.nb_remote, str(path)])
+    box.run(["ovsdb-client", "transact", box.nb_remote, json.dumps(
+        ["OVN_Northbound", {"op": "update", "table": "Logical_Switch",
+                            "where": [["name", "==", "t-sw1"]], "row": {"t_extra": "hi"}}])])
+    box.nbctl("set", "Logical_Switch", "t-sw1", "external_ids:after=convert")
+
+
 def _records(path: Path) -> list[bytes]:
     data = path.read_bytes()
     magic, recs, err = _scan_records(data, str(path), True)
@@ -277,6 +297,7 @@ def test_clustered_with_log_entries_and_an_online_snapshot(clusters, tmp_path):
         apply_changes(box, 1)
         box.appctl("sb", "ovsdb-server/compact")
         apply_changes(box, 2)
+        convert_nb(box, tmp_path)
     finally:
         box.stop()
     nb = read_ovsdb_file(box.nb_db_path)
@@ -284,7 +305,26 @@ def test_clustered_with_log_entries_and_an_online_snapshot(clusters, tmp_path):
     assert nb.format == sb.format == "clustered"
     assert nb.info["snapshot_index"] == 1 and nb.info["entries_applied"] >= 15
     assert sb.info["snapshot_index"] > 1 and sb.info["entries_applied"] >= 5
-    serve_and_compare(box.nb_db_path, box.sb_db_path, "clustered log", keep_clustered=True)
+    # the conversion: a log entry whose data holds a schema and the whole database
+    assert nb.version == "99.0.0"
+    assert sum(b'"data":[{' in r for r in _records(box.nb_db_path)[1:]) == 1
+    dbs = serve_and_compare(box.nb_db_path, box.sb_db_path, "clustered log",
+                            keep_clustered=True)
+    ls = {r["name"]: r for r in dbs["nb"].tables["Logical_Switch"].values()}
+    assert ls["t-sw1"]["t_extra"] == ["hi"] and ls["t-sw1"]["external_ids"]["after"] == "convert"
+
+
+def test_standalone_converted_to_a_new_schema(grown_standalone, tmp_path):
+    box = Box.serve_files(nb=grown_standalone["nb"], sb=grown_standalone["sb"],
+                          workdir=tmp_path / "w")
+    try:
+        convert_nb(box, tmp_path)
+    finally:
+        box.stop()
+    recs = _records(box.nb_db_path)
+    assert len(recs) == 4  # the new schema, the converted data, then the two transactions
+    dbs = serve_and_compare(box.nb_db_path, box.sb_db_path, "converted")
+    assert dbs["nb"].version == "99.0.0"
 
 
 @pytest.mark.parametrize("which", ["standalone", "clustered"])

@@ -184,6 +184,7 @@ class DbIndex:
         self._rows: dict[tuple[str, str], Mapping[str, Mapping]] = {}
         self._sb_map = _PrefixMap()
         self._nb_map = _PrefixMap()
+        self._by_tunnel_key: dict[int, str] | None = None
         self._load(sb, "sb", self.sb_tables + _SB_EXTRA, self._sb_map, self.sb_tables)
         if nb is not None:
             self._load(nb, "nb", self.nb_tables, self._nb_map, self.nb_tables)
@@ -293,11 +294,12 @@ class DbIndex:
         return out
 
     def datapath_by_tunnel_key(self, tunnel_key: int) -> DatapathRef | None:
-        """The datapath whose ``tunnel_key`` is the packet's ``metadata``."""
-        for uuid, row in self.table("Datapath_Binding").items():
-            if row.get("tunnel_key") == tunnel_key:
-                return self.datapath(uuid)
-        return None
+        """The datapath whose ``tunnel_key`` is the packet's ``metadata`` (unique in OVSDB)."""
+        if self._by_tunnel_key is None:
+            self._by_tunnel_key = {row.get("tunnel_key"): uuid
+                                   for uuid, row in self.table("Datapath_Binding").items()}
+        uuid = self._by_tunnel_key.get(tunnel_key)
+        return None if uuid is None else self.datapath(uuid)
 
     def stage_hint(self, lflow: Mapping | RowRef) -> Matches:
         """The Northbound rows a logical flow's ``external_ids:stage-hint`` names.
