@@ -303,3 +303,21 @@ def test_garbled_detrace_is_reported_not_raised():
         for trace in api.parse_text("".join(mutated), "g.txt", "ovn-detrace"):
             explain(trace)
             ofproto_text.ovn_detrace(trace)
+
+
+@pytest.mark.parametrize("path", sorted(SAMPLES.glob("*/ofproto-trace*.txt")),
+                         ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_nesting_is_rebuilt_from_text_without_indentation(path):
+    """What OVN 23.03's ovn-detrace does to a trace (every line stripped):
+    the tree read from what the lines mean is the one indentation gives."""
+    from ovnparse.parsers.ofproto_trace import parse_output
+    lines = path.read_text().split("\n")[:-1]
+    indented = parse_output(lines, 1, "t", "ofproto/trace", False)
+    stripped = parse_output([l.strip(" ") for l in lines], 1, "t", "ofproto/trace", False,
+                            semantic=True)
+    assert stripped.problems == []
+
+    def shape(trace):
+        return [(n.kind, n.line, getattr(n, "chained", None), len(n.children))
+                for n in trace.walk()]
+    assert shape(stripped) == shape(indented)

@@ -44,7 +44,6 @@ from ..model import (_EMPTY, DetraceNote, OfAction, OfBridge, OfBucket, OfDetail
 
 FORMAT = "ofproto/trace"
 ELISION = "..."
-SEPARATOR = "=" * 79
 
 _FINAL = "Final flow: "
 _MEGAFLOW = "Megaflow: "
@@ -551,14 +550,6 @@ def _bridge_name(body: str) -> str | None:
     return m.group(1) if m else None
 
 
-# Kinds of OVS trace node, for the printing rule.
-_TERMINAL = (OfDetail, OfWarning, OfError, OfBucket)  # and plain actions
-
-
-def is_terminal(node) -> bool:
-    return not isinstance(node, (OfTable, OfBridge, OfThaw))
-
-
 # --- the tree, from indentation ----------------------------------------------------------
 
 # An open list of the OVS trace tree is a list [owner, level, lift, last]: who
@@ -765,11 +756,6 @@ class _Indented:
         _attach(node, top, more, stack)
 
 
-def _special_word(body: str) -> bool:
-    return (body == "thaw" or body.startswith(_THAW_STARTS)
-            or body.startswith('bridge("') or (body[0] == "b" and _BUCKET_RE.match(body) is not None))
-
-
 def _attach(node, top: list, more: bool, stack: list[list]) -> None:
     """Put `node` into the open list `top` and open its own list if it has one."""
     cls = node.__class__
@@ -822,12 +808,24 @@ def _leads_to(text: str, table: int) -> bool:
 class _Semantic:
     """Rebuild a pass's tree from text without indentation.
 
-    A table line follows the action that led to it (resubmit, goto_table),
-    a bridge title the output that crossed the patch port, a bucket its group;
-    `-> `/`>> ` lines belong to the list of the line before them.  What no
-    line says is where a nested table's actions end and its caller's resume:
-    an action goes to the innermost table still open, where a table closes
-    after its `drop` (an empty action list) or after a `No match.`'s `drop`.
+    A table line follows the action that led to it (the open list whose last
+    action is `resubmit(,N)`/`goto_table:N` for its N), a bridge title the
+    output that crossed the patch port, a bucket its group; `-> `/`>> ` lines
+    belong to the list of the line before them.  What no line says is where
+    a called table's actions end and its caller's resume.  An action goes to
+    the innermost table still open (a table's first action is always its
+    own; a table closes after `drop`, its empty action list, or a `No
+    match.`'s `drop`), unless it reads back what a caller set up:
+      - `pop:` goes to the innermost list with more pushes than pops;
+      - `move:NXM_NX_REGn[b]->...` to the caller that cleared regn's bit b
+        just before its resubmit (OVN's result actions: chk_lb_hairpin,
+        check_in_port_sec, lookup_arp...);
+      - `set_field:V->R` after a call that sent the packet, to a table that
+        matched on a register it overwrote before the call (a multicast
+        flood's loop over members).
+    This rebuilds every OVN sample exactly (10698 nodes, checked against the
+    indented text in tests) and misplaces 2 of 940 nodes of OVS's own test
+    outputs (a learned flow's action after a call is taken as the callee's).
     The tail tables are then listed flat as the indented parser lists them.
     """
 
@@ -1115,5 +1113,5 @@ def finish_semantic(trace: Trace) -> None:
 
 
 __all__ = ["FORMAT", "parse", "parse_outputs", "parse_output", "table_node", "leaf_node",
-           "is_terminal", "NoteHandler", "finish_semantic", "lift_tails"]
+           "NoteHandler", "finish_semantic", "lift_tails"]
 
