@@ -88,18 +88,18 @@ def _mixture(blocks: Iterator[Block], source: str, name: str) -> Iterator[Trace]
     current = next(pieces, None)
     first = True
     while current is not None:
-        fam = current[0]
+        part_id, fam, block = current
         parser = name if first else (
-            OVN_TRACE if fam == OVN_TRACE else openflow_kind(current[1].lines[:400]))
+            OVN_TRACE if fam == OVN_TRACE else openflow_kind(block.lines[:400]))
         first = False
         _check_parser(parser, source)
 
         def run() -> Iterator[Block]:
             nonlocal current
-            while current is not None and current[0] == fam:
-                block = current[1]
+            while current is not None and current[0] == part_id:
+                piece = current[2]
                 current = next(pieces, None)
-                yield block
+                yield piece
 
         part = run()
         yield from PARSERS[parser](part, source)
@@ -107,19 +107,27 @@ def _mixture(blocks: Iterator[Block], source: str, name: str) -> Iterator[Trace]
             pass
 
 
-def _pieces(blocks: Iterable[Block], fam: str) -> Iterator[tuple[str, Block]]:
-    """Blocks cut where another format's output starts, with their family."""
+def _pieces(blocks: Iterable[Block], fam: str) -> Iterator[tuple[int, str, Block]]:
+    """(part number, family, block) with blocks cut where another output starts."""
     after_recirc_header = False
+    part = 0
+    part_has_lines = False
     for block in blocks:
         cuts = switches(block.lines, fam, after_recirc_header)
         prev = 0
         for index, new in cuts:
             if index > prev:
-                yield fam, Block(block.first + prev, block.lines[prev:index], False, block.klog)
+                yield part, fam, Block(block.first + prev, block.lines[prev:index], False,
+                                       block.klog)
+                part_has_lines = True
+            if part_has_lines:
+                part += 1
+                part_has_lines = False
             fam, prev = new, index
         if prev == 0:
-            yield fam, block
+            yield part, fam, block
         else:
-            yield fam, Block(block.first + prev, block.lines[prev:], block.cut, block.klog)
+            yield part, fam, Block(block.first + prev, block.lines[prev:], block.cut, block.klog)
+        part_has_lines = True
         tail = next((t for t in reversed(block.lines) if t.strip()), "")
         after_recirc_header = tail.startswith("=====")

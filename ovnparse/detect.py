@@ -38,11 +38,12 @@ _OVN_TRACE_HINTS = (
 # ovn-trace's `# <microflow>` header: a flow as OVS formats it.
 _FLOW_HEADER = re.compile(r"# [a-z0-9_]+(?:,[a-z0-9_]+(?:=\S+)?)*\Z|# \w+=")
 _OFPROTO_HINTS = re.compile(
-    r'(?:Flow: |bridge\("|Datapath actions: |Megaflow: |Final flow: |Rule: table=|'
-    r'OpenFlow actions=|\s*\d+\. .*, priority \d+(?:, cookie 0x[0-9a-f]+)?\Z|'
-    r"\s*\d+\. No match\.\Z)")
+    r'(?:\s*Flow: |\S+\|\d+\|\S+\|[A-Z]+\|Flow: |bridge\("|Datapath actions: |Megaflow: |'
+    r'Final flow: |Rule: table=|OpenFlow actions=|Bridge: |Translation failed \(|'
+    r"\s*\d+\. .*, priority \d+(?:, cookie \S+)?\Z|\s*\d+\. No match\.\Z)")
+# ovn-detrace's notes; ovs-dbg's copy prints "*  Logical datapath" (two spaces).
 _DETRACE_ANNOTATION = re.compile(
-    r"\s*\* (?:Logical datapaths?|Logical flow|Port Binding|MAC Binding|Multicast Group|"
+    r"\s*\*\s+(?:Logical datapaths?|Logical flow|Port Binding|MAC Binding|Multicast Group|"
     r"Chassis|Load Balancer|OVS Interface|ACL|Logical Switch Port|Logical Router Port|"
     r"Logical Router Policy|NAT|Route|QoS|DHCP Options|Forwarding Group|Static MAC Binding|"
     r"FDB|\[Duplicate)\b")
@@ -57,6 +58,9 @@ def detect(lines: list[str], klog: bool = False) -> str | None:
     from .parsers.ovnkube_trace import is_ovnkube_line
     if klog or any(is_ovnkube_line(t) for t in lines):
         return OVNKUBE
+    # Look past a few lines that are not a trace (a wrapped command line, a
+    # YAML key, a log line): the first line that looks like a format decides.
+    tried = 0
     for text in lines:
         stripped = text.strip()
         if not stripped or stripped == "...":
@@ -69,8 +73,13 @@ def detect(lines: list[str], klog: bool = False) -> str | None:
             return OVN_TRACE
         if _DETRACE_ANNOTATION.match(text):
             return DETRACE
-        return None
+        tried += 1
+        if tried == _LOOK_PAST:
+            return None
     return None
+
+
+_LOOK_PAST = 5  # non-blank lines a text may start with before its trace
 
 
 def openflow_kind(lines: list[str]) -> str:
@@ -89,11 +98,13 @@ def family(name: str) -> str:
 
 def switches(lines: list[str], current: str, after_recirc_header: bool = False
              ) -> list[tuple[int, str]]:
-    """(index, family) of the lines where another family's output starts.
+    """(index, family) of the lines where another output starts.
 
     Only the first line of an output can start one: ovn-trace's `# <microflow>`
-    line, or ofproto/trace's `Flow: ` line (except the one that follows a
-    recirculation pass's `=====` header, which belongs to the same trace).
+    line (a cut only where the family changes: the ovn-trace parser splits its
+    own traces), or ofproto/trace's and ovn-detrace's `Flow: ` line (a cut at
+    each one, since either tool may follow the other; except the `Flow: ` after
+    a recirculation pass's `=====` header, which belongs to the same trace).
     """
     found: list[tuple[int, str]] = []
     for i in [i for i, t in enumerate(lines) if t and (t[0] == "#" or t[0] == "F")]:
@@ -101,7 +112,7 @@ def switches(lines: list[str], current: str, after_recirc_header: bool = False
         if current != OVN_TRACE and text.startswith("# ") and _FLOW_HEADER.match(text):
             current = OVN_TRACE
             found.append((i, current))
-        elif current != OFPROTO and text.startswith("Flow: ") \
+        elif text.startswith("Flow: ") \
                 and not _follows_recirc_header(lines, i, after_recirc_header):
             current = OFPROTO
             found.append((i, current))

@@ -25,9 +25,13 @@ def render(explanations: list[Explanation]) -> str:
         out.append(f"  verdict:  {verdict}")
         d = ex.drop
         if d is not None:
+            openflow = (f"OpenFlow table {d.extra['openflow_table']} cookie {d.extra['cookie']}"
+                        if d.extra.get("openflow_table") is not None else None)
             where = " ".join(x for x in (
                 d.datapath, d.pipeline,
                 f"table {d.table}" if d.table is not None else None, d.stage) if x)
+            if openflow:
+                where = f"{where} ({openflow})" if where else openflow
             out.append(f"  dropped:  {where or 'at an unknown point'}"
                        + (f", priority {d.priority}" if d.priority is not None else "")
                        + (f", lflow {d.lflow}" if d.lflow else "")
