@@ -90,7 +90,7 @@ def _mixture(blocks: Iterator[Block], source: str, name: str) -> Iterator[Trace]
     while current is not None:
         part_id, fam, block = current
         parser = name if first else (
-            OVN_TRACE if fam == OVN_TRACE else openflow_kind(block.lines[:400]))
+            OVN_TRACE if fam == OVN_TRACE else openflow_kind(block.lines))
         first = False
         _check_parser(parser, source)
 

@@ -83,8 +83,18 @@ _LOOK_PAST = 5  # non-blank lines a text may start with before its trace
 
 
 def openflow_kind(lines: list[str]) -> str:
-    """ofproto/trace, or ovn-detrace when its annotations are there."""
-    return DETRACE if any(_DETRACE_ANNOTATION.match(t) for t in lines) else OFPROTO
+    """ofproto/trace, or ovn-detrace when its annotations are there.
+
+    ovn-detrace prints its first notes right after the first table step's
+    actions, so the first lines of an output tell.
+    """
+    for text in lines[:_NOTES_WITHIN]:
+        if "*" in text and _DETRACE_ANNOTATION.match(text):
+            return DETRACE
+    return OFPROTO
+
+
+_NOTES_WITHIN = 80
 
 
 def family(name: str) -> str:

@@ -66,12 +66,16 @@ def read_blocks(stream: Iterable[str] | IO[bytes], source: str = "<text>") -> It
 def _cleaned(first: int, parts: list[str], joined: str, cut: bool) -> Block:
     if "\x1b" in joined or "\t" in joined or "\r" in joined or ".go:" in joined:
         klog = set()
-        for i, raw in enumerate(parts):
-            parts[i], had = clean(raw)
+        for i in [i for i, raw in enumerate(parts)
+                  if "\x1b" in raw or "\t" in raw or "\r" in raw or raw[:1] in _KLOG_START]:
+            parts[i], had = clean(parts[i])
             if had:
                 klog.add(first + i)
         return Block(first, parts, cut, frozenset(klog))
     return Block(first, parts, cut)
+
+
+_KLOG_START = frozenset("IWEF")
 
 
 def _text_blocks(stream: Iterable[str]) -> Iterator[Block]:
