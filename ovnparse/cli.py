@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 
 from . import __version__
@@ -54,6 +55,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print JSON for scripts")
     p.add_argument("--expect", choices=VERDICTS,
                    help="exit 1 unless every trace has this verdict")
+    p.add_argument("--nb", metavar="DB", help="Northbound database: a saved nb.db file")
+    p.add_argument("--sb", metavar="DB", help="Southbound database: a saved sb.db file "
+                   "(with --nb: name the dropping ACL and its Kubernetes owner)")
     p.set_defaults(func=_cmd_explain)
 
     p = sub.add_parser("compare", help="two traces of one packet: same verdict, or why not")
@@ -75,7 +79,11 @@ def _cmd_parse(args) -> int:
 
 
 def _cmd_explain(args) -> int:
+    index = _index(args.sb, args.nb) if args.sb else None
     explanations = [explain(t) for t in parse(args.file, args.format)]
+    if index is not None:
+        from .resolve.drops import resolve_drop
+        explanations = [resolve_drop(e, index) for e in explanations]
     if args.json:
         json.dump([e.to_dict() for e in explanations], sys.stdout, indent=2)
         sys.stdout.write("\n")
@@ -84,6 +92,26 @@ def _cmd_explain(args) -> int:
     if args.expect and any(e.verdict != args.expect for e in explanations):
         return 1
     return 0
+
+
+def _index(sb: str, nb: str | None):
+    """A DbIndex over saved database files (live remotes come later)."""
+    from .db import DbIndex, open_source
+    from .db.ovsdb_file import OvsdbFileError
+    sources = []
+    for path in (sb, nb):
+        if path is None:
+            sources.append(None)
+            continue
+        if ":" in path.split("/", 1)[0] and not os.path.exists(path):
+            raise InputError(Problem(path, 0, "live database remotes are not supported yet",
+                                     "a saved database file (nb.db, sb.db)"))
+        try:
+            sources.append(open_source(path))
+        except (OSError, OvsdbFileError, ValueError) as exc:
+            raise InputError(Problem(path, 0, f"cannot read the database: {exc}",
+                                     "an OVSDB database file")) from None
+    return DbIndex(sources[0], sources[1])
 
 
 def _cmd_compare(args) -> int:

@@ -39,6 +39,13 @@ def render(explanations: list[Explanation]) -> str:
             if d.match:
                 out.append(f"  match:    {d.match}")
             out.append(f"  reason:   [{d.reason_code}] {d.reason}")
+            if d.extra.get("acl"):
+                acl = d.extra["acl"]
+                out.append(f"  acl:      {acl['name'] or '(unnamed)'} {acl['direction']} "
+                           f"priority {acl['priority']} {acl['action']} ({acl['uuid']})")
+            if d.extra.get("lflow_uuid"):
+                out.append(f"  lflow:    {d.extra['lflow_uuid']}"
+                           + (f" [{d.extra['lflow_match']}]" if d.extra.get("lflow_match") else ""))
         for check in ex.extra.get("checks", []):
             direction = f" {check['direction']}" if check.get("direction") else ""
             remote = " (remote)" if check.get("remote") else ""

@@ -1,0 +1,114 @@
+"""explain --nb --sb: the dropping logical flow, its ACL and the ACL's owner.
+
+Expected values come from samples/manifest.json, written by samples/generate.py
+from the databases it built (the Logical_Flow uuid, the ACL's uuid, name,
+priority, direction and action).  The owner read from the ACL's external_ids
+must agree with the owner its name encodes (two encodings the topology
+script wrote independently, as ovn-kubernetes does).
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from ovnparse import api
+from ovnparse.cli import main
+from ovnparse.db import DbIndex, open_source
+from ovnparse.resolve.drops import resolve_drop
+from ovnparse.resolve.owners import _legacy, acl_owner
+
+from conftest import SAMPLES
+
+MANIFEST = json.loads((SAMPLES / "manifest.json").read_text())
+# Which expectation each OpenFlow file follows (see the manifest's expected_fields).
+OPENFLOW_EXPECTATION = {"ofproto-trace.ct-new.txt": "expected_openflow",
+                        "ovn-detrace.txt": "expected_openflow",
+                        "ofproto-trace.ct-est.txt": "expected_openflow_ct_est"}
+# ... and which logical expectation names the flow it drops at.
+LOGICAL_TWIN = {"expected_openflow": "expected_ct_new", "expected_openflow_ct_est": "expected"}
+
+
+def _acl_drop_cases():
+    for s in MANIFEST["scenarios"]:
+        for c in s["commands"]:
+            name = c["file"].rsplit("/", 1)[1]
+            if c["tool"] == "ovn-trace":
+                if c["form"] not in ("detailed", "all"):
+                    continue
+                verdict_key = logical_key = c["expected"]
+            elif name in OPENFLOW_EXPECTATION:
+                verdict_key = OPENFLOW_EXPECTATION[name]
+                logical_key = LOGICAL_TWIN[verdict_key]
+            else:
+                continue
+            logical = s.get(logical_key) or {}
+            if (s.get(verdict_key) or {}).get("verdict") == "dropped" \
+                    and (logical.get("drop") or {}).get("acl_uuid"):
+                yield s, c, logical
+
+
+CASES = list(_acl_drop_cases())
+_INDEXES: dict[str, DbIndex] = {}
+
+
+def _index(state: str) -> DbIndex:
+    if state not in _INDEXES:
+        d = SAMPLES / "db" / state
+        _INDEXES[state] = DbIndex(open_source(d / "sb.db"), open_source(d / "nb.db"))
+    return _INDEXES[state]
+
+
+@pytest.mark.parametrize("scenario,command,expected", CASES, ids=[c["file"] for _, c, _ in CASES])
+def test_drop_names_acl_and_owner(scenario, command, expected):
+    trace = next(iter(api.parse(SAMPLES / command["file"])))
+    ex = resolve_drop(api.explain(trace), _index(scenario["db_state"]))
+    want = expected["drop"]
+    got = ex.drop.to_dict()
+    assert got["lflow_uuid"] == want["lflow_uuid"]
+    assert got["acl"]["uuid"] == want["acl_uuid"]
+    assert (got["acl"]["name"], got["acl"]["priority"], got["acl"]["direction"],
+            got["acl"]["action"]) == (want["acl_name"], want["acl_priority"],
+                                      want["acl_direction"], want["acl_action"])
+    owner = got["owner"]
+    by_name = _legacy({}, want["acl_name"])
+    assert {k: owner[k] for k in ("kind", "namespace", "direction")} == \
+        {k: by_name[k] for k in ("kind", "namespace", "direction")}
+    assert owner["legacy"] is False
+    assert not [w for w in ex.warnings if "not in the Southbound" in w]
+
+
+def test_there_are_acl_drops_of_every_tool():
+    assert {c["tool"] for _, c, _ in CASES} >= {"ovn-trace", "ofproto/trace", "ovn-detrace"}
+
+
+def test_cli_explain_with_saved_databases(capsys):
+    d = SAMPLES / "db" / "base"
+    code = main(["explain", "--json", "--nb", str(d / "nb.db"), "--sb", str(d / "sb.db"),
+                 str(SAMPLES / "acl-ingress-default-deny" / "ovn-trace.detailed.txt")])
+    [obj] = json.loads(capsys.readouterr().out)
+    assert code == 0
+    assert obj["drop"]["owner"]["kind"] == "NetpolNamespace"
+    assert obj["drop"]["owner"]["namespace"] == "default"
+    assert obj["drop"]["acl"]["name"] == "NP:default:Ingress"
+
+
+def test_unknown_flow_is_a_warning_with_a_best_effort_match():
+    """A trace from another database: its lflow prefix is unknown here."""
+    trace = next(iter(api.parse(SAMPLES / "acl-ingress-default-deny" / "ovn-trace.detailed.txt")))
+    ex = api.explain(trace)
+    ex.drop.lflow = "00000000"  # as if the flow had been recreated since
+    ex = resolve_drop(ex, _index("base"))
+    assert any("newer or older" in w for w in ex.warnings)
+    assert ex.drop.extra.get("lflow_match", "").startswith("best-effort")
+    assert ex.drop.extra["acl"]["name"] == "NP:default:Ingress"
+
+
+def test_bad_database_file_is_a_clear_error(tmp_path, capsys):
+    bad = tmp_path / "sb.db"
+    bad.write_text("not a database\n")
+    code = main(["explain", "--sb", str(bad),
+                 str(SAMPLES / "acl-ingress-default-deny" / "ovn-trace.detailed.txt")])
+    err = capsys.readouterr().err
+    assert code == 2 and str(bad) in err and "database" in err
