@@ -8,6 +8,7 @@ verdicts differ; 2 the input or the command line was wrong.
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import os
 import sys
@@ -16,6 +17,7 @@ from . import __version__
 from .analysis.verdict import explain
 from .api import parse
 from .analysis.compare import compare
+from .commands import COMMANDS
 from .errors import InputError, Problem
 from .parsers import PARSERS
 from .views import text as text_view
@@ -65,6 +67,17 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("second", metavar="FILE2", help="e.g. ofproto/trace or ovn-detrace output")
     p.add_argument("--json", action="store_true", help="print JSON for scripts")
     p.set_defaults(func=_cmd_compare)
+
+    for name, summary in COMMANDS.items():
+        try:
+            module = importlib.import_module(f".commands.{name}", __package__)
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{__package__}.commands.{name}":
+                raise
+            continue  # not written yet
+        p = sub.add_parser(name, help=summary)
+        module.add_arguments(p)
+        p.set_defaults(func=module.run)
     return top
 
 
