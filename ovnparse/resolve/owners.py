@@ -36,6 +36,11 @@ def acl_owner(acl: Mapping[str, Any]) -> dict | None:
     kind = ids.get("k8s.ovn.org/owner-type")
     if kind:
         return _current(kind, ids)
+    if "neutron:security_group_rule_id" in ids:
+        # OpenStack: Neutron names the security group rule an ACL implements.
+        return {"kind": "NeutronSecurityGroupRule", "namespace": None,
+                "name": ids["neutron:security_group_rule_id"], "direction": None,
+                "rule": None, "legacy": False}
     return _legacy(ids, acl_name(acl))
 
 
