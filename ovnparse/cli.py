@@ -58,7 +58,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--expect", choices=VERDICTS,
                    help="exit 1 unless every trace has this verdict")
     p.add_argument("--nb", metavar="DB", help="Northbound database: a saved nb.db file")
-    p.add_argument("--sb", metavar="DB", help="Southbound database: a saved sb.db file "
+    p.add_argument("--sb", metavar="DB", help="Southbound database: a saved sb.db file, the "
+                   "JSON of ovsdb-client dump, or ovn-sbctl [--uuid] lflow-list text "
                    "(with --nb: name the dropping ACL and its Kubernetes owner)")
     p.set_defaults(func=_cmd_explain)
 
@@ -120,11 +121,22 @@ def _index(sb: str, nb: str | None):
             raise InputError(Problem(path, 0, "live database remotes are not supported yet",
                                      "a saved database file (nb.db, sb.db)"))
         try:
-            sources.append(open_source(path))
+            sources.append(_open_saved(path))
         except (OSError, OvsdbFileError, ValueError) as exc:
             raise InputError(Problem(path, 0, f"cannot read the database: {exc}",
                                      "an OVSDB database file")) from None
     return DbIndex(sources[0], sources[1])
+
+
+def _open_saved(path: str):
+    """A saved database: an OVSDB file, a tool's JSON, or `ovn-sbctl lflow-list` text."""
+    from .db import MemorySource, open_source
+    from .db.lflow_list import read_lflow_list
+    with open(path, "rb") as f:
+        head = f.read(64)
+    if head.startswith(b"Datapath: "):
+        return MemorySource(read_lflow_list(path))
+    return open_source(path)
 
 
 def _cmd_compare(args) -> int:

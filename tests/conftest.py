@@ -33,3 +33,13 @@ def corpus_dir() -> Path:
     if not (CORPUS / "index.json").exists():
         pytest.skip(f"corpus not found at {CORPUS}")
     return CORPUS
+
+
+def process_alive(pid: int) -> bool:
+    """Whether a process runs (a zombie waiting to be reaped does not count)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            state = f.read().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state not in ("Z", "X")
