@@ -64,15 +64,53 @@ def read_blocks(stream: Iterable[str] | IO[bytes], source: str = "<text>") -> It
 
 
 def _cleaned(first: int, parts: list[str], joined: str, cut: bool) -> Block:
+    """`joined`: the parts, each followed by a line end (but a cut last line)."""
     if "\x1b" in joined or "\t" in joined or "\r" in joined or ".go:" in joined:
         klog = set()
-        for i in [i for i, raw in enumerate(parts)
-                  if "\x1b" in raw or "\t" in raw or "\r" in raw or raw[:1] in _KLOG_START]:
+        for i in _dirty_lines(parts, joined):
             parts[i], had = clean(parts[i])
             if had:
                 klog.add(first + i)
         return Block(first, parts, cut, frozenset(klog))
     return Block(first, parts, cut)
+
+
+# A line that may start with a klog header (the first line is looked at apart).
+_KLOG_LINE = re.compile(r"\n[IWEF]\d{4}")
+
+
+def _dirty_lines(parts: list[str], joined: str) -> list[int]:
+    """Indices of the parts that `clean` may change: with colour, a tab, a CR
+    or a klog header.
+
+    Found by searches over the joined text rather than a look at each part:
+    an ovnkube-trace log has a few klog and colour lines among thousands of
+    trace lines.
+    """
+    if joined.count("\n") + (not joined.endswith("\n")) != len(parts):
+        # (a line of an iterable held a line end of its own: look line by line)
+        return [i for i, raw in enumerate(parts) if "\x1b" in raw or "\t" in raw
+                or "\r" in raw or raw[:1] in _KLOG_START]
+    offsets = [0] if joined[:1] in _KLOG_START else []  # somewhere in each dirty line
+    offsets.extend(m.start() + 1 for m in _KLOG_LINE.finditer(joined))
+    find = joined.find
+    for char in "\x1b\t\r":
+        at = find(char)
+        while at >= 0:
+            offsets.append(at)
+            at = find("\n", at)  # (one offset a line is enough)
+            if at < 0:
+                break
+            at = find(char, at)
+    offsets.sort()
+    found: list[int] = []
+    line = pos = 0
+    for at in offsets:
+        line += joined.count("\n", pos, at)
+        pos = at
+        if not found or found[-1] != line:
+            found.append(line)
+    return found
 
 
 _KLOG_START = frozenset("IWEF")
@@ -89,11 +127,11 @@ def _text_blocks(stream: Iterable[str]) -> Iterator[Block]:
             cut = True  # only the last line can lack its line end
         parts.append(raw)
         if len(parts) >= _BLOCK_LINES:
-            yield _cleaned(first, parts, "\n".join(parts), False)
+            yield _cleaned(first, parts, "\n".join(parts) + "\n", False)
             first += len(parts)
             parts = []
     if parts or cut:
-        yield _cleaned(first, parts, "\n".join(parts), cut)
+        yield _cleaned(first, parts, "\n".join(parts) + "\n", cut)
 
 
 def _binary_blocks(stream: IO[bytes], source: str) -> Iterator[Block]:
