@@ -9,6 +9,8 @@ import pytest
 
 from ovnparse.sandbox import OvnSandbox, SandboxCommandError, missing_tools
 
+from conftest import process_alive
+
 pytestmark = [
     pytest.mark.sandbox,
     pytest.mark.skipif(bool(missing_tools()), reason=f"OVS/OVN not installed: {missing_tools()}"),
@@ -22,15 +24,6 @@ def _flow(dport: int) -> str:
     return (f'inport == "p1" && eth.src == {P1[1]} && eth.dst == {P2[1]} && '
             f"ip4.src == {P1[2]} && ip4.dst == {P2[2]} && ip.ttl == 64 && "
             f"tcp && tcp.src == 40000 && tcp.dst == {dport}")
-
-
-def _alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            state = f.read().rsplit(")", 1)[1].split()[0]
-    except (OSError, IndexError):
-        return False
-    return state not in ("Z", "X")
 
 
 @pytest.fixture(scope="module")
@@ -62,7 +55,7 @@ def test_start_gives_private_sockets_and_pids(box):
     assert set(box.pids) == {"ovsdb-server", "nb", "sb", "ovs-vswitchd", "ovn-northd",
                              "ovn-controller"}
     for pid in box.pids.values():
-        assert _alive(pid)
+        assert process_alive(pid)
     for remote in (box.nb_remote, box.sb_remote, box.ovs_remote):
         assert remote.startswith("unix:")
         assert os.path.exists(remote[5:])
@@ -119,7 +112,7 @@ def test_snapshot_and_serve_files(box, tmp_path):
         out = served.run(["ovn-trace", "--db", served.sb_remote, "sw0", _flow(443)])
         assert '/* output to "p2", type "" */' in out
         pids = dict(served.pids)
-    assert not any(_alive(p) for p in pids.values())
+    assert not any(process_alive(p) for p in pids.values())
 
 
 def test_stop_ends_every_daemon_and_is_idempotent():
@@ -130,7 +123,7 @@ def test_stop_ends_every_daemon_and_is_idempotent():
     sb.wait_northd()
     sb.stop()
     assert sb.pids == {} and sb.started_pids == pids
-    assert not any(_alive(p) for p in pids.values())
+    assert not any(process_alive(p) for p in pids.values())
     assert not workdir.exists()
     sb.stop()  # second call is a no-op
     assert not sb.running
@@ -141,6 +134,6 @@ def test_module_box_stops_cleanly(box):
     # and check that each daemon it started is gone
     pids = dict(box.pids)
     box.stop()
-    assert pids and not any(_alive(p) for p in pids.values())
+    assert pids and not any(process_alive(p) for p in pids.values())
     with pytest.raises(SandboxCommandError):
         box.appctl("ovs-vswitchd", "version")
