@@ -1,0 +1,444 @@
+"""`ovnparse trace`: what-if replay of a packet against a saved Southbound file.
+
+Starts a private ovsdb-server on a private copy of the file (a clustered file
+is converted to a standalone copy first: a lone cluster member would wait for
+its peers), runs the real `ovn-trace --db unix:<its socket>`, explains the
+output with ovnparse's own parser, and stops what it started, by pid, also on
+errors, Ctrl-C and SIGTERM.  Every program gets an argv list, never a shell.
+
+Exit status: 0 done; 1 a verdict did not match --expect; 2 the database file,
+the datapath, the microflow or the command line was wrong, or ovn-trace
+failed; 130/143 interrupted.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from ..analysis.verdict import explain
+from ..api import parse_text
+from ..errors import InputError
+from ..views import text as text_view
+
+VERDICTS = ("delivered", "flooded", "dropped", "controller", "incomplete", "error")
+FORMS = ("detailed", "summary", "minimal", "all")
+SB_SCHEMA = "/usr/share/ovn/ovn-sb.ovsschema"
+DEFAULT_TIMEOUT = 60.0
+
+#: what the last run() started, for tests and debugging: {"pids": {name: pid},
+#: "workdir": path, "argv": the ovn-trace argv}
+LAST_RUN: dict = {}
+
+
+class TraceError(Exception):
+    """Something the user gave was wrong, or a tool failed: one line for stderr."""
+
+
+class _Terminated(BaseException):
+    """SIGTERM arrived: unwind through the finally blocks, then exit 143."""
+
+
+def add_arguments(p) -> None:
+    p.description = ("Run the real ovn-trace against a private ovsdb-server serving a "
+                     "private copy of a saved Southbound file, then explain the result.")
+    p.add_argument("datapath", nargs="?", metavar="DATAPATH",
+                   help="logical datapath (optional when the microflow's inport names it)")
+    p.add_argument("microflow", metavar="MICROFLOW",
+                   help="the packet, in ovn-trace's microflow syntax (one argument: quote it)")
+    p.add_argument("--sb", required=True, metavar="FILE",
+                   help="saved Southbound database file (standalone or clustered); "
+                        "never written to")
+    p.add_argument("--nb", metavar="FILE",
+                   help="saved Northbound database file: name the dropping ACL and its "
+                        "Kubernetes owner, as explain --nb --sb does")
+    form = p.add_mutually_exclusive_group()
+    for name in FORMS:
+        form.add_argument(f"--{name}", dest="form", action="store_const", const=name,
+                          help=f"ovn-trace --{name}" + (" (default)" if name == "detailed"
+                                                          else ""))
+    p.set_defaults(form="detailed")
+    p.add_argument("--ct", action="append", default=[], metavar="FLAGS",
+                   help="ovn-trace --ct: conntrack state for each ct_next (repeatable)")
+    p.add_argument("--lb-dst", metavar="IP[:PORT]", help="ovn-trace --lb-dst: backend to pick")
+    p.add_argument("--select-id", metavar="ID", help="ovn-trace --select-id: bucket to pick")
+    p.add_argument("--no-friendly-names", action="store_true",
+                   help="ovn-trace --no-friendly-names")
+    out = p.add_mutually_exclusive_group()
+    out.add_argument("--json", action="store_true", help="print JSON, as explain --json does")
+    out.add_argument("--raw", action="store_true",
+                     help="print ovn-trace's own output, unchanged, before the explanation")
+    p.add_argument("--expect", choices=VERDICTS,
+                   help="exit 1 unless every trace has this verdict")
+    p.add_argument("--ovn-trace", dest="ovn_trace", default="ovn-trace", metavar="PROGRAM",
+                   help="the ovn-trace program to run (default: ovn-trace from PATH)")
+    p.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, metavar="SECONDS",
+                   help=f"give up on ovn-trace after this long (default {DEFAULT_TIMEOUT:g})")
+    p.add_argument("-v", "--verbose", action="store_true",
+                   help="say on stderr what is started and stopped (with pids)")
+
+
+def run(args) -> int:
+    def on_term(signum, frame):
+        raise _Terminated()
+
+    try:
+        old_term = signal.signal(signal.SIGTERM, on_term)
+    except ValueError:  # not the main thread
+        old_term = None
+    try:
+        return _run(args)
+    except TraceError as exc:
+        print(f"ovnparse: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("ovnparse: interrupted", file=sys.stderr)
+        return 130
+    except _Terminated:
+        print("ovnparse: terminated", file=sys.stderr)
+        return 143
+    finally:
+        if old_term is not None:
+            signal.signal(signal.SIGTERM, old_term)
+
+
+# ---------------------------------------------------------------------- the run
+def _run(args) -> int:
+    _check_tools(args.ovn_trace)
+    _check_db(args.sb, "OVN_Southbound", "--sb")
+    if args.nb:
+        _check_db(args.nb, "OVN_Northbound", "--nb")
+    tool = _tool_version(args.ovn_trace)
+    argv_tail = _trace_options(args)
+
+    from ..sandbox import OvnSandbox, SandboxError  # imported late: only this command needs it
+
+    LAST_RUN.clear()
+    # our own short workdir (unix socket paths are limited to ~107 bytes), so
+    # that a daemon started but not yet recorded when a signal arrives is still
+    # found by its pidfile and stopped
+    workdir = Path(tempfile.mkdtemp(prefix="ovntr-"))
+    LAST_RUN["workdir"] = str(workdir)
+    box = OvnSandbox(workdir, sb_db=args.sb, northd=False, controller=False,
+                     vswitchd=False, ovs_db=False, timeout=30.0)
+    try:
+        try:
+            box.start()
+        except SandboxError as exc:
+            raise TraceError(f"{args.sb}: ovsdb-server could not serve a copy of it: "
+                             f"{_first_line(exc)}") from None
+        finally:
+            LAST_RUN["pids"] = box.started_pids
+        if args.verbose:
+            for name, pid in box.started_pids.items():
+                print(f"ovnparse: started ovsdb-server ({name}) pid {pid}", file=sys.stderr)
+        db_version = _served_version(box)
+        warnings = _version_warnings(tool, db_version, args.sb)
+        for w in warnings:
+            print(f"ovnparse: warning: {w}", file=sys.stderr)
+        argv = [args.ovn_trace, f"--db={box.sb_remote}", *argv_tail]
+        LAST_RUN["argv"] = argv
+        stdout, stderr = _run_trace(argv, box.env, args.timeout)
+        _check_output(stdout, stderr, args, box)
+    finally:
+        _stop(box, workdir, args.verbose)
+
+    source = f"ovn-trace on {args.sb}"
+    try:
+        explanations = [explain(t) for t in parse_text(stdout.decode("utf-8", "replace"),
+                                                       source)]
+    except InputError as exc:
+        raise TraceError(f"cannot read ovn-trace's output: {exc.problem}") from None
+    skipped = _skipped_flows(stderr)
+    if skipped:
+        warnings.append(skipped)
+    for ex in explanations:
+        ex.warnings[:0] = warnings
+    if args.nb:
+        explanations = _resolve(explanations, args.sb, args.nb)
+
+    out = sys.stdout
+    if args.json:
+        json.dump([e.to_dict() for e in explanations], out, indent=2)
+        out.write("\n")
+    else:
+        if args.raw:
+            out.flush()
+            out.buffer.write(stdout)
+            out.buffer.flush()
+            out.write("\n")
+        out.write(text_view.render(explanations))
+    out.flush()
+    if args.expect and any(e.verdict != args.expect for e in explanations):
+        return 1
+    return 0
+
+
+def _trace_options(args) -> list[str]:
+    """ovn-trace's options and operands, each one argv item (values joined with '=')."""
+    tail = [f"--{args.form}"]
+    tail += [f"--ct={c}" for c in args.ct]
+    if args.lb_dst is not None:
+        tail.append(f"--lb-dst={args.lb_dst}")
+    if args.select_id is not None:
+        tail.append(f"--select-id={args.select_id}")
+    if args.no_friendly_names:
+        tail.append("--no-friendly-names")
+    tail.append("--")  # a datapath or microflow starting with '-' is not an option
+    if args.datapath is not None:
+        tail.append(args.datapath)
+    tail.append(args.microflow)
+    return tail
+
+
+def _run_trace(argv: list[str], env: dict, timeout: float) -> tuple[bytes, bytes]:
+    try:
+        proc = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, env=env, timeout=timeout, check=False)
+    except subprocess.TimeoutExpired:
+        raise TraceError(f"{argv[0]} did not finish within {timeout:g} s "
+                         "(raise --timeout)") from None
+    except OSError as exc:
+        raise TraceError(f"cannot run {argv[0]}: {exc.strerror or exc}") from None
+    if proc.returncode != 0:
+        raise TraceError(_failure(argv[0], proc.returncode, proc.stderr))
+    return proc.stdout, proc.stderr
+
+
+def _failure(program: str, status: int, stderr: bytes) -> str:
+    lines = [ln for ln in stderr.decode("utf-8", "replace").splitlines() if ln.strip()]
+    own = [ln for ln in lines if not _LOG_LINE.match(ln)]
+    warns = [_LOG_LINE.match(ln).group(2) for ln in lines if _LOG_LINE.match(ln)]
+    warns = [w for w in warns if "parsing expression failed" not in w]
+    if status < 0:
+        try:
+            name = signal.Signals(-status).name
+        except ValueError:
+            name = f"signal {-status}"
+        what = f"{program} crashed ({name})"
+    else:
+        what = f"{program} exited with status {status}"
+    detail = own[-1] if own else ""
+    if detail.startswith(os.path.basename(program) + ": "):
+        detail = detail[len(os.path.basename(program)) + 2:]
+    msg = what + (f": {detail}" if detail else "")
+    if warns:
+        msg += " (it warned: " + "; ".join(warns[-3:]) + ")"
+    return msg
+
+
+# "2026-11-26T11:37:01Z|00013|ovntrace|WARN|nosuch: unknown logical port"
+_LOG_LINE = re.compile(r"^\S+\|\d+\|\S+\|(EMER|ERR|WARN|INFO|DBG)\|(.*)$")
+
+
+def _check_output(stdout: bytes, stderr: bytes, args, box) -> None:
+    """ovn-trace exits 0 after a wrong datapath or microflow: read its one line."""
+    text = stdout.decode("utf-8", "replace")
+    first = text.split("\n", 1)[0].strip()
+    if not text.strip():
+        warns = [m.group(2) for m in map(_LOG_LINE.match, stderr.decode("utf-8", "replace")
+                                         .splitlines()) if m]
+        warns = [w for w in warns if "parsing expression failed" not in w]
+        raise TraceError("ovn-trace printed nothing" + (f": {warns[-1]}" if warns else ""))
+    if first.startswith("unknown datapath"):
+        known = _datapath_names(box)
+        raise TraceError(f"{first} in {args.sb}"
+                         + (f" (it has: {', '.join(known)})" if known else ""))
+    if first.startswith("error parsing flow:"):
+        raise TraceError(f"ovn-trace rejected the microflow: {first[len('error parsing flow:'):].strip()}")
+
+
+def _datapath_names(box) -> list[str]:
+    try:
+        out = box.sbctl("--bare", "--columns=external_ids", "list", "Datapath_Binding")
+    except Exception:
+        return []
+    names = re.findall(r'(?:^|[ ,{])name="?([^",}\s]+)', out)
+    return sorted(set(names))
+
+
+def _skipped_flows(stderr: bytes) -> str | None:
+    """ovn-trace leaves out logical flows whose match it cannot parse; say how many."""
+    bad = []
+    for ln in stderr.decode("utf-8", "replace").splitlines():
+        m = _LOG_LINE.match(ln)
+        if m and "parsing expression failed" in m.group(2):
+            bad.append(m.group(2))
+    if not bad:
+        return None
+    return (f"ovn-trace could not parse {len(bad)} logical flow match(es) and left them out "
+            f"of the trace (first: {bad[0][:160]})")
+
+
+# ------------------------------------------------------------ tools and versions
+def _check_tools(program: str) -> None:
+    from ..sandbox import REQUIRED_TOOLS, missing_tools
+    needed = [t for t in REQUIRED_TOOLS
+              if t not in ("ovs-vsctl", "ovs-vswitchd", "ovn-northd", "ovn-controller",
+                           "ovn-trace")]
+    missing = missing_tools(needed)
+    if shutil.which(program) is None:
+        missing.insert(0, program)
+    if missing:
+        raise TraceError("missing OVN/OVS programs or schemas: " + ", ".join(missing)
+                         + " (Debian: tools/install-ovn-packages)")
+
+
+def _check_db(path: str, want: str, option: str) -> None:
+    """The file exists and ovsdb-tool reads a *want* database from it (read-only)."""
+    if not os.path.exists(path):
+        raise TraceError(f"{path}: no such file ({option} wants a saved database file)")
+    if os.path.isdir(path):
+        raise TraceError(f"{path}: is a directory ({option} wants a saved database file)")
+    try:
+        proc = subprocess.run(["ovsdb-tool", "db-name", path], stdin=subprocess.DEVNULL,
+                              capture_output=True, timeout=60)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise TraceError(f"{path}: ovsdb-tool db-name failed: {exc}") from None
+    if proc.returncode != 0:
+        err = proc.stderr.decode("utf-8", "replace").strip().splitlines()
+        detail = err[-1] if err else f"status {proc.returncode}"
+        detail = re.sub(r"^ovsdb-tool: ", "", detail)
+        raise TraceError(f"{path}: not a readable OVSDB database file ({detail})")
+    name = proc.stdout.decode("utf-8", "replace").strip()
+    if name != want:
+        raise TraceError(f"{path}: holds the {name or 'unnamed'} database, not {want} "
+                         f"({option})")
+
+
+def _tool_version(program: str) -> dict:
+    """{"ovn": "23.03.1", "schema": "20.27.0", "schema_from": where} of the ovn-trace to run."""
+    info = {"ovn": None, "schema": None, "schema_from": None}
+    try:
+        out = subprocess.run([program, "--version"], stdin=subprocess.DEVNULL,
+                             capture_output=True, timeout=30).stdout.decode("utf-8", "replace")
+    except (OSError, subprocess.TimeoutExpired):
+        out = ""
+    m = re.search(r"^ovn-trace\s+\(?\S*?\)?\s*(\d[\w.+~-]*)", out, re.M)
+    if m:
+        info["ovn"] = m.group(1)
+    m = re.search(r"^(?:SB )?DB Schema\s+(\d+\.\d+\.\d+)", out, re.M)
+    if m:
+        info["schema"], info["schema_from"] = m.group(1), f"{program} --version"
+    else:
+        try:
+            with open(SB_SCHEMA) as f:
+                info["schema"] = json.load(f).get("version")
+            info["schema_from"] = SB_SCHEMA
+        except (OSError, ValueError):
+            pass
+    return info
+
+
+def _served_version(box) -> str | None:
+    try:
+        return box.run(["ovsdb-client", "get-schema-version", box.sb_remote,
+                        "OVN_Southbound"]).strip() or None
+    except Exception:
+        return None
+
+
+def _vtuple(v: str) -> tuple[int, ...]:
+    return tuple(int(x) for x in re.findall(r"\d+", v)[:3])
+
+
+def _version_warnings(tool: dict, db_version: str | None, path: str) -> list[str]:
+    if not db_version or not tool["schema"]:
+        return []
+    if _vtuple(db_version) > _vtuple(tool["schema"]):
+        who = f"ovn-trace {tool['ovn']}" if tool["ovn"] else "the local ovn-trace"
+        return [f"{path} has Southbound schema {db_version}, newer than the "
+                f"{tool['schema']} of {who} ({tool['schema_from']}): it may not know "
+                "newer columns, actions and stages, so the trace can differ from what "
+                "the cluster does"]
+    return []
+
+
+# ------------------------------------------------------------------- resolving
+def _resolve(explanations, sb: str, nb: str):
+    from ..db import DbIndex, OvsdbFileError, open_source
+    from ..resolve.drops import resolve_drop
+    try:
+        index = DbIndex(open_source(sb), open_source(nb))
+    except (OSError, OvsdbFileError, ValueError) as exc:
+        raise TraceError(f"cannot read the databases: {exc}") from None
+    return [resolve_drop(e, index) for e in explanations]
+
+
+# ---------------------------------------------------------------------- stopping
+def _stop(box, workdir: Path, verbose: bool) -> None:
+    """Stop the sandbox's daemons, then any daemon whose pidfile is in *workdir*
+    (one started while a signal arrived, before the sandbox recorded it)."""
+    from ..sandbox import SandboxError, _cmdline, _pid_alive
+    # a second Ctrl-C must not leave daemons behind
+    old_int = _ignore(signal.SIGINT)
+    old_term = _ignore(signal.SIGTERM)
+    try:
+        try:
+            box.stop()
+        except SandboxError as exc:
+            print(f"ovnparse: warning: {exc}", file=sys.stderr)
+        for pidfile in sorted((workdir / "run").glob("*.pid")):
+            try:
+                pid = int(pidfile.read_text().strip())
+            except (OSError, ValueError):
+                continue
+            if _pid_alive(pid) and any(str(pidfile) in a for a in _cmdline(pid)):
+                _kill(pid)
+        if verbose:
+            for name, pid in box.started_pids.items():
+                state = "still running!" if _pid_alive(pid) else "stopped"
+                print(f"ovnparse: {state} ovsdb-server ({name}) pid {pid}", file=sys.stderr)
+        shutil.rmtree(workdir, ignore_errors=True)
+    finally:
+        _restore(signal.SIGINT, old_int)
+        _restore(signal.SIGTERM, old_term)
+
+
+def _kill(pid: int) -> None:
+    import time
+    from ..sandbox import _pid_alive
+    for sig, wait in ((signal.SIGTERM, 10.0), (signal.SIGKILL, 5.0)):
+        try:
+            os.kill(pid, sig)
+        except ProcessLookupError:
+            return
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline:
+            if not _pid_alive(pid):
+                return
+            time.sleep(0.02)
+
+
+def _ignore(sig):
+    try:
+        return signal.signal(sig, signal.SIG_IGN)
+    except ValueError:
+        return None
+
+
+def _restore(sig, old) -> None:
+    if old is not None:
+        try:
+            signal.signal(sig, old)
+        except ValueError:
+            pass
+
+
+def _first_line(exc: Exception) -> str:
+    lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
+    # the sandbox puts the daemon's log tail after its own message: the most
+    # telling line is the last error the daemon or tool printed
+    errs = [ln for ln in lines[1:] if "|ERR|" in ln or "|EMER|" in ln or "error" in ln.lower()]
+    text = lines[0] if lines else "unknown error"
+    if errs:
+        m = _LOG_LINE.match(errs[-1])
+        text += ": " + (m.group(2) if m else errs[-1])
+    return text
