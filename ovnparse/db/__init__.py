@@ -8,7 +8,10 @@
   reads databases through (:class:`FileSource`, :class:`MemorySource`,
   :func:`open_source`);
 - :class:`DbIndex` resolves OpenFlow cookies and ovn-trace uuid prefixes to rows,
-  logical flows to their datapaths and Northbound objects.
+  logical flows to their datapaths and Northbound objects;
+- :class:`LiveSource` reads a live ``ovsdb-server`` (``unix:``, ``tcp:``, ``ssl:``
+  remotes, leader-only by default) with select-only JSON-RPC, and
+  :func:`open_database` opens a file path or a remote alike.
 """
 
 from .dumps import DumpError, read_ctl_list_json, read_ovsdb_client_dump
@@ -25,4 +28,17 @@ __all__ = [
     "DatabaseSource", "FileSource", "MemorySource", "open_source",
     "DbIndex", "RowRef", "Matches", "DatapathRef", "cookie_key",
     "SB_COOKIE_TABLES", "NB_HINT_TABLES", "DETRACE_HINT_TABLES",
+    "LiveSource", "LiveSourceError", "LiveTimeoutError", "ReadOnlyViolation", "is_remote",
+    "open_database",
 ]
+
+#: names of .live, imported on first use (a file-only run never pays for sockets)
+_LIVE = frozenset({"LiveSource", "LiveSourceError", "LiveTimeoutError", "ReadOnlyViolation",
+                   "is_remote", "open_database"})
+
+
+def __getattr__(name: str):
+    if name in _LIVE:
+        from . import live  # noqa: PLC0415
+        return getattr(live, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
