@@ -23,7 +23,7 @@ from ovnparse.commands import trace as trace_cmd
 from ovnparse.sandbox import missing_tools
 from ovnparse.views import text as text_view
 
-from conftest import SAMPLES
+from conftest import SAMPLES, process_alive
 
 NEEDED = ("ovsdb-tool", "ovsdb-server", "ovsdb-client", "ovs-appctl", "ovn-nbctl",
           "ovn-sbctl", "ovn-trace")
@@ -43,15 +43,6 @@ REPLAYED = ["pod-to-pod-same-node", "service-clusterip-dns", "ttl-exceeded",
             "acl-ingress-default-deny-other-namespace-pod"]
 
 
-def _alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            state = f.read().rsplit(")", 1)[1].split()[0]
-    except (OSError, IndexError):
-        return False
-    return state not in ("Z", "X")
-
-
 def _sha(path) -> str:
     return hashlib.sha256(open(path, "rb").read()).hexdigest()
 
@@ -61,7 +52,7 @@ def nothing_left_running():
     trace_cmd.LAST_RUN.clear()
     yield
     pids = trace_cmd.LAST_RUN.get("pids", {})
-    assert not [p for p in pids.values() if _alive(p)], f"daemons left running: {pids}"
+    assert not [p for p in pids.values() if process_alive(p)], f"daemons left running: {pids}"
     workdir = trace_cmd.LAST_RUN.get("workdir")
     assert workdir is None or not os.path.exists(workdir), f"{workdir} left behind"
 

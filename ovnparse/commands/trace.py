@@ -137,6 +137,7 @@ def _run(args) -> int:
         finally:
             LAST_RUN["pids"] = box.started_pids
         if args.verbose:
+            print(f"ovnparse: private directory {workdir}", file=sys.stderr)
             for name, pid in box.started_pids.items():
                 print(f"ovnparse: started ovsdb-server ({name}) pid {pid}", file=sys.stderr)
         db_version = _served_version(box)
