@@ -648,7 +648,8 @@ def open_database(spec: str | os.PathLike, *, leader_only: bool = True, timeout:
       (*leader_only*, *timeout*, the TLS files and *database*; *tables* is prefetched).
 
     *database* (``OVN_Northbound``, ``OVN_Southbound``), when given, is also checked
-    against a file's schema name (``ValueError`` if another).  A spec that is
+    against a file's schema name (``ValueError`` if another); for a remote, a
+    *schema* given by name stands for *database*.  A spec that is
     neither raises ``FileNotFoundError`` (or ``ValueError`` for a passive remote).
     """
     from .source import open_source  # noqa: PLC0415
@@ -658,6 +659,9 @@ def open_database(spec: str | os.PathLike, *, leader_only: bool = True, timeout:
             raise ValueError(f"{text}: a passive remote; ovnparse connects to a server "
                              "(use unix:, tcp: or ssl:)")
         if is_remote(text):
+            if database is None and isinstance(schema, str) and "/" not in schema \
+                    and not schema.endswith(".ovsschema"):
+                database = schema  # a schema name (OVN_Southbound) names the database
             src = LiveSource(text, leader_only=leader_only, timeout=timeout,
                              private_key=private_key, certificate=certificate, ca_cert=ca_cert,
                              database=database)
