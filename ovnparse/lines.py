@@ -63,11 +63,17 @@ def read_blocks(stream: Iterable[str] | IO[bytes], source: str = "<text>") -> It
     return _text_blocks(stream)
 
 
-def _cleaned(first: int, parts: list[str], joined: str, cut: bool) -> Block:
-    """`joined`: the parts, each followed by a line end (but a cut last line)."""
+def _cleaned(first: int, parts: list[str], joined: str, cut: bool, split: bool = True) -> Block:
+    """`joined`: the parts, each followed by a line end (but a cut last line);
+    `split`: the parts are `joined` split at its line ends (no part holds one)."""
     if "\x1b" in joined or "\t" in joined or "\r" in joined or ".go:" in joined:
         klog = set()
-        for i in _dirty_lines(parts, joined):
+        if split or joined.count("\n") == len(parts):
+            dirty = _dirty_lines(joined)
+        else:  # (a line of an iterable held a line end of its own)
+            dirty = [i for i, raw in enumerate(parts) if "\x1b" in raw or "\t" in raw
+                     or "\r" in raw or raw[:1] in _KLOG_START]
+        for i in dirty:
             parts[i], had = clean(parts[i])
             if had:
                 klog.add(first + i)
@@ -79,18 +85,14 @@ def _cleaned(first: int, parts: list[str], joined: str, cut: bool) -> Block:
 _KLOG_LINE = re.compile(r"\n[IWEF]\d{4}")
 
 
-def _dirty_lines(parts: list[str], joined: str) -> list[int]:
-    """Indices of the parts that `clean` may change: with colour, a tab, a CR
-    or a klog header.
+def _dirty_lines(joined: str) -> list[int]:
+    """Indices of the lines of `joined` that `clean` may change: with colour,
+    a tab, a CR or a klog header.
 
-    Found by searches over the joined text rather than a look at each part:
-    an ovnkube-trace log has a few klog and colour lines among thousands of
+    Found by searches over the text rather than a look at each line: an
+    ovnkube-trace log has a few klog and colour lines among thousands of
     trace lines.
     """
-    if joined.count("\n") + (not joined.endswith("\n")) != len(parts):
-        # (a line of an iterable held a line end of its own: look line by line)
-        return [i for i, raw in enumerate(parts) if "\x1b" in raw or "\t" in raw
-                or "\r" in raw or raw[:1] in _KLOG_START]
     offsets = [0] if joined[:1] in _KLOG_START else []  # somewhere in each dirty line
     offsets.extend(m.start() + 1 for m in _KLOG_LINE.finditer(joined))
     find = joined.find
@@ -127,11 +129,11 @@ def _text_blocks(stream: Iterable[str]) -> Iterator[Block]:
             cut = True  # only the last line can lack its line end
         parts.append(raw)
         if len(parts) >= _BLOCK_LINES:
-            yield _cleaned(first, parts, "\n".join(parts) + "\n", False)
+            yield _cleaned(first, parts, "\n".join(parts) + "\n", False, split=False)
             first += len(parts)
             parts = []
     if parts or cut:
-        yield _cleaned(first, parts, "\n".join(parts) + "\n", cut)
+        yield _cleaned(first, parts, "\n".join(parts) + "\n", cut, split=False)
 
 
 def _binary_blocks(stream: IO[bytes], source: str) -> Iterator[Block]:
