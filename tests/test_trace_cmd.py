@@ -169,12 +169,14 @@ def test_clustered_copy_is_converted_and_left_untouched(tmp_path, capsysbinary):
                     f"unix:{tmp_path}/raft.sock"], check=True, capture_output=True)
     assert subprocess.run(["ovsdb-tool", "db-is-clustered", str(clustered)]).returncode == 0
     before = _sha(clustered)
+    listing = sorted(os.listdir(tmp_path))
     args = _replay_args(name, command)
     args[2] = str(clustered)
     assert main([*args, "--raw"]) == 0
     out = capsysbinary.readouterr().out
     assert out.startswith((SAMPLES / command["file"]).read_bytes())
     assert _sha(clustered) == before
+    assert sorted(os.listdir(tmp_path)) == listing  # no lock file, no converted copy
     assert subprocess.run(["ovsdb-tool", "db-is-clustered", str(clustered)]).returncode == 0
 
 
@@ -283,6 +285,29 @@ def test_missing_database_file(tmp_path, capsys):
     line = _error(["trace", "--sb", str(tmp_path / "nope.db"), "ovn-worker", _flow()], capsys)
     assert "nope.db: no such file" in line
     assert "pids" not in trace_cmd.LAST_RUN  # nothing was started
+
+
+def test_a_live_remote_is_not_a_file(capsys):
+    line = _error(["trace", "--sb", "unix:/run/ovn/ovnsb_db.sock", _flow()], capsys)
+    assert "no such file" in line and "ovn-trace --db" in line
+
+
+def test_read_only_directory_and_file(tmp_path, capsys):
+    """Only the private copy is written to (as root the modes stop nothing: the listing
+    check does)."""
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    db = ro / "sb.db"
+    shutil.copyfile(SAMPLES / "db/base/sb.db", db)
+    db.chmod(0o444)
+    ro.chmod(0o555)
+    try:
+        assert main(["trace", "--sb", str(db), "--json", _flow()]) == 0
+        [obj] = json.loads(capsys.readouterr().out)
+        assert obj["verdict"] == "delivered"
+        assert os.listdir(ro) == ["sb.db"]
+    finally:
+        ro.chmod(0o755)
 
 
 def test_a_directory_is_not_a_database(tmp_path, capsys):

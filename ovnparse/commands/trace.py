@@ -295,7 +295,10 @@ def _check_tools(program: str) -> None:
 def _check_db(path: str, want: str, option: str) -> None:
     """The file exists and ovsdb-tool reads a *want* database from it (read-only)."""
     if not os.path.exists(path):
-        raise TraceError(f"{path}: no such file ({option} wants a saved database file)")
+        hint = ""
+        if re.match(r"^(unix|tcp|ssl):", path):
+            hint = "; for a live database run ovn-trace --db itself, then ovnparse explain"
+        raise TraceError(f"{path}: no such file ({option} wants a saved database file{hint})")
     if os.path.isdir(path):
         raise TraceError(f"{path}: is a directory ({option} wants a saved database file)")
     try:
