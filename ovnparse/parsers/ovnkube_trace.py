@@ -60,6 +60,8 @@ what it looks like, and said so.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
+from itertools import islice
 from typing import Iterable, Iterator
 
 from ..errors import Problem
@@ -221,18 +223,13 @@ class _Reader:
         lines, klog, first = block.lines, block.klog, block.first
         if not self.trace.first_line:
             self.trace.first_line = first
+        klog_at = sorted(k - first for k in klog)  # indices of the klog lines
         i, n = 0, len(lines)
         while i < n:
             out = self.open
             if out is not None:
                 # The bulk of the text: a tool's output, up to the line that ends it.
-                j = i
-                while j < n:
-                    text = lines[j]
-                    if (first + j) in klog or (text and text[0] in _ENDERS or out.until_stderr) \
-                            and self._ends_output(text, False):
-                        break
-                    j += 1
+                j = self._output_end(lines, i, klog_at, out.until_stderr)
                 out.lines.extend(lines[i:j])
                 i = j
                 if i == n:
@@ -247,6 +244,23 @@ class _Reader:
             yield from self._line(number, text, number in klog)
         if n:
             self.last_number = first + n - 1
+
+    def _output_end(self, lines: list[str], i: int, klog_at: list[int],
+                    until_stderr: bool) -> int:
+        """Index of the line from lines[i] on that ends the output being read
+        (a klog line, or one _ends_output takes), or len(lines)."""
+        k = bisect_left(klog_at, i)
+        stop = klog_at[k] if k < len(klog_at) else len(lines)
+        if until_stderr:
+            for j in range(i, stop):
+                if self._ends_output(lines[j], False):
+                    return j
+            return stop
+        # (the bulk of an ovnkube-trace log: a cheap look at each line)
+        for j, text in enumerate(islice(lines, i, stop), i):
+            if text[:1] in _ENDERS and self._ends_output(text, False):
+                return j
+        return stop
 
     def _blank(self) -> None:
         cont = self.cont
