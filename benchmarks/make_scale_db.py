@@ -220,8 +220,8 @@ def build_model(args) -> dict:
     pods = []
     host_next = {n["index"]: 3 for n in nodes}
     for j in range(args.pods):
-        ns = namespaces[j % args.namespaces]
-        n = nodes[(j // args.namespaces) % args.nodes]
+        n = nodes[j % args.nodes]
+        ns = namespaces[(j // args.nodes) % args.namespaces]
         app = APPS[rnd.randrange(len(APPS))]
         host = host_next[n["index"]]
         host_next[n["index"]] += 1
@@ -527,9 +527,15 @@ def run(args) -> None:
     # source: a pod of namespace ns0 on ovn-worker; destination: a pod of the next
     # namespace on ovn-worker2 with app=web (allow-from-<ns0> selects it)
     nss = model["namespaces"]
-    src = next(p for p in model["pods"] if p["ns"] == nss[1] and p["node_index"] == 1)
-    dst = next(p for p in model["pods"] if p["ns"] == nss[2] and p["node_index"] == 2
-               and p["app"] == APPS[0])
+    src = dst = None
+    for k in range(1, len(nss) - 1):
+        src = next((p for p in model["by_ns"][nss[k]] if p["node_index"] == 1), None)
+        dst = next((p for p in model["by_ns"][nss[k + 1]] if p["node_index"] == 2
+                    and p["app"] == APPS[0]), None)
+        if src and dst:
+            break
+    else:
+        raise SystemExit("no source/destination pod pair found: use more pods")
     local_node, remote_node = model["nodes"][0], model["nodes"][1]
     remote_chassis = str(uuidlib.uuid5(uuidlib.NAMESPACE_DNS, f"{remote_node['name']}.ovnparse.scale"))
 
