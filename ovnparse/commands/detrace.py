@@ -55,6 +55,7 @@ def add_arguments(p) -> None:
 
 def run(args) -> int:
     from ..detrace import Resolver, annotate, detrace_text, read_interfaces
+    from ..detrace.narrow import narrow
     from ..db import DbIndex
 
     sb_spec = args.ovnsb or os.environ.get("OVN_SB_DB") or \
@@ -80,6 +81,7 @@ def run(args) -> int:
             interfaces = read_interfaces(ovs)
         except LookupError as exc:
             raise InputError(Problem(ovs_spec, 0, str(exc), "an integration bridge")) from None
+    sb, nb = narrow(sb, nb, text, extended=args.extended)  # live: only the rows named
     index = DbIndex(sb, nb)
     resolver = Resolver(index, interfaces, extended=args.extended)
     if args.json:
@@ -111,6 +113,18 @@ def _is_remote(spec: str) -> bool:
         and not os.path.exists(spec)
 
 
+def _live_opener():
+    """ovnparse.db.open_database (live remotes), if this ovnparse has it."""
+    from .. import db
+    opener = getattr(db, "open_database", None)
+    if opener is None:
+        try:
+            from ..db.live import open_database as opener
+        except ImportError:
+            return None
+    return opener
+
+
 def _read_input(path: str) -> str:
     try:
         if path == "-":
@@ -127,8 +141,7 @@ def _read_input(path: str) -> str:
 def _open(spec: str, schema: str, args):
     """A DatabaseSource for a saved file or, through ovnparse.db.open_database, a remote."""
     if _is_remote(spec):
-        from .. import db
-        opener = getattr(db, "open_database", None)
+        opener = _live_opener()
         if opener is None:
             raise InputError(Problem(spec, 0, "live database remotes are not supported yet",
                                      f"a saved {schema} database file"))
