@@ -91,6 +91,14 @@ def test_command_line_stdin_and_file(monkeypatch, capsysbinary):
     assert capsysbinary.readouterr().out == want
 
 
+def test_bytes_that_are_not_utf8_are_copied(tmp_path, capsysbinary):
+    nb, sb = db_files(PLAIN[0][0])
+    trace = tmp_path / "t.txt"
+    trace.write_bytes(b"  caf\xe9 \n 0. priority 0, cookie 0x1\n")
+    assert cli.main(["detrace", "--ovnnb", str(nb), "--ovnsb", str(sb), str(trace)]) == 0
+    assert capsysbinary.readouterr().out == b"caf\xe9\n0. priority 0, cookie 0x1\n\n"
+
+
 def test_input_edge_cases_like_ovn_detrace():
     index = index_of("base")
     r = Resolver(index)
@@ -360,6 +368,18 @@ def test_ovs_command_line(served_base, capsys):
     assert cli.main(["detrace", "--ovs", f"--ovsdb={box.ovs_db_path}", f"--ovnnb={nb}",
                      f"--ovnsb={sb}", str(SAMPLES / c["stdin"])]) == 0
     assert capsys.readouterr().out == (SAMPLES / c["file"]).read_text()
+    assert cli.main(["detrace", "--json", "--ovs", f"--ovsdb={box.ovs_db_path}",
+                     f"--ovnnb={nb}", f"--ovnsb={sb}", str(SAMPLES / c["stdin"])]) == 0
+    traces = json.loads(capsys.readouterr().out)
+
+    def walk(node):
+        yield node
+        for child in node.get("children", ()):
+            yield from walk(child)
+    outputs = [n for t in traces for r in t["roots"] for n in walk(r)
+               if n["kind"] == "openflow_action" and n["text"].startswith("output:")]
+    assert [a["text"] for n in outputs for a in n.get("annotations", ())] == \
+        ["* OVS Interface: v17633169283799 (prod_api-0)"]
 
 
 # ------------------------------------------------------------ live: narrowed reads

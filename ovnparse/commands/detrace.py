@@ -96,7 +96,11 @@ def run(args) -> int:
             json.dump(trace.to_dict(), out, indent=1)
         out.write("\n]\n")
         return 0
-    sys.stdout.write(detrace_text(text, resolver, ovs=args.ovs, extended=args.extended))
+    # bytes out as they came in (a byte that is not UTF-8 is copied, not an error)
+    out = detrace_text(text, resolver, ovs=args.ovs, extended=args.extended)
+    sys.stdout.flush()
+    sys.stdout.buffer.write(out.encode("utf-8", errors="surrogateescape"))
+    sys.stdout.buffer.flush()
     if args.extended and resolver.unresolved:
         print(f"ovnparse: detrace: {len(resolver.unresolved)} cookie(s) resolved to nothing: "
               + " ".join(resolver.unresolved), file=sys.stderr)
