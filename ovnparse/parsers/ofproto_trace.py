@@ -191,7 +191,8 @@ def _has_content(texts: list[str]) -> bool:
 
 class NoteHandler:
     """Hooks ovn-detrace's parser gives this one (see parsers/ovn_detrace.py).
-    `run` is the list of notes read since the last line (appended to directly)."""
+    `run` is the list of notes read since the last line (appended to directly;
+    one list object from `begin` to `end`)."""
 
     run: list
 
@@ -840,21 +841,30 @@ class _Semantic:
         n = len(texts)
         stack = self.stack
         notes = self.notes
+        run = notes.run if notes is not None else None
         trace = self.trace
         while i < n:
             raw = texts[i]
-            number = first + i
-            body = raw.strip(" ")
-            c = body[:1]
-            if c == "*" and notes is not None:
-                text = raw.lstrip(" ")  # (the hot path of ovn-detrace: half its lines)
-                notes.run.append(DetraceNote(text, number, _EMPTY, len(raw) - len(text)))
-                i += 1
+            text = raw.lstrip(" ")
+            c = text[:1]
+            if c == "*" and run is not None:
+                # ovn-detrace's notes, most of its lines: a run of them in one loop.
+                while True:
+                    run.append(DetraceNote(text, first + i, _EMPTY, len(raw) - len(text)))
+                    i += 1
+                    if i == n:
+                        break
+                    raw = texts[i]
+                    text = raw.lstrip(" ")
+                    if text[:1] != "*":
+                        break
                 continue
+            number = first + i
+            body = text.rstrip(" ")
             if c in _ACTION_FIRST or (c in _WORD_FIRST and not body.startswith(_WORDS[c])):
                 # A plain action: the bulk of the text.
                 node = OfAction(body, number)
-                if notes is not None and (notes.run or "output:" in body or "cookie" in body):
+                if notes is not None and (run or "output:" in body or "cookie" in body):
                     notes.line(raw, node, number)  # (only these lines matter to it)
                 top = stack[-1]
                 owner = top[OWNER]
