@@ -40,7 +40,9 @@ its OpenFlow flows, one ``ofproto/trace`` of a cross-node pod-to-pod TCP packet
 
 Output directory (default /tmp/ovnparse-scale; tens of MB, keep it out of the
 repository): ``nb.db`` and ``sb.db`` (compacted, ``OvnSandbox.snapshot``),
-``sb-uncompacted.db`` (the server's own file, copied after the daemons stopped),
+``sb-uncompacted.db`` (the SB server's own log, copied just after ovn-northd wrote
+its flows, plus one record of what was written afterwards: it compacts, checked
+by ``ovsdb-tool compact``, to the content of sb.db),
 ``sb-clustered.db`` (``ovsdb-tool create-cluster`` of sb.db), ``ofproto-trace.txt``,
 ``ofproto-trace.flow`` (the flow given to ofproto/trace), ``ovn-detrace.txt`` and
 ``counts.json``.  Every daemon is stopped by pid at the end, also on errors and
@@ -50,11 +52,13 @@ Ctrl-C.  Runs at nice 10.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import random
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -491,6 +495,85 @@ def load_policies(rpc: Rpc, model: dict, lsp: dict[str, str], chunk: int = 10) -
 
 
 # --------------------------------------------------------------------------
+# an uncompacted Southbound file
+# --------------------------------------------------------------------------
+def _records(data: bytes) -> list[tuple[int, int, bytes]]:
+    """(start, end, body) of each complete, checksummed record of an OVSDB file."""
+    out, pos = [], 0
+    while pos < len(data):
+        nl = data.find(b"\n", pos)
+        if nl < 0:
+            break
+        head = data[pos:nl].split()
+        if len(head) != 4 or head[0] != b"OVSDB":
+            break
+        length = int(head[2])
+        body = data[nl + 1:nl + 1 + length]
+        if len(body) < length or hashlib.sha1(body).hexdigest().encode() != head[3]:
+            break  # cut while the server was writing it
+        out.append((pos, nl + 1 + length, body))
+        pos = nl + 1 + length
+    return out
+
+
+def _record(obj) -> bytes:
+    """One standalone-file record, framed as ovsdb-log.c does (length and SHA-1 of body+LF)."""
+    body = json.dumps(obj, separators=(",", ":")).encode() + b"\n"
+    return b"OVSDB JSON %d %s\n" % (len(body), hashlib.sha1(body).hexdigest().encode()) + body
+
+
+def _default(coltype) -> object:
+    if isinstance(coltype, str):
+        return {"string": "", "integer": 0, "real": 0.0, "boolean": False,
+                "uuid": ["uuid", "00000000-0000-0000-0000-000000000000"]}[coltype]
+    if "value" in coltype:
+        return ["map", []]
+    if coltype.get("min", 1) == 0 or coltype.get("max", 1) != 1:
+        return ["set", []]
+    return _default(coltype["key"] if isinstance(coltype["key"], str) else coltype["key"]["type"])
+
+
+def build_uncompacted(early: Path, early_state: Path, final: Path, dest: Path) -> dict:
+    """*early* (the live server's log, copied when ovn-northd had just written the
+    flows: the big transaction is a record of its own) + one record taking it to
+    the content of *final* (a compacted file).  *early_state* is *early*
+    compacted, to diff against."""
+    def data_of(path: Path) -> tuple[dict, dict]:
+        recs = _records(path.read_bytes())
+        assert len(recs) == 2, (path, len(recs))
+        return json.loads(recs[0][2]), json.loads(recs[1][2])
+
+    schema, old = data_of(early_state)
+    _, new = data_of(final)
+    diff: dict = {}
+    changes = {"inserted": 0, "deleted": 0, "modified": 0}
+    for table, tschema in schema["tables"].items():
+        a, b = old.get(table, {}), new.get(table, {})
+        t: dict = {}
+        for u in a.keys() - b.keys():
+            t[u] = None
+            changes["deleted"] += 1
+        for u in b.keys() - a.keys():
+            t[u] = b[u]
+            changes["inserted"] += 1
+        for u in a.keys() & b.keys():
+            ra, rb = a[u], b[u]
+            if ra == rb:
+                continue
+            row = {c: rb[c] for c in rb if ra.get(c) != rb[c]}
+            for c in ra.keys() - rb.keys():
+                row[c] = _default(tschema["columns"][c]["type"])
+            t[u] = row
+            changes["modified"] += 1
+        if t:
+            diff[table] = t
+    diff["_date"] = int(time.time() * 1000)
+    diff["_comment"] = "ovnparse make_scale_db: what the daemons wrote after ovn-northd's flows"
+    dest.write_bytes(early.read_bytes() + _record(diff))
+    return changes
+
+
+# --------------------------------------------------------------------------
 # the run
 # --------------------------------------------------------------------------
 def wait_hv(box: OvnSandbox, timeout: float) -> None:
@@ -574,6 +657,13 @@ def run(args) -> None:
             box.appctl("ovn-northd", "resume")
             box.nbctl("--wait=sb", "sync", timeout=args.timeout)
             timings["northd_s"] = round(time.monotonic() - t, 1)
+            # the server's own log now: ovn-northd's flows are a record of their
+            # own (ovsdb-server compacts a standalone file >= 1 minute after start)
+            raw = box.sb_db_path.read_bytes()
+            recs = _records(raw)
+            (workdir / "sb-early.db").write_bytes(raw[:recs[-1][1]])
+            counts["early_log_records"] = len(recs)
+            del raw
             rpc = Rpc(box.sb_remote)
             for table in ("Logical_Flow", "Port_Binding", "Datapath_Binding", "Logical_DP_Group",
                           "Multicast_Group", "Address_Set", "Port_Group", "Load_Balancer"):
@@ -622,8 +712,28 @@ def run(args) -> None:
             box.snapshot(out)
             timings["snapshot_s"] = round(time.monotonic() - t, 1)
             log("snapshot written")
-        # all daemons stopped: the server's own file is complete and quiet now
-        shutil.copyfile(box.sb_db_path, out / "sb-uncompacted.db")
+        # sb-uncompacted.db: the early log + one record up to the snapshot's content;
+        # checked by compacting a copy with ovsdb-tool and comparing the rows
+        t = time.monotonic()
+        early = workdir / "sb-early.db"
+        early_state = workdir / "sb-early-compacted.db"
+        shutil.copyfile(early, early_state)
+        subprocess.run(["ovsdb-tool", "compact", str(early_state)], check=True)
+        counts["uncompacted_last_record"] = build_uncompacted(
+            early, early_state, out / "sb.db", out / "sb-uncompacted.db")
+        check = workdir / "sb-check.db"
+        shutil.copyfile(out / "sb-uncompacted.db", check)
+        subprocess.run(["ovsdb-tool", "compact", str(check)], check=True)
+        got = json.loads(_records(check.read_bytes())[1][2])
+        want = json.loads(_records((out / "sb.db").read_bytes())[1][2])
+        for d in (got, want):
+            d.pop("_date", None)
+            d.pop("_comment", None)
+        if got != want:
+            raise RuntimeError("sb-uncompacted.db does not compact to the content of sb.db")
+        timings["uncompacted_s"] = round(time.monotonic() - t, 1)
+        log(f"sb-uncompacted.db: {counts['early_log_records']} records of the live log + one "
+            f"({counts['uncompacted_last_record']}); compacts to the content of sb.db")
         clustered = out / "sb-clustered.db"
         clustered.unlink(missing_ok=True)
         subprocess.run(["ovsdb-tool", "create-cluster", str(clustered), str(out / "sb.db"),
@@ -654,6 +764,8 @@ def main(argv=None) -> None:
     ap.add_argument("--timeout", type=float, default=2400,
                     help="seconds to wait for ovn-northd / ovn-controller")
     args = ap.parse_args(argv)
+    # SIGTERM ends like Ctrl-C: the sandbox's daemons are stopped on the way out
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     os.nice(10)
     run(args)
 
