@@ -393,3 +393,30 @@ def test_json_and_raw_together_are_refused(capsys):
     with pytest.raises(SystemExit) as exc:
         main(["trace", "--sb", str(SAMPLES / "db/base/sb.db"), "--json", "--raw", _flow()])
     assert exc.value.code == 2
+
+
+def test_what_ovn_trace_logs_becomes_warnings(tmp_path, capsys):
+    """Flows ovn-trace cannot parse are counted (it leaves them out of the trace); its
+    other warnings are kept once each; its informational lines are not."""
+    sample = SAMPLES / _command("pod-to-pod-same-node")["file"]
+    fake = tmp_path / "ovn-trace-logs"
+    log = tmp_path / "stderr.txt"
+    log.write_text(
+        "2026-11-26T11:35:58Z|00001|ovntrace|WARN|ip4.mcast || mld: parsing expression "
+        "failed (Syntax error at `mld' expecting field name.)\n"
+        "2026-11-26T11:35:58Z|00002|ovntrace|WARN|igmp: parsing expression failed (x)\n"
+        "2026-11-26T11:35:58Z|00003|ovntrace|INFO|connected\n"
+        "2026-11-26T11:35:58Z|00004|ovntrace|WARN|something else\n"
+        "2026-11-26T11:35:58Z|00005|ovntrace|WARN|something else\n")
+    fake.write_text('#!/bin/sh\n[ "$1" = --version ] && exit 0\n'
+                    f'cat "{log}" >&2\ncat "{sample}"\n')
+    fake.chmod(0o755)
+    assert main(["trace", "--sb", str(SAMPLES / "db/base/sb.db"), "--ovn-trace", str(fake),
+                 "--json", _flow()]) == 0
+    [obj] = json.loads(capsys.readouterr().out)
+    assert obj["verdict"] == "delivered"
+    assert obj["warnings"] == [
+        "ovn-trace could not parse 2 logical flow match(es) and left them out of the trace "
+        "(first: ip4.mcast || mld: parsing expression failed (Syntax error at `mld' "
+        "expecting field name.))",
+        "ovn-trace: something else"]

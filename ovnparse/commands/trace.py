@@ -66,7 +66,8 @@ def add_arguments(p) -> None:
                                                           else ""))
     p.set_defaults(form="detailed")
     p.add_argument("--ct", action="append", default=[], metavar="FLAGS",
-                   help="ovn-trace --ct: conntrack state for each ct_next (repeatable)")
+                   help="ovn-trace --ct: ct_state for the next ct_next, repeatable (one a "
+                        "ct_next, in order; then trk|est)")
     p.add_argument("--lb-dst", metavar="IP[:PORT]", help="ovn-trace --lb-dst: backend to pick")
     p.add_argument("--select-id", metavar="ID", help="ovn-trace --select-id: bucket to pick")
     p.add_argument("--no-friendly-names", action="store_true",
@@ -157,9 +158,7 @@ def _run(args) -> int:
                                                        source)]
     except InputError as exc:
         raise TraceError(f"cannot read ovn-trace's output: {exc.problem}") from None
-    skipped = _skipped_flows(stderr)
-    if skipped:
-        warnings.append(skipped)
+    warnings += _stderr_warnings(stderr)
     for ex in explanations:
         ex.warnings[:0] = warnings
     if args.nb:
@@ -265,17 +264,25 @@ def _datapath_names(box) -> list[str]:
     return sorted(set(names))
 
 
-def _skipped_flows(stderr: bytes) -> str | None:
-    """ovn-trace leaves out logical flows whose match it cannot parse; say how many."""
-    bad = []
+def _stderr_warnings(stderr: bytes) -> list[str]:
+    """What ovn-trace logged on a successful run: the logical flows it left out because
+    it cannot parse their match (counted), and any other warning or error (as is)."""
+    bad, other = [], []
     for ln in stderr.decode("utf-8", "replace").splitlines():
         m = _LOG_LINE.match(ln)
-        if m and "parsing expression failed" in m.group(2):
+        if m is None:
+            if ln.strip():
+                other.append(ln.strip())
+        elif "parsing expression failed" in m.group(2):
             bad.append(m.group(2))
-    if not bad:
-        return None
-    return (f"ovn-trace could not parse {len(bad)} logical flow match(es) and left them out "
-            f"of the trace (first: {bad[0][:160]})")
+        elif m.group(1) in ("EMER", "ERR", "WARN"):
+            other.append(m.group(2))
+    out = []
+    if bad:
+        out.append(f"ovn-trace could not parse {len(bad)} logical flow match(es) and left "
+                   f"them out of the trace (first: {bad[0][:160]})")
+    out += [f"ovn-trace: {w}" for w in dict.fromkeys(other)]
+    return out
 
 
 # ------------------------------------------------------------ tools and versions
