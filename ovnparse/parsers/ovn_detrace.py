@@ -130,14 +130,24 @@ class _Notes(NoteHandler):
 
     def _flush(self) -> None:
         pending = self.pending
-        self.pending = []
         if not self.run:
+            if pending:
+                self.pending = []
             return
+        self.pending = []
         run = self.run[:]
         self.run.clear()  # (the parser appends to this list directly)
+        about_ports = [n for n in run if "OVS Interface:" in n.text and n.what == "ovs_interface"]
+        if not about_ports and len(pending) == 1 and pending[0][1] == "cookie":
+            # The common case: the notes on one table line's flow.
+            node = pending[0][0]
+            if node.annotations.__class__ is tuple:
+                node.annotations = run
+            else:
+                node.annotations.extend(run)
+            return
         ports = [node for node, role in pending if role == "ofport"]
         cookies = [node for node, role in pending if role == "cookie"]
-        about_ports = [n for n in run if "OVS Interface:" in n.text and n.what == "ovs_interface"]
         about_cookies = [n for n in run if all(n is not p for p in about_ports)] \
             if about_ports else run
         if about_ports:
