@@ -519,8 +519,8 @@ def table_node(body: str, number: int, bridge: str | None, dot: int = -1) -> OfT
         dot = body.find(". ")
         if dot <= 0 or not body[:dot].isdigit():
             return None
-    rest = body[dot + 2:]
-    if rest[:1] in "NP":
+    if body[dot + 2:dot + 3] in "NP":  # (or nothing after the dot)
+        rest = body[dot + 2:]
         miss = _MISSES.get(rest)
         if miss is not None:
             return OfTable(body, number, [], int(body[:dot]), miss, rest, bridge)
@@ -876,11 +876,16 @@ class _Semantic:
                 closed = False
                 if kids and kids[-1].text == "drop":
                     closed = self._close_finished()
-                if c in "pms" and len(stack) > 2 and body[:4] in _RETURNS \
-                        and stack[-1][OWNER].children:  # (a table's first action is its)
+                    top = stack[-1]
+                    kids = top[OWNER].children
+                if c in "pms" and kids and len(stack) > 2 and body[:4] in _RETURNS and (
+                        c != "s" or closed or kids[-1].__class__ is not OfAction
+                        or kids[-1].text.startswith(_SENDS)):
+                    # (a table's first action is its own; a set_field returns only
+                    # after a call that sent the packet: see _returns_to)
                     self._returns_to(body, closed)
-                top = stack[-1]
-                kids = top[OWNER].children
+                    top = stack[-1]
+                    kids = top[OWNER].children
                 if kids.__class__ is tuple:
                     kids = top[OWNER].children = []
                 kids.append(node)
@@ -1100,20 +1105,21 @@ def lift_tails(items: list) -> None:
     while i < len(items):
         node = items[i]
         kids = node.children
-        if kids and node.__class__ is OfTable:
-            last = kids[-1]
-            tail = None
-            if last.__class__ is OfTable:
-                tail = kids.pop()
-            elif last.__class__ is OfAction and len(last.children) == 1 \
-                    and last.children[0].__class__ is OfTable:
-                tail = last.children[0]
-                last.children = ()
-            if tail is not None:
-                tail.chained = True
-                items.insert(i + 1, tail)
-        if node.children and node.children.__class__ is list:
-            lift_tails(node.children)
+        if kids:  # (most nodes are actions, with none)
+            if node.__class__ is OfTable:
+                last = kids[-1]
+                tail = None
+                if last.__class__ is OfTable:
+                    tail = kids.pop()
+                elif last.__class__ is OfAction and len(last.children) == 1 \
+                        and last.children[0].__class__ is OfTable:
+                    tail = last.children[0]
+                    last.children = ()
+                if tail is not None:
+                    tail.chained = True
+                    items.insert(i + 1, tail)
+            if kids and kids.__class__ is list:
+                lift_tails(kids)
         i += 1
 
 
