@@ -25,7 +25,7 @@ from ovnparse.analysis.verdict import explain
 from ovnparse.db import DbIndex, FileSource, file_kind, open_source
 from ovnparse.db import live as live_mod
 from ovnparse.db.live import (LiveSource, LiveSourceError, LiveTimeoutError, ReadOnlyViolation,
-                              _Framer, check_read_only, is_remote, open_database)
+                              _FastFramer, _Framer, check_read_only, is_remote, open_database)
 from ovnparse.resolve.drops import resolve_drop
 from ovnparse.sandbox import OvnSandbox, missing_tools
 
@@ -53,6 +53,32 @@ def test_framer_cuts_messages_at_every_split():
                 while (m := f.next_message()) is not None:
                     out.append(json.loads(m))
             assert out == msgs, (cut, step)
+            # the fast framer: the same messages, parsed
+            f = _FastFramer()
+            out = []
+            for i in range(0, len(data), step):
+                f.feed(data[i:i + step])
+                while (m := f.next_object()) is not None:
+                    out.append(m)
+            assert out == msgs, ("fast", cut, step)
+
+
+def test_fast_framer_on_one_reply_at_a_time():
+    """The usual case: each reply alone, cut anywhere; strings full of braces, quotes
+    and backslashes (OVN matches and actions have them all)."""
+    texts = ['ct_commit { ct_mark.blocked = 1; };', 'inport == "a\\"', '\\', '\\\\"{',
+             '}}}', '"', '', 'x\\\\', '{"}', 'é ☃ \u0000']
+    for n in range(len(texts)):
+        msg = {"id": n, "result": [{"rows": [{"_uuid": ["uuid", "x"], "match": t,
+                                              "external_ids": ["map", [[t, t[::-1]]]]}
+                                             for t in texts[n:] + texts[:n]]}], "error": None}
+        data = json.dumps(msg, ensure_ascii=n % 2 == 0).encode()
+        for cut in range(1, len(data)):
+            f = _FastFramer()
+            f.feed(data[:cut])
+            assert f.next_object() is None, (n, cut)
+            f.feed(data[cut:])
+            assert f.next_object() == msg and f.next_object() is None, (n, cut)
 
 
 def test_read_only_requests_only():

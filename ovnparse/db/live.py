@@ -162,6 +162,78 @@ class _Framer:
         return None
 
 
+#: every byte but the quote and the braces (what depth tracking looks at)
+_DELETE = bytes(c for c in range(256) if c not in b'"{}')
+_STRING = re.compile(rb'"[^"]*"')
+
+
+class _FastFramer:
+    """Finds where a message ends with a few C-speed passes a chunk, then parses it.
+
+    :class:`_Framer`'s scan costs about as much as parsing on a 40 MB ``select``
+    reply (one regular-expression step a string).  Here each chunk is reduced to
+    its quotes and braces (escaped backslashes and quotes removed first, a
+    backslash run at a chunk's end held back for the next), its strings dropped
+    (``""`` pairs by ``bytes.replace``: an empty string or two strings with
+    nothing between them), and the braces left are counted.  When the count is
+    back to zero the buffer is parsed; if it holds more than one message (a
+    server's ``echo`` probe beside the reply), :class:`_Framer` cuts it.
+    """
+
+    def __init__(self) -> None:
+        self.buf = bytearray()
+        self.depth = 0
+        self.in_string = False
+        self.carry = b""
+        self.pending: list = []
+
+    def feed(self, data: bytes) -> None:
+        self.buf += data
+        seg = self.carry + data
+        stripped = seg.rstrip(b"\\")
+        self.carry = seg[len(stripped):]
+        red = stripped.replace(b"\\\\", b"").replace(b'\\"', b"").translate(None, _DELETE)
+        if self.in_string:
+            red = b'"' + red
+        red = red.replace(b'""', b"")
+        self.in_string = False
+        if b'"' in red:
+            red = _STRING.sub(b"", red)
+            q = red.find(b'"')
+            if q >= 0:  # an unfinished string: what follows is inside it
+                red = red[:q]
+                self.in_string = True
+        self.depth += red.count(b"{") - red.count(b"}")
+        if self.depth < 0:
+            raise LiveSourceError("not a JSON-RPC stream (unbalanced braces)")
+
+    def next_object(self) -> Any | None:
+        """The next whole message, parsed; ``None`` until one has fully arrived."""
+        if self.pending:
+            return self.pending.pop(0)
+        if self.depth or self.in_string or self.carry or not self.buf:
+            return None
+        buf, self.buf = self.buf, bytearray()
+        end = len(buf)
+        while end and buf[end - 1] in _WS:
+            end -= 1
+        if not end:
+            return None
+        try:
+            with gc_paused():
+                return loads(buf)
+        except ValueError:  # several messages in one buffer: cut them one by one
+            framer = _Framer()
+            framer.feed(buf)
+            while (raw := framer.next_message()) is not None:
+                with gc_paused():
+                    self.pending.append(loads(raw))
+            if framer.depth or framer.buf[framer.pos:].strip():
+                raise LiveSourceError(f"not a JSON-RPC message: {bytes(buf[:60])!r}") \
+                    from None
+            return self.pending.pop(0) if self.pending else None
+
+
 def _parse_address(rest: str, remote: str) -> tuple[str, int]:
     """``host:port``, ``[v6]:port``, ``host`` → (host, port), as OVS's inet_parse_active."""
     if rest.startswith("["):
@@ -191,7 +263,7 @@ class _Connection:
         self.timeout = timeout
         self.stats = stats
         self._next_id = 0
-        self._framer = _Framer()
+        self._framer = _FastFramer()
         kind, _, rest = remote.partition(":")
         deadline = time.monotonic() + timeout
         try:
@@ -277,10 +349,10 @@ class _Connection:
             raise LiveDisconnected(f"{self.remote}: connection lost: {exc}") from None
         self.stats["bytes_sent"] += len(data)
 
-    def _recv_message(self, what: str) -> bytes:
+    def _recv_message(self, what: str) -> Any:
         framer = self._framer
         while True:
-            msg = framer.next_message()
+            msg = framer.next_object()
             if msg is not None:
                 return msg
             try:
@@ -304,11 +376,9 @@ class _Connection:
         self._send({"method": method, "params": params, "id": rid})
         self.stats["requests"] += 1
         while True:
-            raw = self._recv_message(method)
-            with gc_paused():
-                msg = loads(raw)
+            msg = self._recv_message(method)
             if not isinstance(msg, dict):
-                raise LiveSourceError(f"{self.remote}: not a JSON-RPC message: {raw[:60]!r}")
+                raise LiveSourceError(f"{self.remote}: not a JSON-RPC message: {msg!r:.60}")
             if msg.get("method") == "echo" and "id" in msg:  # the server's inactivity probe
                 self._send({"result": msg.get("params", []), "error": None, "id": msg["id"]})
                 continue
