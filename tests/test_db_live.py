@@ -484,3 +484,71 @@ def test_a_follower_is_skipped_unless_no_leader_only(tmp_path):
         if b is not None:
             b.stop()
         a.stop()
+
+
+# ----------------------------------------------------------------------- ssl:
+def _openssl(*args, cwd):
+    subprocess.run(["openssl", *args], cwd=cwd, check=True, capture_output=True)
+
+
+def _pki(d: Path) -> None:
+    """A CA, and a server and a client certificate it signed (EC keys: quick)."""
+    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+    for ca in ("ca", "other-ca"):
+        _openssl("req", "-x509", *ec, "-keyout", f"{ca}.key", "-out", f"{ca}.pem", "-days", "2",
+                 "-subj", f"/CN={ca}", cwd=d)
+    for who in ("server", "client"):
+        _openssl("req", *ec, "-keyout", f"{who}.key", "-out", f"{who}.csr", "-subj",
+                 f"/CN={who}", cwd=d)
+        _openssl("x509", "-req", "-in", f"{who}.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+                 "-CAcreateserial", "-out", f"{who}.pem", "-days", "2", cwd=d)
+
+
+class _TlsBox(OvnSandbox):
+    """The Southbound server listens on pssl: too."""
+
+    pki: Path
+    port: int
+
+    def _start_daemon(self, name, extra):
+        if name == "sb":
+            extra = [*extra, f"--remote=pssl:{self.port}:127.0.0.1",
+                     f"--private-key={self.pki / 'server.key'}",
+                     f"--certificate={self.pki / 'server.pem'}",
+                     f"--ca-cert={self.pki / 'ca.pem'}"]
+        return super()._start_daemon(name, extra)
+
+
+@NEEDS_OVS
+@pytest.mark.sandbox
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="no openssl")
+def test_ssl_remote(tmp_path):
+    _pki(tmp_path)
+    probe = socket.create_server(("127.0.0.1", 0))
+    _TlsBox.port = probe.getsockname()[1]
+    probe.close()
+    _TlsBox.pki = tmp_path
+    box = _TlsBox.serve_files(nb=BASE / "nb.db", sb=BASE / "sb.db")
+    try:
+        remote = f"ssl:127.0.0.1:{_TlsBox.port}"
+        tls = {"private_key": tmp_path / "client.key", "certificate": tmp_path / "client.pem",
+               "ca_cert": tmp_path / "ca.pem"}
+        deadline = time.monotonic() + 5
+        while True:  # the listener may come up just after the daemon detached
+            try:
+                src = open_database(remote, **tls)
+                break
+            except LiveSourceError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
+        with src:
+            assert isinstance(src, LiveSource) and src.database == "OVN_Southbound"
+            assert src.rows("Logical_Flow") == FileSource(BASE / "sb.db").rows("Logical_Flow")
+        # a server whose certificate another CA signed: refused, clearly
+        with pytest.raises(LiveSourceError, match="TLS handshake failed"):
+            LiveSource(remote, timeout=3, **{**tls, "ca_cert": tmp_path / "other-ca.pem"})
+        with pytest.raises(LiveSourceError, match="cannot load the TLS"):
+            LiveSource(remote, timeout=3, **{**tls, "certificate": tmp_path / "nothing.pem"})
+    finally:
+        box.stop()
