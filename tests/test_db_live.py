@@ -133,9 +133,11 @@ class FakeServer:
     """A unix-socket OVSDB server that answers as told and records every request."""
 
     def __init__(self, path: Path, *, answer: bool = True, leader: bool = True,
-                 model: str = "clustered", probe: bool = False):
+                 model: str = "clustered", probe: bool = False, hang_up_after: int = 0):
         self.path, self.answer, self.leader, self.model, self.probe = \
             path, answer, leader, model, probe
+        self.hang_up_after = hang_up_after  # close each connection after this many replies
+        self.connections = 0
         self.requests: list[dict] = []
         self.echo_replies: list[dict] = []
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -162,6 +164,8 @@ class FakeServer:
 
     def _client(self, conn):
         f = _Framer()
+        self.connections += 1
+        replies = 0
         with conn:
             while True:
                 data = conn.recv(65536)
@@ -175,6 +179,9 @@ class FakeServer:
                         continue
                     self.requests.append(msg)
                     conn.sendall(json.dumps(self._reply(msg, conn)).encode())
+                    replies += 1
+                    if replies == self.hang_up_after:
+                        return
 
     def _reply(self, msg, conn):
         m, p = msg["method"], msg["params"]
@@ -265,6 +272,17 @@ def test_echo_probes_are_answered(fake):
                                     for r in srv.echo_replies)
     methods = [r["method"] for r in srv.requests]
     assert methods == ["list_dbs", "transact", "get_schema", "transact"]
+
+
+def test_a_connection_the_server_closed_is_opened_again_once(fake):
+    srv = fake("hangup", hang_up_after=4)  # list_dbs, _Server, get_schema, one select
+    src = LiveSource(srv.remote, timeout=2)
+    assert src.rows("Chassis", ["name"]) == {}
+    assert src.rows("Logical_Flow", ["match"]) == {}  # the server had hung up: reconnected
+    assert srv.connections == 2
+    assert [r["method"] for r in srv.requests] == ["list_dbs", "transact", "get_schema",
+                                                   "transact", "list_dbs", "transact",
+                                                   "transact"]
 
 
 def test_every_request_the_fake_server_saw_was_read_only(fake):
