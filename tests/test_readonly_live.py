@@ -137,6 +137,11 @@ def test_nothing_ovnparse_does_changes_a_live_database(box):
                                    "--nb", box.nb_remote, "--sb", box.sb_remote, str(t)],
                                   capture_output=True, text=True, cwd=ROOT, timeout=60)
             assert proc.returncode == 0, proc.stderr
+            files = subprocess.run([sys.executable, "-m", "ovnparse.cli", "explain", "--json",
+                                    "--nb", str(BASE / "nb.db"), "--sb", str(BASE / "sb.db"),
+                                    str(t)], capture_output=True, text=True, cwd=ROOT,
+                                   timeout=60)
+            assert json.loads(proc.stdout) == json.loads(files.stdout), t  # the same answers
         ran.append("ovnparse explain")
     if _takes_remotes(_help("detrace")):
         for extra in ([], ["--extended", "--no-leader-only"]):
