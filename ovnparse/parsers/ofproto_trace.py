@@ -208,6 +208,10 @@ class NoteHandler:
     def flush_point(self, body: str) -> None:  # a table or blank line arrives
         raise NotImplementedError
 
+    def table(self, raw: str, node, number: int) -> None:  # a table line (flush point)
+        self.flush_point(raw.strip(" "))
+        self.line(raw, node, number)
+
     def end(self, trace: Trace) -> None:
         raise NotImplementedError
 
@@ -615,8 +619,7 @@ class _Indented:
                     if indent >= 0 and not indent & 3:
                         node = table_node(body, first + i, self.bridge, dot)
                         if notes is not None:
-                            notes.flush_point(body)
-                            notes.line(raw, node, first + i)
+                            notes.table(raw, node, first + i)
                         printed = indent >> 2
                         more = printed & 1
                         level = printed - more
@@ -629,12 +632,13 @@ class _Indented:
                                 "indentation does not fit the trace tree; attached to the "
                                 "nearest level", "ofproto/trace nesting"))
                         if not more and top[OWNER].__class__ is OfTable and top[LEVEL] == level:
-                            # The common case: the next table of a chain.
+                            # The common case: the next table of a chain.  Its list
+                            # takes the place of the last table's, which no line can
+                            # reach again (the stack is popped by level: theirs is one).
                             node.chained = True
                             top[LIFT].append(node)
-                            top[LAST] = node
-                            top = [node, level, top[LIFT], None]
-                            stack.append(top)
+                            top[OWNER] = node
+                            top[LAST] = None
                         else:
                             _attach(node, top, more, stack)
                             top = stack[-1]
@@ -699,8 +703,7 @@ class _Indented:
             node = table_node(body, number, self.bridge)
             if node is not None:
                 if notes is not None:
-                    notes.flush_point(body)
-                    notes.line(raw, node, number)
+                    notes.table(raw, node, number)
                 if node.table < 10:
                     if indent & 3 == 0:
                         if not self.unpadded:
@@ -896,8 +899,7 @@ class _Semantic:
                 node = table_node(body, number, self.bridge)
                 if node is not None:
                     if notes is not None:
-                        notes.flush_point(body)
-                        notes.line(raw, node, number)
+                        notes.table(raw, node, number)
                     self._table(node)
                     i += 1
                     continue

@@ -102,7 +102,10 @@ class _Notes(NoteHandler):
     def begin(self, trace: Trace, stripped: bool) -> None:
         self.trace = trace
         self.rules = Rules(stripped)
-        self.pending: list[tuple[object, str]] = []
+        # Nodes of the lines since the last flush that ovn-detrace looks up,
+        # by what it looks up (kept apart: a tuple per line would cost more).
+        self.cookies: list = []
+        self.ports: list = []
         self.run: list[DetraceNote] = []
         self.last = None  # node of the last copied line
 
@@ -111,12 +114,22 @@ class _Notes(NoteHandler):
         if self.run:
             self._flush()  # notes before a line: printed at it (a flush point)
         if "cookie" in raw or "output:" in raw or "in_port=" in raw:
-            rules = self.rules
-            if self.pending and rules.flushes(raw):
+            if (self.cookies or self.ports) and self.rules.flushes(raw):
                 self._flush()
-            for role in rules.triggers(raw):
-                self.pending.append((node, role))
+            self._remember(raw, node)
         self.last = node
+
+    def table(self, raw: str, node, number: int) -> None:
+        # flush_point, then line (a table line: a third of the copied lines)
+        if self.run or self.cookies or self.ports:
+            self._flush()
+        if "cookie" in raw or "output:" in raw or "in_port=" in raw:
+            self._remember(raw, node)
+        self.last = node
+
+    def _remember(self, raw: str, node) -> None:
+        for role in self.rules.triggers(raw):
+            (self.cookies if role == "cookie" else self.ports).append(node)
 
     def note(self, raw: str, number: int, trace: Trace) -> None:
         text = raw.lstrip(" ")
@@ -129,25 +142,28 @@ class _Notes(NoteHandler):
         self._flush()
 
     def _flush(self) -> None:
-        pending = self.pending
+        cookies, ports = self.cookies, self.ports
         if not self.run:
-            if pending:
-                self.pending = []
+            if cookies or ports:
+                self.cookies, self.ports = [], []
             return
-        self.pending = []
         run = self.run[:]
         self.run.clear()  # (the parser appends to this list directly)
+        for n in run:
+            if "OVS Interface:" in n.text and n.what == "ovs_interface":
+                break
+        else:
+            if len(cookies) == 1 and not ports:
+                # The common case: the notes on one table line's flow.
+                node = cookies[0]
+                cookies.clear()
+                if node.annotations.__class__ is tuple:
+                    node.annotations = run
+                else:
+                    node.annotations.extend(run)
+                return
+        self.cookies, self.ports = [], []
         about_ports = [n for n in run if "OVS Interface:" in n.text and n.what == "ovs_interface"]
-        if not about_ports and len(pending) == 1 and pending[0][1] == "cookie":
-            # The common case: the notes on one table line's flow.
-            node = pending[0][0]
-            if node.annotations.__class__ is tuple:
-                node.annotations = run
-            else:
-                node.annotations.extend(run)
-            return
-        ports = [node for node, role in pending if role == "ofport"]
-        cookies = [node for node, role in pending if role == "cookie"]
         about_cookies = [n for n in run if all(n is not p for p in about_ports)] \
             if about_ports else run
         if about_ports:
