@@ -72,7 +72,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "samples"))
 
 from ovnparse.sandbox import OvnSandbox  # noqa: E402
-from topology import (CONTROLLER, HAIRPIN_SNAT, default_deny_pg, hash_for_ovn,  # noqa: E402
+from topology import (CONTROLLER, HAIRPIN_SNAT, default_deny_pg,  # noqa: E402
                       ip_to_mac, ns_address_set_ids, ns_address_set_name, policy_pg)
 
 T0 = time.monotonic()
