@@ -36,7 +36,8 @@ import socket
 import time
 from typing import Any, Iterable, Mapping
 
-from ._json import gc_paused, loads
+from . import _json
+from ._json import gc_paused
 from .index import cookie_key
 from .schema import Schema, decode_generic
 from .source import DatabaseSource
@@ -221,13 +222,13 @@ class _FastFramer:
             return None
         try:
             with gc_paused():
-                return loads(buf)
+                return _json.loads(buf)
         except ValueError:  # several messages in one buffer: cut them one by one
             framer = _Framer()
             framer.feed(buf)
             while (raw := framer.next_message()) is not None:
                 with gc_paused():
-                    self.pending.append(loads(raw))
+                    self.pending.append(_json.loads(raw))
             if framer.depth or framer.buf[framer.pos:].strip():
                 raise LiveSourceError(f"not a JSON-RPC message: {bytes(buf[:60])!r}") \
                     from None
