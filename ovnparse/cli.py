@@ -57,10 +57,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print JSON for scripts")
     p.add_argument("--expect", choices=VERDICTS,
                    help="exit 1 unless every trace has this verdict")
-    p.add_argument("--nb", metavar="DB", help="Northbound database: a saved nb.db file")
+    p.add_argument("--nb", metavar="DB", help="Northbound database: a saved nb.db file or "
+                   "a live remote (unix:PATH, tcp:IP:PORT, ssl:IP:PORT, or a comma list)")
     p.add_argument("--sb", metavar="DB", help="Southbound database: a saved sb.db file, the "
-                   "JSON of ovsdb-client dump, or ovn-sbctl [--uuid] lflow-list text "
-                   "(with --nb: name the dropping ACL and its Kubernetes owner)")
+                   "JSON of ovsdb-client dump, ovn-sbctl [--uuid] lflow-list text, or a live "
+                   "remote (with --nb: name the dropping ACL and its Kubernetes owner)")
+    _remote_options(p)
     p.set_defaults(func=_cmd_explain)
 
     p = sub.add_parser("compare", help="two traces of one packet: same verdict, or why not")
@@ -93,7 +95,7 @@ def _cmd_parse(args) -> int:
 
 
 def _cmd_explain(args) -> int:
-    index = _index(args.sb, args.nb) if args.sb else None
+    index = _index(args.sb, args.nb, args) if args.sb else None
     explanations = [explain(t) for t in parse(args.file, args.format)]
     if index is not None:
         from .resolve.drops import resolve_drop
@@ -108,23 +110,40 @@ def _cmd_explain(args) -> int:
     return 0
 
 
-def _index(sb: str, nb: str | None):
-    """A DbIndex over saved database files (live remotes come later)."""
-    from .db import DbIndex, open_source
+def _remote_options(p: argparse.ArgumentParser) -> None:
+    """Options of live database remotes (as OVN's tools spell them)."""
+    g = p.add_argument_group("live databases (unix:, tcp:, ssl: remotes)")
+    g.add_argument("--no-leader-only", dest="leader_only", action="store_false",
+                   help="read any member of a clustered database, not only the leader")
+    g.add_argument("--db-timeout", type=float, default=10.0, metavar="SECONDS",
+                   help="give up on a server that does not answer (default 10)")
+    g.add_argument("-p", "--private-key", metavar="FILE", help="SSL private key")
+    g.add_argument("-c", "--certificate", metavar="FILE", help="SSL certificate for the key")
+    g.add_argument("-C", "--ca-cert", metavar="FILE", help="SSL CA certificate")
+
+
+def _index(sb: str, nb: str | None, args=None):
+    """A DbIndex over saved database files or live remotes (read-only either way)."""
+    from .db import DbIndex, is_remote, open_database
     from .db.ovsdb_file import OvsdbFileError
     sources = []
-    for path in (sb, nb):
-        if path is None:
+    for spec, name in ((sb, "OVN_Southbound"), (nb, "OVN_Northbound")):
+        if spec is None:
             sources.append(None)
             continue
-        if ":" in path.split("/", 1)[0] and not os.path.exists(path):
-            raise InputError(Problem(path, 0, "live database remotes are not supported yet",
-                                     "a saved database file (nb.db, sb.db)"))
         try:
-            sources.append(_open_saved(path))
+            if is_remote(spec) and not os.path.exists(spec):
+                sources.append(open_database(
+                    spec, database=name, leader_only=getattr(args, "leader_only", True),
+                    timeout=getattr(args, "db_timeout", 10.0),
+                    private_key=getattr(args, "private_key", None),
+                    certificate=getattr(args, "certificate", None),
+                    ca_cert=getattr(args, "ca_cert", None)))
+            else:
+                sources.append(_open_saved(spec))
         except (OSError, OvsdbFileError, ValueError) as exc:
-            raise InputError(Problem(path, 0, f"cannot read the database: {exc}",
-                                     "an OVSDB database file")) from None
+            raise InputError(Problem(spec, 0, f"cannot read the database: {exc}",
+                                     "an OVSDB database file or a reachable remote")) from None
     return DbIndex(sources[0], sources[1])
 
 
