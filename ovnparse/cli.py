@@ -62,6 +62,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--sb", metavar="DB", help="Southbound database: a saved sb.db file, the "
                    "JSON of ovsdb-client dump, ovn-sbctl [--uuid] lflow-list text, or a live "
                    "remote (with --nb: name the dropping ACL and its Kubernetes owner)")
+    p.add_argument("--dump-flows", metavar="FILE",
+                   help="ovs-ofctl dump-flows br-int text: list the OpenFlow flows of the "
+                   "logical flow that dropped (what ovn-trace --ovs shows, offline)")
     _remote_options(p)
     p.set_defaults(func=_cmd_explain)
 
@@ -100,6 +103,8 @@ def _cmd_explain(args) -> int:
     if index is not None:
         from .resolve.drops import resolve_drop
         explanations = [resolve_drop(e, index) for e in explanations]
+    if args.dump_flows:
+        _add_openflow(explanations, args.dump_flows)
     if args.json:
         json.dump([e.to_dict() for e in explanations], sys.stdout, indent=2)
         sys.stdout.write("\n")
@@ -108,6 +113,23 @@ def _cmd_explain(args) -> int:
     if args.expect and any(e.verdict != args.expect for e in explanations):
         return 1
     return 0
+
+
+def _add_openflow(explanations, path: str) -> None:
+    """Give each drop the OpenFlow flows its logical flow's cookie names."""
+    from .db.dump_flows import DumpFlowsError, read_dump_flows
+    try:
+        flows = read_dump_flows(path)
+    except (OSError, DumpFlowsError) as exc:
+        raise InputError(Problem(path, 0, f"cannot read the OpenFlow flows: {exc}",
+                                 "ovs-ofctl dump-flows output")) from None
+    for ex in explanations:
+        d = ex.drop
+        if d is not None and d.lflow:
+            d.extra["openflow_flows"] = [f.text.strip() for f in flows.get(d.lflow, [])]
+            if not d.extra["openflow_flows"]:
+                ex.warnings.append(f"no OpenFlow flow has cookie 0x{d.lflow}: the flows were "
+                                   "dumped on another chassis, or before or after the trace")
 
 
 def _remote_options(p: argparse.ArgumentParser) -> None:
