@@ -99,10 +99,13 @@ def _cmd_parse(args) -> int:
 
 def _cmd_explain(args) -> int:
     index = _index(args.sb, args.nb, args) if args.sb else None
-    explanations = [explain(t) for t in parse(args.file, args.format)]
-    if index is not None:
+    if index is None:
+        explanations = [explain(t) for t in parse(args.file, args.format)]
+    else:
         from .resolve.drops import resolve_drop
-        explanations = [resolve_drop(e, index) for e in explanations]
+        from .resolve.openflow import annotate_openflow
+        explanations = [resolve_drop(explain(annotate_openflow(t, index)), index)
+                        for t in parse(args.file, args.format)]
     if args.dump_flows:
         _add_openflow(explanations, args.dump_flows)
     if args.json:

@@ -112,3 +112,32 @@ def test_bad_database_file_is_a_clear_error(tmp_path, capsys):
                  str(SAMPLES / "acl-ingress-default-deny" / "ovn-trace.detailed.txt")])
     err = capsys.readouterr().err
     assert code == 2 and str(bad) in err and "database" in err
+
+
+def _openflow_delivered_cases():
+    for s in MANIFEST["scenarios"]:
+        logical, openflow = s.get("expected_ct_new") or {}, s.get("expected_openflow") or {}
+        names = {c["file"].rsplit("/", 1)[1] for c in s["commands"]}
+        if "ofproto-trace.ct-new.txt" in names and logical.get("verdict") == "delivered" \
+                and openflow.get("verdict") == "delivered":
+            yield s
+
+
+OPENFLOW_DELIVERED = list(_openflow_delivered_cases())
+
+
+@pytest.mark.parametrize("scenario", OPENFLOW_DELIVERED, ids=[s["name"] for s in OPENFLOW_DELIVERED])
+def test_openflow_trace_gets_logical_path_and_outputs_from_the_databases(scenario, capsys):
+    """An ofproto/trace knows only OpenFlow ports and cookies; with the databases its
+    datapaths and outputs are the logical names the topology gave them."""
+    d = SAMPLES / "db" / scenario["db_state"]
+    code = main(["explain", "--json", "--nb", str(d / "nb.db"), "--sb", str(d / "sb.db"),
+                 str(SAMPLES / scenario["name"] / "ofproto-trace.ct-new.txt")])
+    [obj] = json.loads(capsys.readouterr().out)
+    assert code == 0 and obj["verdict"] == "delivered"
+    want = scenario["expected_ct_new"]
+    assert sorted(obj["outputs"]) == sorted(want["outputs"])
+    # The OpenFlow trace ends where the packet leaves this chassis (a tunnel):
+    # its datapaths are the start of the logical path.
+    assert obj["datapaths"] == want["datapaths"][:len(obj["datapaths"])]
+    assert obj["datapaths"]
