@@ -515,21 +515,34 @@ def _legacy(texts: list[str], i: int, first: int, pass_: OfPass) -> int:
 
 # --- table lines and other nodes -------------------------------------------------------
 
+# Table numbers as printed (OpenFlow has 255 tables): int() of a str costs
+# as much as a dict lookup and the rest of a table line's parse together.
+_TABLE_IDS = {str(k): k for k in range(256)}
+
+
 def table_node(body: str, number: int, bridge: str | None, dot: int = -1) -> OfTable | None:
     """A `N. ...` line as an OfTable, or None if it is not one.  `dot`: where
     its `. ` is, if the caller checked the number before it.  (The match,
     priority and cookie are read from the text when first asked for.)"""
     if dot < 0:
         dot = body.find(". ")
-        if dot <= 0 or not body[:dot].isdigit():
+        if dot <= 0:
             return None
+        digits = body[:dot]
+        if not digits.isdigit():
+            return None
+    else:
+        digits = body[:dot]
+    table = _TABLE_IDS.get(digits)
+    if table is None:
+        table = int(digits)
     if body[dot + 2:dot + 3] in "NP":  # (or nothing after the dot)
         rest = body[dot + 2:]
         miss = _MISSES.get(rest)
         if miss is not None:
-            return OfTable(body, number, [], int(body[:dot]), miss, rest, bridge)
+            return OfTable(body, number, [], table, miss, rest, bridge)
     # (positional: text, line, children, table, no_match, miss, bridge)
-    return OfTable(body, number, [], int(body[:dot]), False, None, bridge)
+    return OfTable(body, number, [], table, False, None, bridge)
 
 
 def leaf_node(body: str, number: int) -> OfAction:

@@ -120,11 +120,14 @@ class _Notes(NoteHandler):
         self.last = node
 
     def table(self, raw: str, node, number: int) -> None:
-        # flush_point, then line (a table line: a third of the copied lines)
+        # flush_point, then line, for a table line (a third of the copied
+        # lines): what Rules.triggers finds on one, without making a list
         if self.run or self.cookies or self.ports:
             self._flush()
-        if "cookie" in raw or "output:" in raw or "in_port=" in raw:
-            self._remember(raw, node)
+        if "cookie" in raw and self.rules.cookie.match(raw):
+            self.cookies.append(node)
+        if "in_port=" in raw and _INPORT.match(raw):  # (the regex allows the indentation)
+            self.ports.append(node)
         self.last = node
 
     def _remember(self, raw: str, node) -> None:
@@ -143,11 +146,12 @@ class _Notes(NoteHandler):
 
     def _flush(self) -> None:
         cookies, ports = self.cookies, self.ports
-        if not self.run:
+        run = self.run
+        if not run:
             if cookies or ports:
                 self.cookies, self.ports = [], []
             return
-        run = self.run[:]
+        run = run[:]
         self.run.clear()  # (the parser appends to this list directly)
         for n in run:
             if "OVS Interface:" in n.text and n.what == "ovs_interface":
