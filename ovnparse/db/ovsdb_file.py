@@ -73,6 +73,7 @@ import json
 import os
 import re
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
@@ -95,6 +96,7 @@ _HEADER_RE = re.compile(rb"OVSDB ([^ \n]+) ([0-9]+) ([0-9a-fA-F]{40})\n")
 _META_KEYS = ("_date", "_comment", "_is_diff")
 #: records smaller than this are parsed whole; table slicing and skipping are for big ones
 _SMALL = 1 << 16
+_UUID_RE = re.compile(rb"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
 class OvsdbFileError(ValueError):
@@ -289,7 +291,15 @@ def _apply_diff(old, diff, is_map: bool):
 class _State:
     """The database being replayed: schema, wanted tables, rows."""
 
-    def __init__(self, schema: Schema, wanted: dict[str, frozenset | None] | None):
+    def __init__(self, schema: Schema, wanted: dict[str, frozenset | None] | None,
+                 picks: dict[str, tuple[str, ...]] | None = None,
+                 walks: dict | None = None):
+        #: ``{table: uuid prefixes}``: only the rows of *table* whose uuid starts with one
+        #: of them are read (every record's entries for them are replayed; the others are
+        #: not decoded)
+        self.picks = picks or None
+        #: where a big record's top-level members lie, by (start, end) (kept across reads)
+        self.walks = walks
         self.set_schema(schema, wanted)
 
     def set_schema(self, schema: Schema, wanted: dict[str, frozenset | None] | None) -> None:
@@ -331,18 +341,25 @@ class _State:
             if type(tj) is not dict and type(tj) is not _Chunked:
                 raise _ReplayError(f"table {tname}: object expected")
             rows = self.tables[tname]
+            items = tj.items
+            keys = self.picks.get(tname) if self.picks else None
+            if keys is not None:
+                if type(tj) is _Chunked:
+                    items = partial(tj.pick, keys)
+                else:
+                    items = partial(_filtered, tj, keys)
             try:
                 if not rows:
                     # fast path (the big record of a compacted file): a new dict of rows
                     new_rows = {}
-                    for uuid, rj in tj.items():
+                    for uuid, rj in items():
                         if rj is None:
                             raise _ReplayError(f"transaction deletes row {uuid} that does "
                                                f"not exist")
                         new_rows[uuid] = reader.insert(uuid, rj)
                     fresh.append((tname, new_rows))
                     continue
-                for uuid, rj in tj.items():
+                for uuid, rj in items():
                     old = rows.get(uuid)
                     if rj is None:
                         if old is None:
@@ -363,6 +380,11 @@ class _State:
                 del rows[uuid]
             else:
                 rows[uuid] = row
+
+
+def _filtered(tj: dict, keys: tuple[str, ...]) -> list:
+    """The entries of a parsed table object whose uuid starts with one of *keys*."""
+    return [(u, r) for u, r in tj.items() if type(u) is str and u.startswith(keys)]
 
 
 # --------------------------------------------------------------------------- big records
@@ -499,6 +521,57 @@ class _Chunked:
             yield b"{" + data[pos:j + 1] + b"}"
             pos = j + 2
 
+    def pick(self, keys: tuple[str, ...]) -> list:
+        """``[(uuid, row or None)]`` of the rows whose uuid starts with one of *keys*, in
+        file order, each parsed alone; the others are found in the raw bytes, not parsed.
+
+        A row is ``"<uuid>":{...}`` or ``"<uuid>":null`` after ``{`` or ``,``: a
+        uuid-shaped key, which only rows have.  ``":{`` and ``":null`` (after 36
+        characters) find every row key; inside a string the quote would be escaped.  A
+        row object holds no object, so it ends at the ``}`` before the next
+        ``,"<uuid>":`` or, for the last row, before the table's closing brace.
+        """
+        data, first, last = self.data, self.first, self.last
+        bkeys = tuple(k.encode() for k in keys)
+        heads = (frozenset(k[:8] for k in bkeys)
+                 if min(len(k) for k in bkeys) >= 8 else None)
+        found: list[tuple[int, bool]] = []
+        find = data.find
+        for pat, is_null in ((b'":{', False), (b'":null', True)):
+            i = find(pat, first, last)
+            while i >= 0:
+                s = i - 36  # the uuid's first digit
+                if (heads is None or data[s:s + 8] in heads) and data[s:i].startswith(bkeys):
+                    if data[s - 1] == 0x22 and data[s - 2] in b"{," \
+                            and _UUID_RE.fullmatch(data, s, i) is not None:
+                        found.append((s, is_null))  # (else: in a string, escaped)
+                i = find(pat, i + 3, last)
+        found.sort()
+        out = []
+        close = last - 1  # the table's closing brace
+        for s, is_null in found:
+            uuid = data[s:s + 36].decode("ascii")
+            v = s + 38  # the value
+            if is_null:
+                if data[v + 4] not in b",}" or (data[v + 4] == 0x7D and v + 4 != close):
+                    raise _SliceError(f"bad deleted row at offset {v}")
+                out.append((uuid, None))
+                continue
+            j = find(b'},"', v, close)
+            while j >= 0 and not _is_row_key(data, j + 2):
+                j = find(b'},"', j + 1, close)
+            e = close if j < 0 else j + 1
+            if data[e - 1] != 0x7D:
+                raise _SliceError(f"bad row at offset {v}")
+            try:
+                row = _json.loads(data[v:e])
+            except ValueError as exc:
+                raise _SliceError(str(exc)) from None
+            if type(row) is not dict:
+                raise _SliceError("a row is not an object")
+            out.append((uuid, row))
+        return out
+
     def items(self):
         for piece in self._pieces():
             try:
@@ -517,7 +590,13 @@ def _sliced_txn(data: bytes, start: int, end: int, state: _State) -> dict | None
     ``False`` when the object names none of the wanted tables; ``None`` when it
     does not look like OVSDB's compact JSON (it is then parsed whole).
     """
-    where = _walk_object(data, start, end, state.top_level_names)
+    walks = state.walks
+    if walks is None:
+        where = _walk_object(data, start, end, state.top_level_names)
+    else:
+        where = walks.get((start, end), _SKIP)
+        if where is _SKIP:
+            where = walks[(start, end)] = _walk_object(data, start, end, state.top_level_names)
     if where is None:
         return None
     txn: dict = {}
@@ -562,6 +641,8 @@ def _normalize_tables(tables: TableSpec) -> dict[str, frozenset | None] | None:
 
 def _txn_from_record(data: bytes, rec: _Record, state: _State, name: str) -> dict | None:
     """The transaction of a record, or None when it touches no wanted table."""
+    if not state.wanted:
+        return None  # (the schema alone)
     # every table wanted: one parse of the whole record is quicker than the walk
     # (2 scans) and the pieces, which save a sixth of the peak memory
     if state.subset and rec.end - rec.start > _SMALL:
@@ -580,10 +661,16 @@ class _Bytes:
     """The file's bytes, let go of as soon as the last record is parsed (the rows built
     from a compacted file's one big record then do not share the peak with them)."""
 
-    __slots__ = ("data",)
+    __slots__ = ("data", "scanned", "walks", "picks")
 
-    def __init__(self, data: bytes):
+    def __init__(self, data: bytes, scanned=None, walks: dict | None = None,
+                 picks: dict[str, tuple[str, ...]] | None = None):
         self.data: bytes | None = data
+        #: _scan_records' result, when known already
+        self.scanned = scanned
+        #: _State.walks, _State.picks
+        self.walks = walks
+        self.picks = picks
 
 
 def _read_standalone(src: _Bytes, records: list[_Record], wanted, name: str,
@@ -592,7 +679,7 @@ def _read_standalone(src: _Bytes, records: list[_Record], wanted, name: str,
         schema = Schema.from_json(_parse_object(src.data, records[0], name))
     except (_ReplayError, SchemaError) as e:
         raise OvsdbFileError(f"{name}: first record is not a schema: {e}") from None
-    state = _State(schema, wanted)
+    state = _State(schema, wanted, src.picks, src.walks)
     parsed = skipped = 0
     last = records[-1]
     for rec in records[1:]:
@@ -708,7 +795,7 @@ def _read_clustered(src: _Bytes, records: list[_Record], wanted, name: str,
     schema_seen = snapshot is not None and snapshot[0] is not None
     first_schema = Schema.from_json(snapshot[0]) if schema_seen else None
     # a probe state to decide which records matter (table names of the first schema)
-    probe = _State(first_schema, wanted) if first_schema is not None else None
+    probe = _State(first_schema, wanted, None, src.walks) if first_schema is not None else None
 
     for rec in records[1:]:
         size = rec.end - rec.start
@@ -769,6 +856,7 @@ def _read_clustered(src: _Bytes, records: list[_Record], wanted, name: str,
                    entries=len(entries))
 
     state: _State | None = None
+    picks = src.picks
     applied = skipped = 0
 
     def apply_data(d, where: str) -> None:
@@ -785,7 +873,7 @@ def _read_clustered(src: _Bytes, records: list[_Record], wanted, name: str,
                 raise _ReplayError(f"{where}: name {db_info['cluster_name']} in header does not "
                                    f"match name {schema.name} in schema")
             if state is None:
-                state = _State(schema, wanted)
+                state = _State(schema, wanted, picks, src.walks)
             else:
                 state.set_schema(schema, wanted)  # a conversion: the data replaces everything
         if txn is not None:
@@ -832,7 +920,9 @@ def read_ovsdb_bytes(data: bytes, tables: TableSpec = None, *, name: str = "<byt
 def _read(src: _Bytes, tables: TableSpec, name: str, verify_checksums: bool) -> Database:
     wanted = _normalize_tables(tables)
     with _json.gc_paused():
-        magic, records, tail_error = _scan_records(src.data, name, verify_checksums)
+        if src.scanned is None:
+            src.scanned = _scan_records(src.data, name, verify_checksums)
+        magic, records, tail_error = src.scanned
         warnings: list[str] = []
         if tail_error:
             warnings.append(tail_error + "; using the records before it, as ovsdb-server does")

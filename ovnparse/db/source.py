@@ -14,11 +14,13 @@ from __future__ import annotations
 
 import os
 from abc import ABC, abstractmethod
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterable, Mapping
 
 from .dumps import read_ctl_list_json, read_ovsdb_client_dump
-from .ovsdb_file import Database, TableSpec, _normalize_tables, file_kind, read_ovsdb_file
+from .ovsdb_file import (Database, TableSpec, _Bytes, _normalize_tables, _read, file_kind,
+                         read_ovsdb_file)
 from .schema import Schema
 
 __all__ = ["DatabaseSource", "FileSource", "MemorySource", "open_source"]
@@ -98,7 +100,12 @@ class FileSource(DatabaseSource):
 
     Nothing is read until asked for.  :meth:`prefetch` (or *tables*) reads the
     given tables in one pass over the file; a later :meth:`rows` of a table or
-    column not read yet reads the file again for it.
+    column not read yet reads the file again for it.  :meth:`rows_by_uuid_prefix`
+    decodes only the rows it returns (what a trace names, of a big Southbound);
+    the file's bytes are then kept for the next such call until :meth:`close` or
+    a whole-table read.  Inside ``with source.hold():`` every read (the schema,
+    whole tables, rows by prefix) shares one reading of the file, let go of at the
+    end.
     """
 
     def __init__(self, path: str | os.PathLike, tables: TableSpec = None, *,
@@ -111,21 +118,35 @@ class FileSource(DatabaseSource):
         self._columns: dict[str, frozenset | None] = {}
         self.warnings: list[str] = []
         self.info: dict = {}
+        #: for rows_by_uuid_prefix: (stat key, _Bytes with the records and walks found)
+        self._raw: tuple[tuple, _Bytes] | None = None
+        self._held = 0
         if tables is not None:
             self.prefetch(tables)
 
     # -- reading
     def _read(self, spec: dict[str, frozenset | None]) -> None:
-        db = read_ovsdb_file(self.path, spec, verify_checksums=self.verify_checksums)
+        if self._held:
+            raw = self._raw_bytes()
+            src = _Bytes(raw.data, raw.scanned, raw.walks)
+            db = _read(src, spec, self.path, self.verify_checksums)
+            raw.scanned = src.scanned
+            db.path = self.path
+        else:
+            self._raw = None  # (whole tables are built without the bytes alongside)
+            db = read_ovsdb_file(self.path, spec, verify_checksums=self.verify_checksums)
+        self._took(db)
+        for t, rows in db.tables.items():
+            self._rows[t] = rows
+            self._columns[t] = db.columns[t]
+
+    def _took(self, db: Database) -> None:
         self._schema = db.schema
         self._format = db.format
         self.info = db.info
         for w in db.warnings:
             if w not in self.warnings:
                 self.warnings.append(w)
-        for t, rows in db.tables.items():
-            self._rows[t] = rows
-            self._columns[t] = db.columns[t]
 
     def _missing(self, table: str, columns: frozenset | None) -> frozenset | None | bool:
         """What to read for *table*: False if loaded enough, else the columns to read."""
@@ -189,8 +210,82 @@ class FileSource(DatabaseSource):
                 raise KeyError(f"no table {table!r} in {self.path} ({self._schema.name})")
         return self._rows[table]
 
+    def rows_by_uuid_prefix(self, table: str, prefixes: Iterable[str | int],
+                            columns: Iterable[str] | None = None) -> dict[str, dict]:
+        """``{uuid: row}`` of the rows of *table* whose uuid starts with one of *prefixes*.
+
+        The same contract as ``LiveSource.rows_by_uuid_prefix``: a prefix is a uuid's
+        start (``"4dfc3efb"``, any length, dashes allowed) or an OpenFlow cookie (an
+        ``int`` or ``"0x…"``: its 8 hex digits); every row a prefix matches is
+        returned (collisions included), each as :meth:`rows` would give it.  Only
+        those rows are decoded: the row keys are found in the file's raw bytes and,
+        in a file of several records (uncompacted, clustered), every record's entry
+        for a matching row is replayed, in order.  Served from the cache when the
+        whole table has been read already.  A new dict (the rows are not cached).
+        """
+        keys = _prefix_keys(prefixes)
+        cols = None if columns is None else frozenset(c for c in columns if c != "_uuid")
+        if self._schema is not None and table not in self._schema.tables:
+            raise KeyError(f"no table {table!r} in {self.path} ({self._schema.name})")
+        if not keys:
+            return {}
+        if table in self._rows and self._missing(table, cols) is False:
+            rows = self._rows[table]
+            return {u: r for u, r in rows.items() if u.startswith(keys)}
+        raw = self._raw_bytes()
+        src = _Bytes(raw.data, raw.scanned, raw.walks, {table: keys})
+        db = _read(src, {table: cols}, self.path, self.verify_checksums)
+        raw.scanned = src.scanned  # (the records, hashed once)
+        self._took(db)
+        if table not in db.tables:
+            raise KeyError(f"no table {table!r} in {self.path} ({db.schema.name})")
+        return db.tables[table]
+
+    def _raw_bytes(self) -> _Bytes:
+        st = os.stat(self.path)
+        key = (st.st_ino, st.st_size, st.st_mtime_ns)
+        if self._raw is None or self._raw[0] != key:
+            self._raw = None
+            self._raw = (key, _Bytes(Path(self.path).read_bytes(), walks={}))
+        return self._raw[1]
+
+    @contextmanager
+    def hold(self):
+        """Read the file once for every read inside the ``with`` (then let go of it)."""
+        self._held += 1
+        try:
+            yield self
+        finally:
+            self._held -= 1
+            if not self._held:
+                self._raw = None
+
+    def close(self) -> None:
+        """Let go of the file's bytes kept for :meth:`rows_by_uuid_prefix`."""
+        self._raw = None
+
     def __repr__(self) -> str:
         return f"<FileSource {self.path}>"
+
+
+_HEX_DASH = frozenset("0123456789abcdef-")
+
+
+def _prefix_keys(prefixes: Iterable[str | int]) -> tuple[str, ...]:
+    """uuid prefixes and cookies → lower-case uuid prefixes (``ValueError`` for others)."""
+    from .index import cookie_key  # noqa: PLC0415 (index imports this module)
+    keys: dict[str, None] = {}
+    for p in prefixes:
+        if isinstance(p, int) or (isinstance(p, str) and p.strip().lower().startswith("0x")):
+            key = cookie_key(p)
+            if key is not None:
+                keys[key] = None
+            continue
+        text = str(p).strip().lower()
+        if not text or not set(text) <= _HEX_DASH:
+            raise ValueError(f"not a uuid prefix or cookie: {p!r}")
+        keys[text] = None
+    return tuple(keys)
 
 
 def open_source(path: str | os.PathLike, *, table: str | None = None,
