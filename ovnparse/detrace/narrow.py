@@ -1,9 +1,11 @@
-"""Fetch from a live database only the rows a trace names.
+"""Read from a database only the rows a trace names.
 
-A :class:`~ovnparse.db.DbIndex` reads whole tables: right for a saved file,
-wasteful over the network, where the Southbound's Logical_Flow table is most
-of a 100k-flow database.  When a source can fetch rows by uuid prefix
-(``rows_by_uuid_prefix``, as ``ovnparse.db.live.LiveSource`` does), the
+A :class:`~ovnparse.db.DbIndex` reads whole tables: wasteful over the network,
+and in memory for a saved file, where the Southbound's Logical_Flow table is
+most of a 100k-flow database.  When a source can fetch rows by uuid prefix
+(``rows_by_uuid_prefix``, as ``ovnparse.db.live.LiveSource`` and
+``ovnparse.db.source.FileSource`` do: a file's rows are found in its raw bytes
+and only those are decoded, the file read once for all of them), the
 cookies of the trace are collected first and only their rows are fetched, with
 the rows those refer to (datapaths, datapath groups, chassis, a multicast
 group's ports) and the Northbound rows their stage-hints name.  The index is
@@ -13,6 +15,7 @@ Small tables (Datapath_Binding, Chassis) are read whole.
 
 from __future__ import annotations
 
+from contextlib import ExitStack
 from typing import Iterable, Mapping
 
 from ..db import DETRACE_HINT_TABLES, SB_COOKIE_TABLES, DatabaseSource, cookie_key
@@ -20,6 +23,8 @@ from .records import DETRACE_COOKIE_TABLES, EXTENDED_COOKIE_TABLES
 from .run import lookups, split_lines
 
 _WHOLE = ("Datapath_Binding", "Chassis")
+#: what a stage-hint must look like to name a row (DbIndex.stage_hint finds nothing else)
+_HEX_DASH = frozenset("0123456789abcdef-")
 
 
 class SubsetSource(DatabaseSource):
@@ -70,6 +75,16 @@ def narrow(sb: DatabaseSource, nb: DatabaseSource | None, text: str, *,
     fetch by uuid prefix; else the sources themselves."""
     if not can_narrow(sb):
         return sb, nb
+    with ExitStack() as stack:
+        for src in (sb, nb):
+            hold = getattr(src, "hold", None)  # a file: read it once for all of these
+            if callable(hold):
+                stack.enter_context(hold())
+        return _narrow(sb, nb, text, extended)
+
+
+def _narrow(sb: DatabaseSource, nb: DatabaseSource | None, text: str,
+            extended: bool) -> tuple[DatabaseSource, DatabaseSource | None]:
     keys = trace_cookies(text)
     have = set(sb.tables())
     wanted = DETRACE_COOKIE_TABLES + (EXTENDED_COOKIE_TABLES if extended else ())
@@ -95,7 +110,8 @@ def narrow(sb: DatabaseSource, nb: DatabaseSource | None, text: str, *,
     sub_sb = SubsetSource(sb, rows)
     if nb is None:
         return sub_sb, None
-    hints = {(f.get("external_ids") or {}).get("stage-hint") for f in lflows} - {None, ""}
+    hints = {h for h in ((f.get("external_ids") or {}).get("stage-hint") for f in lflows)
+             if isinstance(h, str) and h.strip() and set(h.strip().lower()) <= _HEX_DASH}
     nb_have = set(nb.tables())
     nb_rows: dict[str, dict[str, dict]] = {}
     for t in DETRACE_HINT_TABLES:
