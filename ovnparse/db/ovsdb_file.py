@@ -63,7 +63,12 @@ happens nowhere else; inside a string a following quote would be escaped),
 parses only those tables' bytes, a few megabytes of rows at a time (less peak
 memory), and skips later records that name none of them; any surprise in the
 bytes falls back to parsing the record whole.  The garbage collector is paused
-while a file is read.
+while a file is read.  For ``FileSource.rows_by_uuid_prefix`` (the few rows a
+trace names) a table's rows are not parsed at all: its row keys are found in the
+raw bytes (``":{`` / ``":null`` after a uuid-shaped key) and only the rows whose
+uuid starts with a prefix asked for are parsed, in every record that has them.
+Such a read checks only those rows: a record the server would refuse because of
+another row is not noticed.
 """
 
 from __future__ import annotations
