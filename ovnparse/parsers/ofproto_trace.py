@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import re
 from itertools import compress, repeat
+from operator import attrgetter
 from typing import Iterable, Iterator
 
 from ..errors import Problem
@@ -73,6 +74,7 @@ _WORD_FIRST = frozenset(_WORDS)
 _ACTION_FIRST = frozenset(chr(c) for c in range(33, 127)) - _SPECIAL_FIRST - _WORD_FIRST
 _TREE_ENDS = ("Final flow:", "Megaflow:", "Datapath actions:", "=====", "Flow: ")
 _RETURNS = ("pop:", "move", "set_")  # actions that may read back what a caller set
+_TEXT = attrgetter("text")
 
 
 def parse(blocks: Iterable[Block], source: str) -> Iterator[Trace]:
@@ -977,8 +979,12 @@ class _Semantic:
             # The OpenFlow stack is one LIFO: a pop goes to the innermost list
             # with more pushes than pops (OVN balances them within a flow).
             for pos in range(len(stack) - 1, 0, -1):
-                kids = stack[pos][OWNER].children
-                if sum((k.text[:5] == "push:") - (k.text[:4] == "pop:") for k in kids) > 0:
+                balance = 0
+                for kid in stack[pos][OWNER].children:
+                    text = kid.text
+                    if text[:1] == "p":  # (a walk down the whole stack: cheap for the rest)
+                        balance += (text[:5] == "push:") - (text[:4] == "pop:")
+                if balance > 0:
                     del stack[pos + 1:]
                     return
             return
@@ -992,11 +998,11 @@ class _Semantic:
             value, _, reg = body[10:].partition("->")
             if "/" in value or not reg:
                 return
+            # (a walk down the whole stack: the cheap tests first)
             for pos in range(len(stack) - 2, 0, -1):
                 owner = stack[pos][OWNER]
                 kids = owner.children
-                if owner.__class__ is not OfTable or not owner.match or len(kids) < 2 \
-                        or not kids[-1].children or any(k.text[:6] == "clone(" for k in kids):
+                if owner.__class__ is not OfTable or len(kids) < 2 or not kids[-1].children:
                     continue
                 written = set()
                 k = len(kids) - 2
@@ -1004,8 +1010,12 @@ class _Semantic:
                         and "/" not in kids[k].text.partition("->")[0]:
                     written.add(kids[k].text.rpartition("->")[2])
                     k -= 1
-                if reg in written and any(f.partition("=")[0] in written
-                                          for f in owner.match.split(",")):
+                if reg not in written:
+                    continue
+                match = owner.match
+                if not match or any(map(str.startswith, map(_TEXT, kids), repeat("clone("))):
+                    continue
+                if any(f.partition("=")[0] in written for f in match.split(",")):
                     del stack[pos + 1:]
                     return
             return
