@@ -813,6 +813,7 @@ _RESUBMIT_TARGET = re.compile(r"(?:resubmit\([^,()]*,(\d+)(?:,ct)?\)|goto_table:
 # Actions that send the packet somewhere: after one, a call is likely over.
 _SENDS = ("output", "drop", "NORMAL", "FLOOD", "ALL", "IN_PORT", "LOCAL", "controller",
           "CONTROLLER", "enqueue")
+_SENDS_FIRST = frozenset(word[0] for word in _SENDS)
 _MOVE_FROM_REG = re.compile(r"move:(NXM_NX_X*REG\d+)\[")
 
 
@@ -898,7 +899,8 @@ class _Semantic:
                     kids = top[OWNER].children
                 if c in "pms" and kids and len(stack) > 2 and body[:4] in _RETURNS and (
                         c != "s" or closed or kids[-1].__class__ is not OfAction
-                        or kids[-1].text.startswith(_SENDS)):
+                        or kids[-1].text[:1] in _SENDS_FIRST
+                        and kids[-1].text.startswith(_SENDS)):
                     # (a table's first action is its own; a set_field returns only
                     # after a call that sent the packet: see _returns_to)
                     self._returns_to(body, closed)

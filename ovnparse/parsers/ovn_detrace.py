@@ -45,6 +45,7 @@ _COOKIE_NEW = re.compile(r"^.*cookie[ =](?:0x[0-9a-fA-F]+|\$\w+)")  # OVN >= 24.
 _INPORT = re.compile(r"^ *[0-9]+\. *in_port=([0-9])+")
 _OUTPORT = re.compile(r"^ *output:([0-9]+)")
 _TABLE_ID = re.compile(r"^ *[0-9]+\.")
+_HEX_DIGITS = frozenset("0123456789abcdefABCDEF")
 
 # Notes that start a record (each looked-up row prints one record).
 _RECORD_STARTS = frozenset({"logical_datapaths", "logical_datapath", "chassis",
@@ -75,12 +76,21 @@ class Rules:
             return True
         if _TABLE_ID.match(line):
             return True
-        return self.flush_at_cookie and "cookie" in line and self.cookie.match(line) is not None
+        return self.flush_at_cookie and "cookie" in line and self.names_cookie(line)
+
+    def names_cookie(self, line: str) -> bool:
+        """Whether the cookie regex matches (a line with "cookie" in it)."""
+        # The usual case, `..., cookie 0x1b2c3d4e` at the end of a table line,
+        # told without the regex (whose `^.*` backtracks from the line's end).
+        k = line.rfind("cookie 0x")
+        if k >= 0 and line[k + 9:k + 10] in _HEX_DIGITS and "\n" not in line:
+            return True
+        return self.cookie.match(line) is not None
 
     def triggers(self, line: str) -> list[str]:
         """What the line makes ovn-detrace look up: "cookie", "ofport" (each match once)."""
         roles = []
-        if "cookie" in line and self.cookie.match(line):
+        if "cookie" in line and self.names_cookie(line):
             roles.append("cookie")
         s = line.lstrip(" ")
         if s[:7] == "output:" and _OUTPORT.match(s):
@@ -124,7 +134,7 @@ class _Notes(NoteHandler):
         # lines): what Rules.triggers finds on one, without making a list
         if self.run or self.cookies or self.ports:
             self._flush()
-        if "cookie" in raw and self.rules.cookie.match(raw):
+        if "cookie" in raw and self.rules.names_cookie(raw):
             self.cookies.append(node)
         if "in_port=" in raw and _INPORT.match(raw):  # (the regex allows the indentation)
             self.ports.append(node)
