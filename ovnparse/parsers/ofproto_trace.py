@@ -111,8 +111,7 @@ def parse_outputs(blocks: Iterable[Block], source: str, fmt: str,
             starts = [i for i, t in enumerate(lines)
                       if t[k:k + 6] == "Flow: " and t.startswith(margin)]
         else:
-            starts = list(compress(range(len(lines)), map(str.startswith, lines,
-                                                          repeat("Flow: "))))
+            starts = [i for i, t in enumerate(lines) if t[:1] == "F" and t[:6] == "Flow: "]
         prev = 0
         for start in starts:
             before = _last_nonblank(lines, start, prev_nonblank)
