@@ -34,6 +34,7 @@ follows the action that led to it) instead of indentation.
 from __future__ import annotations
 
 import re
+from dataclasses import fields
 from itertools import compress, repeat
 from operator import attrgetter
 from typing import Iterable, Iterator
@@ -75,6 +76,15 @@ _ACTION_FIRST = frozenset(chr(c) for c in range(33, 127)) - _SPECIAL_FIRST - _WO
 _TREE_ENDS = ("Final flow:", "Megaflow:", "Datapath actions:", "=====", "Flow: ")
 _RETURNS = ("pop:", "move", "set_")  # actions that may read back what a caller set
 _TEXT = attrgetter("text")
+# The hot loops make actions, notes and table steps with object.__new__ and
+# set every field themselves: a dataclass's __init__ is a Python call from C,
+# which costs a tenth of a trace line's parse.  (The fields, checked here.)
+_new = object.__new__
+assert [f.name for f in fields(OfAction)] == ["text", "line", "children", "annotations"]
+assert [f.name for f in fields(DetraceNote)] == ["text", "line", "children", "indent",
+                                                 "classified"]
+assert [f.name for f in fields(OfTable)] == ["text", "line", "children", "table", "no_match",
+                                             "miss", "bridge", "chained", "annotations", "rule"]
 
 
 def parse(blocks: Iterable[Block], source: str) -> Iterator[Trace]:
@@ -542,8 +552,16 @@ def table_node(body: str, number: int, bridge: str | None, dot: int = -1) -> OfT
         miss = _MISSES.get(rest)
         if miss is not None:
             return OfTable(body, number, [], table, miss, rest, bridge)
-    # (positional: text, line, children, table, no_match, miss, bridge)
-    return OfTable(body, number, [], table, False, None, bridge)
+    node = _new(OfTable)  # (every field set: see _new)
+    node.text = body
+    node.line = number
+    node.children = []
+    node.table = table
+    node.no_match = node.chained = False
+    node.miss = node.rule = None
+    node.bridge = bridge
+    node.annotations = _EMPTY
+    return node
 
 
 def leaf_node(body: str, number: int) -> OfAction:
@@ -607,7 +625,10 @@ class _Indented:
                 # Fast path: an action line in the open list (an odd level, one
                 # more than the list's), the bulk of any trace.
                 if indent == action_indent and kids.__class__ is list:
-                    node = OfAction(body, first + i)
+                    node = _new(OfAction)  # (every field set: see _new)
+                    node.text = body
+                    node.line = first + i
+                    node.children = node.annotations = _EMPTY
                     kids.append(node)
                     top[LAST] = node
                     if notes is not None and (notes.run or "output:" in body
@@ -868,7 +889,13 @@ class _Semantic:
             if c == "*" and run is not None:
                 # ovn-detrace's notes, most of its lines: a run of them in one loop.
                 while True:
-                    run.append(DetraceNote(text, first + i, _EMPTY, len(raw) - len(text)))
+                    note = _new(DetraceNote)  # (every field set: see _new)
+                    note.text = text
+                    note.line = first + i
+                    note.children = _EMPTY
+                    note.indent = len(raw) - len(text)
+                    note.classified = None
+                    run.append(note)
                     i += 1
                     if i == n:
                         break
@@ -881,7 +908,10 @@ class _Semantic:
             body = text.rstrip(" ")
             if c in _ACTION_FIRST or (c in _WORD_FIRST and not body.startswith(_WORDS[c])):
                 # A plain action: the bulk of the text.
-                node = OfAction(body, number)
+                node = _new(OfAction)  # (every field set: see _new)
+                node.text = body
+                node.line = number
+                node.children = node.annotations = _EMPTY
                 if notes is not None and (run or "output:" in body or "cookie" in body):
                     notes.line(raw, node, number)  # (only these lines matter to it)
                 top = stack[-1]
