@@ -636,6 +636,26 @@ class _Indented:
                         notes.line(raw, node, first + i)
                     i += 1
                     continue
+                if not indent & 3 and indent & 4:
+                    # An action in an open list further out (a call returned):
+                    # what _slow would do with it, without its other tests.
+                    level = (indent >> 2) - 1
+                    while len(stack) > 1 and stack[-1][LEVEL] > level:
+                        stack.pop()
+                    top = stack[-1]
+                    kids = top[OWNER].children
+                    action_indent = (top[LEVEL] + 1) * 4
+                    if top[LEVEL] == level and kids.__class__ is list:
+                        node = _new(OfAction)  # (every field set: see _new)
+                        node.text = body
+                        node.line = first + i
+                        node.children = node.annotations = _EMPTY
+                        kids.append(node)
+                        top[LAST] = node
+                        if notes is not None:
+                            notes.line(raw, node, first + i)
+                        i += 1
+                        continue
             elif c == "-" and body[:3] == "-> " and indent == action_indent + 1 \
                     and kids.__class__ is list:
                 node = OfDetail(body, first + i)  # " -> ": what the action did
