@@ -131,6 +131,12 @@ _RUN_STARTS = frozenset({"start", "loglevel"})
 ELISION_RE = re.compile(r"\s*(?:\(\.\.\.\)|\.\.\.|\[\.\.\.\]|…)\s*\Z")
 # First characters of the lines that end an output (see _ends_output).
 _ENDERS = frozenset("oSDLuUIi")
+# How a line that one of those regexes takes starts (a trace's `Datapath actions:`
+# or `ingress(dp=...)` line is told from them without running them).
+_ENDER_STARTS = ("ovn-trace", "ovs-appctl ofproto/trace", "ovn-detrace", "Source to ",
+                 "Destination to Source", "Search string ", "Log level set to",
+                 "Skipped ovn-detrace due to: ", "Using pod ", "using pod ", "Usage of ",
+                 "Install ovn-detrace ", "install ovn-detrace ")
 # An old-format search string that goes on over two more lines.
 _OUTPUT_PORT_END = re.compile(r"output:\w+\Z")
 _DETAIL_LINES = 200  # a message keeps at most this many further lines
@@ -209,7 +215,7 @@ class _Reader:
             return True
         if self.open.until_stderr and text.startswith(" stdErr:"):
             return True
-        if not text or text[0] not in _ENDERS:
+        if not text or text[0] not in _ENDERS or not text.startswith(_ENDER_STARTS):
             return False
         return bool(CHECK_RE.match(text) or _OUTPUT_NEW.match(text) or _OUTPUT_OLD.match(text)
                     or _SEARCH.match(text) or _ERROR_NEW.match(text) or _ERROR_OLD.match(text)
