@@ -69,7 +69,7 @@ def _cleaned(first: int, parts: list[str], joined: str, cut: bool, split: bool =
     if "\x1b" in joined or "\t" in joined or "\r" in joined or ".go:" in joined:
         klog = set()
         if split or joined.count("\n") == len(parts):
-            dirty = _dirty_lines(joined)
+            dirty = _dirty_lines(parts, joined)
         else:  # (a line of an iterable held a line end of its own)
             dirty = [i for i, raw in enumerate(parts) if "\x1b" in raw or "\t" in raw
                      or "\r" in raw or raw[:1] in _KLOG_START]
@@ -85,9 +85,9 @@ def _cleaned(first: int, parts: list[str], joined: str, cut: bool, split: bool =
 _KLOG_LINE = re.compile(r"\n[IWEF]\d{4}")
 
 
-def _dirty_lines(joined: str) -> list[int]:
-    """Indices of the lines of `joined` that `clean` may change: with colour,
-    a tab, a CR or a klog header.
+def _dirty_lines(parts: list[str], joined: str) -> list[int]:
+    """Indices of the parts (the lines of `joined`) that `clean` may change:
+    with colour, a tab, a CR or a klog header.
 
     Found by searches over the text rather than a look at each line: an
     ovnkube-trace log has a few klog and colour lines among thousands of
@@ -106,12 +106,19 @@ def _dirty_lines(joined: str) -> list[int]:
             at = find(char, at)
     offsets.sort()
     found: list[int] = []
-    line = pos = 0
+    line = -1
+    end = 0
     for at in offsets:
-        line += joined.count("\n", pos, at)
-        pos = at
-        if not found or found[-1] != line:
-            found.append(line)
+        if at < end:
+            continue  # (the line of the last one)
+        start = joined.rfind("\n", 0, at) + 1
+        end = joined.find("\n", at)
+        if end < 0:
+            end = len(joined)
+        # Its index, by content: a line equal to it before it is dirty too,
+        # and was found first.  (Cheaper than counting the line ends.)
+        line = parts.index(joined[start:end], line + 1)
+        found.append(line)
     return found
 
 
