@@ -134,7 +134,9 @@ class _Notes(NoteHandler):
         # lines): what Rules.triggers finds on one, without making a list
         if self.run or self.cookies or self.ports:
             self._flush()
-        if "cookie" in raw and self.rules.names_cookie(raw):
+        k = raw.rfind("cookie 0x")  # (Rules.names_cookie's usual case, inline)
+        if k >= 0 and raw[k + 9:k + 10] in _HEX_DIGITS and "\n" not in raw \
+                or "cookie" in raw and self.rules.cookie.match(raw):
             self.cookies.append(node)
         if "in_port=" in raw and _INPORT.match(raw):  # (the regex allows the indentation)
             self.ports.append(node)
