@@ -1195,7 +1195,10 @@ def lift_tails(items: list) -> None:
                     tail.chained = True
                     items.insert(i + 1, tail)
             if kids and kids.__class__ is list:
-                lift_tails(kids)
+                for kid in kids:
+                    if kid.children:  # (seldom, once the tail is out: a call mid-list)
+                        lift_tails(kids)
+                        break
         i += 1
 
 

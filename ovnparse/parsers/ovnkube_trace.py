@@ -459,7 +459,7 @@ class _Reader:
                                  f"({lines[elided - out.first].strip()!r})")
             elision = OvnkubeMessage(lines[elided - out.first].strip(), elided, topic="elided")
             cut = True
-        lines = lines[:end]
+        del lines[end:]  # (the output's own list: no copy)
         yield from self._parse_output(out, lines, cut)
         if elision is not None:
             self.add(elision)
