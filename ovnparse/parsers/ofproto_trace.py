@@ -87,20 +87,26 @@ assert [f.name for f in fields(OfTable)] == ["text", "line", "children", "table"
                                              "miss", "bridge", "chained", "annotations", "rule"]
 
 
-def parse(blocks: Iterable[Block], source: str) -> Iterator[Trace]:
-    """ofproto/trace outputs in the text, one Trace each (streaming)."""
-    return parse_outputs(blocks, source, FORMAT, None)
+def parse(blocks: Iterable[Block], source: str, f_lines: list[int] | None = None
+          ) -> Iterator[Trace]:
+    """ofproto/trace outputs in the text, one Trace each (streaming).  See
+    parse_outputs for `f_lines`."""
+    return parse_outputs(blocks, source, FORMAT, None, f_lines)
 
 
 # --- splitting a text into outputs ------------------------------------------------
 
 def parse_outputs(blocks: Iterable[Block], source: str, fmt: str,
-                  notes: "NoteHandler | None") -> Iterator[Trace]:
+                  notes: "NoteHandler | None", f_lines: list[int] | None = None
+                  ) -> Iterator[Trace]:
     """Cut the text where an output starts (a `Flow:` line that does not
     follow a recirculation header) and parse each output.
 
     Text before the first output that holds no trace line (a wrapped command
     line, a log prefix, a YAML key) is reported on the output after it.
+    `f_lines`: the indices of the first block's lines that start with "F",
+    from a caller that has them (ovnkube-trace's reader), to look at those
+    only.
     """
     texts: list[str] = []
     first = 1
@@ -120,8 +126,11 @@ def parse_outputs(blocks: Iterable[Block], source: str, fmt: str,
             k = len(margin)
             starts = [i for i, t in enumerate(lines)
                       if t[k:k + 6] == "Flow: " and t.startswith(margin)]
+        elif f_lines is not None:
+            starts = [i for i in f_lines if lines[i][:6] == "Flow: "]
         else:
             starts = [i for i, t in enumerate(lines) if t[:1] == "F" and t[:6] == "Flow: "]
+        f_lines = None  # (the first block's)
         prev = 0
         for start in starts:
             before = _last_nonblank(lines, start, prev_nonblank)

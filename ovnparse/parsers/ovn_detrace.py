@@ -52,9 +52,11 @@ _RECORD_STARTS = frozenset({"logical_datapaths", "logical_datapath", "chassis",
                             "load_balancer", "duplicate"})
 
 
-def parse(blocks: Iterable[Block], source: str) -> Iterator[Trace]:
-    """ovn-detrace outputs in the text, one Trace each (streaming)."""
-    return parse_outputs(blocks, source, FORMAT, _Notes())
+def parse(blocks: Iterable[Block], source: str, f_lines: list[int] | None = None
+          ) -> Iterator[Trace]:
+    """ovn-detrace outputs in the text, one Trace each (streaming).  See
+    ofproto_trace.parse_outputs for `f_lines`."""
+    return parse_outputs(blocks, source, FORMAT, _Notes(), f_lines)
 
 
 class Rules:

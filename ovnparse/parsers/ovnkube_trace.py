@@ -77,6 +77,8 @@ TOOLS = {
     "ovn-detrace": "ovn-detrace",
     "detrace": "ovn-detrace",
 }
+# The parsers of these take the indices of an output's lines that start with "F".
+_OPENFLOW = frozenset({"ofproto/trace", "ovn-detrace"})
 # Directions as printed -> one name each.
 DIRECTIONS = {
     "source pod to destination pod": "source pod to destination pod",
@@ -131,6 +133,7 @@ _RUN_STARTS = frozenset({"start", "loglevel"})
 ELISION_RE = re.compile(r"\s*(?:\(\.\.\.\)|\.\.\.|\[\.\.\.\]|…)\s*\Z")
 # First characters of the lines that end an output (see _ends_output).
 _ENDERS = frozenset("oSDLuUIi")
+_ENDERS_OR_F = _ENDERS | {"F"}
 # How a line that one of those regexes takes starts (a trace's `Datapath actions:`
 # or `ingress(dp=...)` line is told from them without running them).
 _ENDER_STARTS = ("ovn-trace", "ovs-appctl ofproto/trace", "ovn-detrace", "Source to ",
@@ -158,7 +161,7 @@ class _Open:
     """An output being read: the announcing line and the lines so far."""
 
     __slots__ = ("tool", "direction", "remote", "text", "line", "first", "lines",
-                 "until_stderr")
+                 "until_stderr", "f_lines")
 
     def __init__(self, tool, direction, remote, text, line, first, lines, until_stderr=False):
         self.tool = tool
@@ -169,6 +172,10 @@ class _Open:
         self.first = first
         self.lines = lines
         self.until_stderr = until_stderr
+        # Indices of its lines that start with "F" (the OpenFlow parsers look for
+        # `Flow:` lines there; the reader looks at each line's first character
+        # anyway), or None when not kept.
+        self.f_lines = None if until_stderr else [k for k, t in enumerate(lines) if t[:1] == "F"]
 
 
 def _direction(printed: str | None) -> str | None:
@@ -234,7 +241,7 @@ class _Reader:
             out = self.open
             if out is not None:
                 # The bulk of the text: a tool's output, up to the line that ends it.
-                j = self._output_end(lines, i, klog_at, out.until_stderr)
+                j = self._output_end(lines, i, klog_at, out)
                 out.lines.extend(lines[i:j])
                 i = j
                 if i == n:
@@ -250,21 +257,27 @@ class _Reader:
         if n:
             self.last_number = first + n - 1
 
-    def _output_end(self, lines: list[str], i: int, klog_at: list[int],
-                    until_stderr: bool) -> int:
+    def _output_end(self, lines: list[str], i: int, klog_at: list[int], out: _Open) -> int:
         """Index of the line from lines[i] on that ends the output being read
-        (a klog line, or one _ends_output takes), or len(lines)."""
+        (a klog line, or one _ends_output takes), or len(lines).  Notes the
+        lines before it that start with "F" in out.f_lines."""
         k = bisect_left(klog_at, i)
         stop = klog_at[k] if k < len(klog_at) else len(lines)
-        if until_stderr:
+        if out.until_stderr:
             for j in range(i, stop):
                 if self._ends_output(lines[j], False):
                     return j
             return stop
         # (the bulk of an ovnkube-trace log: a cheap look at each line)
+        f_lines = out.f_lines
+        base = len(out.lines) - i  # (the lines from i on go after out.lines)
         for j, text in enumerate(lines[i:stop], i):  # (islice would step to i)
-            if text[:1] in _ENDERS and self._ends_output(text, False):
-                return j
+            c = text[:1]
+            if c in _ENDERS_OR_F:
+                if c == "F":
+                    f_lines.append(base + j)
+                elif self._ends_output(text, False):
+                    return j
         return stop
 
     def _blank(self) -> None:
@@ -460,6 +473,8 @@ class _Reader:
             elision = OvnkubeMessage(lines[elided - out.first].strip(), elided, topic="elided")
             cut = True
         del lines[end:]  # (the output's own list: no copy)
+        if out.f_lines and out.f_lines[-1] >= end:
+            out.f_lines = [k for k in out.f_lines if k < end]
         yield from self._parse_output(out, lines, cut)
         if elision is not None:
             self.add(elision)
@@ -496,7 +511,12 @@ class _Reader:
             return
         node.format = fmt
         try:
-            for trace in PARSERS[fmt]([Block(out.first, lines, cut)], self.source):
+            block = [Block(out.first, lines, cut)]
+            if out.f_lines is not None and fmt in _OPENFLOW:
+                traces = PARSERS[fmt](block, self.source, f_lines=out.f_lines)
+            else:
+                traces = PARSERS[fmt](block, self.source)
+            for trace in traces:
                 node.traces.append(trace.format)
                 yield trace
         except Exception as exc:  # another parser's bug must not lose the rest
