@@ -127,6 +127,13 @@ _MESSAGES = [(topic, re.compile(rx)) for topic, rx in (
               r"Could not determine|\s*Unexpected error|fatal: cannot|"
               r"Cannot find ovnkube pods|execInPod\(\) failed|error adding to scheme)"),
 )]
+# _MESSAGES a line can match, by its first character (in _MESSAGES' order):
+# all but "fatal" start with a letter of their own.
+_FIRSTS = {"start": "M", "loglevel": "L", "skipped": "S", "service": "Uu", "egress": "o",
+           "completed": "o", "usage": "U", "install": "Ii", "fatal": None}
+_MESSAGES_ANY_FIRST = [(t, rx) for t, rx in _MESSAGES if _FIRSTS[t] is None]
+_MESSAGES_BY_FIRST = {c: [(t, rx) for t, rx in _MESSAGES if _FIRSTS[t] is None or c in _FIRSTS[t]]
+                      for c in "".join(f for f in _FIRSTS.values() if f)}
 # Lines that start a run: a file may hold several runs one after another.
 _RUN_STARTS = frozenset({"start", "loglevel"})
 # What documents put where they cut lines out.
@@ -303,20 +310,24 @@ class _Reader:
                 if not check.search.endswith("Final flow:"):
                     check.search += "\n\nFinal flow:"
                 return
-        m = CHECK_RE.match(text) if text[0] in "o" else None
+        # (each regex is tried only on a line with its first character and a
+        # word it cannot match without: most would scan the line to fail)
+        c = text[0]
+        m = CHECK_RE.match(text) if c == "o" and " indicates " in text else None
         if m:
             self._check(m, number, text)
             return
-        m = _SEARCH.match(text) if text[0] == "S" else None
+        m = _SEARCH.match(text) if c == "S" else None
         if m:
             self._search(m, number, text)
             return
-        m = (_OUTPUT_NEW.match(text) or _OUTPUT_OLD.match(text)) if text[0] in "oSD" else None
+        m = (_OUTPUT_NEW.match(text) or _OUTPUT_OLD.match(text)) \
+            if c in "oSD" and " Output:" in text else None
         if m:
             self._output(m, number, text)
             return
         m = (_ERROR_NEW.match(text) or _ERROR_OLD.match(text) or _ERROR_INSTALL.match(text)) \
-            if text[0] in "oSD" else None
+            if c in "oSD" and "stdOut:" in text else None
         if m:
             yield from self._error(m, number, text)
             return
@@ -326,7 +337,7 @@ class _Reader:
             self.problem(number, f"{text.strip()!r}: lines were left out here by whoever "
                                  "saved the text")
             return
-        for topic, rx in _MESSAGES:
+        for topic, rx in _MESSAGES_BY_FIRST.get(c, _MESSAGES_ANY_FIRST):
             m = rx.match(text)
             if m:
                 if topic in _RUN_STARTS and any(
