@@ -975,7 +975,19 @@ class _Semantic:
                 if node is not None:
                     if notes is not None:
                         notes.table(raw, node, number)
-                    self._table(node)
+                    top = stack[-1]
+                    called = top[LAST]
+                    if called.__class__ is OfAction \
+                            and called.text == "resubmit(," + body[:body.find(".")] + ")":
+                        # _table's common case, inline: the table the last
+                        # action resubmitted to.
+                        if called.children.__class__ is tuple:
+                            called.children = []
+                        called.children.append(node)
+                        top[LAST] = node
+                        stack.append([node, 0, called.children, None])
+                    else:
+                        self._table(node)
                     i += 1
                     continue
             if not body:
