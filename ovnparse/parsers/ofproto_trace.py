@@ -681,7 +681,19 @@ class _Indented:
                     if dot == 1:
                         indent -= 1  # "%2d. "
                     if indent >= 0 and not indent & 3:
-                        node = table_node(body, first + i, self.bridge, dot)
+                        table = _TABLE_IDS.get(body[:dot])
+                        if table is None or body[dot + 2:dot + 3] in "NP":
+                            node = table_node(body, first + i, self.bridge, dot)
+                        else:  # (table_node's common case, inline)
+                            node = _new(OfTable)  # (every field set: see _new)
+                            node.text = body
+                            node.line = first + i
+                            node.children = []
+                            node.table = table
+                            node.no_match = node.chained = False
+                            node.miss = node.rule = None
+                            node.bridge = self.bridge
+                            node.annotations = _EMPTY
                         if notes is not None:
                             notes.table(raw, node, first + i)
                         printed = indent >> 2
