@@ -13,12 +13,19 @@ import os
 import sys
 from typing import IO, Iterable, Iterator
 
-from .analysis.verdict import Explanation, explain
-from .detect import OFPROTO, OVN_TRACE, detect, family, openflow_kind, switches
+from .analysis import Explanation, explain
+from .enrich.detrace_notes import Resolver
+from .enrich.openflow import annotate
 from .errors import InputError, Problem
+from .formats.detect import detect, family
+from .formats.detrace_rules import FAMILY_2303, FAMILY_2509, Rules, split_lines
+from .formats.registry import EMPTY_OK, PARSERS
+from .formats.segment import segment
+from .formats.sniff import OFPROTO, OVN_TRACE
 from .lines import Block, open_lines, read_blocks
 from .model import Trace
-from .parsers import EMPTY_OK, PARSERS
+from .views.detrace_text import filter_lines, ovn_detrace
+from .views.ofproto_text import ofproto_trace
 
 __all__ = ["parse", "parse_text", "explain", "Explanation", "Trace", "InputError"]
 
@@ -69,7 +76,7 @@ def parse_stream(stream: IO | Iterable[str], source: str,
         # Forced, or a wrapper (ovnkube-trace) that splits its own parts.
         yield from PARSERS[name](blocks, source)
     else:
-        yield from _mixture(blocks, source, name)
+        yield from segment(blocks, source, name, PARSERS, _check_parser)
 
 
 _EXPECTED = "the output of ovn-trace, ofproto/trace, ovn-detrace or ovnkube-trace"
@@ -81,53 +88,49 @@ def _check_parser(name: str, source: str) -> None:
                                  "one of " + ", ".join(sorted(PARSERS))))
 
 
-def _mixture(blocks: Iterator[Block], source: str, name: str) -> Iterator[Trace]:
-    """Hand each part of a file to its parser, where one tool's output follows
-    another's (ovn-trace, then ofproto/trace of the same packet...)."""
-    pieces = _pieces(blocks, family(name))
-    current = next(pieces, None)
-    first = True
-    while current is not None:
-        part_id, fam, block = current
-        parser = name if first else (
-            OVN_TRACE if fam == OVN_TRACE else openflow_kind(block.lines))
-        first = False
-        _check_parser(parser, source)
+# --- ovn-detrace's output -------------------------------------------------------------
 
-        def run() -> Iterator[Block]:
-            nonlocal current
-            while current is not None and current[0] == part_id:
-                piece = current[2]
-                current = next(pieces, None)
-                yield piece
-
-        part = run()
-        yield from PARSERS[parser](part, source)
-        for _ in part:  # whatever the parser left unread of its part
-            pass
+#: what `ovnparse detrace` prints: ovn-detrace 23.03's output; `--extended`
+#: keeps the lines as they are and indents the notes as ovn-detrace >= 25.09
+#: does (its lookups stay 23.03's: the 24.09 cookie regex looks a controller
+#: action's rule_cookie up again)
+PRINTED = Rules(FAMILY_2303)
+EXTENDED = Rules(FAMILY_2509, verbatim=True)
 
 
-def _pieces(blocks: Iterable[Block], fam: str) -> Iterator[tuple[int, str, Block]]:
-    """(part number, family, block) with blocks cut where another output starts."""
-    after_recirc_header = False
-    part = 0
-    part_has_lines = False
-    for block in blocks:
-        cuts = switches(block.lines, fam, after_recirc_header)
-        prev = 0
-        for index, new in cuts:
-            if index > prev:
-                yield part, fam, Block(block.first + prev, block.lines[prev:index], False,
-                                       block.klog)
-                part_has_lines = True
-            if part_has_lines:
-                part += 1
-                part_has_lines = False
-            fam, prev = new, index
-        if prev == 0:
-            yield part, fam, block
-        else:
-            yield part, fam, Block(block.first + prev, block.lines[prev:], block.cut, block.klog)
-        part_has_lines = True
-        tail = next((t for t in reversed(block.lines) if t.strip()), "")
-        after_recirc_header = tail.startswith("=====")
+def replayable(text: str, source: str = "<text>") -> list[Trace] | None:
+    """The ofproto/trace outputs of the text, parsed, if printing them gives the
+    text back byte for byte; else None."""
+    if "\r" in text or not text.endswith("\n"):
+        return None
+    try:
+        traces = parse_text(text, source, format="ofproto/trace")
+    except InputError:
+        return None
+    if any(t.problems for t in traces) or "".join(map(ofproto_trace, traces)) != text:
+        return None
+    return traces
+
+
+def annotated(traces: Iterable[Trace], resolver: Resolver, ovs: bool = False) -> list[Trace]:
+    """The traces with ovn-detrace's notes on their nodes (see enrich/openflow.py)."""
+    return [annotate(t, resolver, ovs=ovs, rules=PRINTED) for t in traces]
+
+
+def detrace_text(text: str, resolver: Resolver, *, ovs: bool = False, extended: bool = False,
+                 source: str = "<text>", traces: list[Trace] | None = None) -> str:
+    """What ovn-detrace prints for an ofproto/trace text (PRINTED, or EXTENDED).
+
+    Printed from the model (parse, annotate, print) where the parsed text gives
+    itself back byte for byte; else by ovn-detrace's own line filter over the
+    raw lines (text that is not a clean trace).  `traces`: `replayable(text)`,
+    if the caller has it.
+    """
+    rules = EXTENDED if extended else PRINTED
+    if traces is None:
+        traces = replayable(text, source)
+    if traces is not None:
+        out = "".join(ovn_detrace(t, rules, ovs) for t in annotated(traces, resolver, ovs))
+        return out + "\n"  # ovn-detrace prints the empty string readline() returns at the end
+    return "".join(line + "\n" for line in filter_lines(
+        split_lines(text), resolver.notes, ovs=ovs, rules=rules, lookup_rules=PRINTED))

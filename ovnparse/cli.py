@@ -14,12 +14,12 @@ import os
 import sys
 
 from . import __version__
-from .analysis.verdict import explain
-from .api import parse
+from .analysis import explain
 from .analysis.compare import compare
+from .api import parse
 from .commands import COMMANDS
 from .errors import InputError, Problem
-from .parsers import PARSERS
+from .formats.registry import PARSERS
 from .views import text as text_view
 
 VERDICTS = ("delivered", "flooded", "dropped", "controller", "incomplete", "error")
@@ -102,9 +102,11 @@ def _cmd_explain(args) -> int:
     if index is None:
         explanations = [explain(t) for t in parse(args.file, args.format)]
     else:
-        from .resolve.drops import resolve_drop
-        from .resolve.openflow import annotate_openflow
-        explanations = [resolve_drop(explain(annotate_openflow(t, index)), index)
+        from .enrich.detrace_notes import Resolver
+        from .enrich.drops import resolve_drop
+        from .enrich.openflow import annotate
+        resolver = Resolver(index)
+        explanations = [resolve_drop(explain(annotate(t, resolver)), index)
                         for t in parse(args.file, args.format)]
     if args.dump_flows:
         _add_openflow(explanations, args.dump_flows)

@@ -12,7 +12,7 @@ import random
 import pytest
 
 from ovnparse import api
-from ovnparse.analysis.verdict import explain
+from ovnparse.analysis import explain
 from ovnparse.cli import main
 
 # Real, complete ovn-trace --detailed outputs (recorded by OVN's docs).

@@ -21,12 +21,12 @@ from pathlib import Path
 import pytest
 
 from ovnparse import api
-from ovnparse.analysis.verdict import explain
+from ovnparse.analysis import explain
 from ovnparse.db import DbIndex, FileSource, file_kind, open_source
 from ovnparse.db import live as live_mod
 from ovnparse.db.live import (LiveSource, LiveSourceError, LiveTimeoutError, ReadOnlyViolation,
                               _FastFramer, _Framer, check_read_only, is_remote, open_database)
-from ovnparse.resolve.drops import resolve_drop
+from ovnparse.enrich.drops import resolve_drop
 from ovnparse.sandbox import OvnSandbox, missing_tools
 
 from conftest import SAMPLES

@@ -10,8 +10,8 @@ from __future__ import annotations
 import pytest
 
 from ovnparse import api
-from ovnparse.analysis.verdict import explain
-from ovnparse.detect import detect
+from ovnparse.analysis import explain
+from ovnparse.formats.detect import detect
 from ovnparse.lines import read_blocks
 
 from conftest import SAMPLES, corpus_entries

@@ -21,11 +21,11 @@ from pathlib import Path
 import pytest
 
 from ovnparse import cli
-from ovnparse.api import parse, parse_text
+from ovnparse.api import annotated, detrace_text, parse, parse_text
 from ovnparse.db import DatabaseSource, DbIndex, MemorySource, open_source
 from ovnparse.db.ovsdb_file import Database
 from ovnparse.db.schema import installed_schema
-from ovnparse.detrace import Resolver, annotate, detrace_text, read_interfaces
+from ovnparse.enrich.detrace_notes import Resolver, read_interfaces
 from ovnparse.sandbox import OvnSandbox, missing_tools
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -143,7 +143,7 @@ def _notes_by_node(traces) -> list[tuple[str, list]]:
 @pytest.mark.parametrize("scenario,command", PLAIN[::4], ids=[c["file"] for _, c in PLAIN[::4]])
 def test_json_notes_are_where_the_parser_puts_the_recorded_ones(scenario, command):
     resolver = Resolver(index_of(scenario["db_state"]))
-    mine = annotate(parse(SAMPLES / command["stdin"]), resolver)
+    mine = annotated(parse(SAMPLES / command["stdin"]), resolver)
     recorded = list(parse(SAMPLES / command["file"]))
     assert _notes_by_node(mine) == _notes_by_node(recorded)
     assert mine[0].to_dict()["roots"]
@@ -409,11 +409,13 @@ class PrefixSource(DatabaseSource):
 
 @pytest.mark.parametrize("scenario,command", PLAIN[::3], ids=[c["file"] for _, c in PLAIN[::3]])
 def test_narrowed_sources_give_the_same_output(scenario, command):
-    from ovnparse.detrace.narrow import narrow
+    from ovnparse.db.subset import narrow
+    from ovnparse.enrich.openflow import cookies
     nb_path, sb_path = db_files(scenario)
     sb, nb = PrefixSource(sb_path), PrefixSource(nb_path)
     text = (SAMPLES / command["stdin"]).read_text()
-    small_sb, small_nb = narrow(sb, nb, text)
+    trace_cookies = [c for t in parse_text(text) for c in cookies(t)]
+    small_sb, small_nb = narrow(sb, nb, trace_cookies)
     assert sb.whole == ["Datapath_Binding", "Chassis"] and nb.whole == []
     index = DbIndex(small_sb, small_nb)
     assert len(index.table("Logical_Flow")) < len(sb.src.rows("Logical_Flow")) / 4

@@ -12,14 +12,14 @@ from __future__ import annotations
 import pytest
 
 from ovnparse import api
-from ovnparse.analysis.verdict import explain
+from ovnparse.analysis import explain
 from ovnparse.model import OfPass, OfTable
-from ovnparse.views import ofproto_text
+from ovnparse.views import detrace_text, ofproto_text
 
 from conftest import corpus_entries
 
 ENTRIES = corpus_entries("ofproto/trace") + corpus_entries("ovn-detrace")
-PRINTERS = {"ofproto/trace": ofproto_text.ofproto_trace, "ovn-detrace": ofproto_text.ovn_detrace}
+PRINTERS = {"ofproto/trace": ofproto_text.ofproto_trace, "ovn-detrace": detrace_text.ovn_detrace}
 
 _CUT_DOC = "the document stops before the output's 'Datapath actions:' (incomplete)"
 _LEGACY = ("ofproto/trace before OVS 2.7 (Rule:/OpenFlow actions=/Resubmitted lines): read "

@@ -11,10 +11,12 @@ import pytest
 
 from ovnparse import api
 from ovnparse.analysis.openflow import decode_controller
-from ovnparse.analysis.verdict import explain
+from ovnparse.analysis import explain
+from ovnparse.formats.ofproto import ovs_flow
+from ovnparse.formats.ofproto.ovs_flow import OvsFlowError
 from ovnparse.model import (OfAction, OfBridge, OfBucket, OfDetail, OfError, OfPass, OfTable,
-                            OfThaw, OvsFlowError)
-from ovnparse.views import ofproto_text
+                            OfThaw)
+from ovnparse.views import detrace_text, ofproto_text
 
 from conftest import SAMPLES
 
@@ -80,7 +82,7 @@ def test_recirculation_passes_are_linked_to_the_pass_that_queued_them():
     assert [(p.recirc_id, p.ct_state, p.queued_by) for p in passes] == [
         (None, None, None), ("0x32", "new|trk", 0), ("0x33", "new|trk", 1),
         ("0x34", "new|trk", 2)]
-    assert passes[0].recircs() == ["0x32"]
+    assert ovs_flow.recircs(passes[0]) == ["0x32"]
     assert passes[3].header[1:] == [
         "Replacing src/dst IP/ports to simulate NAT:",
         " Initial flow: nw_src=10.244.1.4,tp_src=33000,nw_dst=1.1.1.1,tp_dst=443",
@@ -156,7 +158,7 @@ def test_group_buckets_hold_their_actions():
     assert ofproto_text.ofproto_trace(trace) == NSH
     # ovs.flow cannot read push_eth(): the datapath actions are read anyway
     with pytest.raises(OvsFlowError):
-        trace.roots[0].datapath_action_list()
+        ovs_flow.datapath_action_list(trace.roots[0])
     ex = explain(trace)
     assert ex.verdict == "incomplete"  # ofproto/trace does not follow this recirculation
     assert any("ovs.flow cannot parse" in w for w in ex.warnings)
@@ -194,18 +196,18 @@ def test_errors_warnings_and_details():
 
 def test_flows_are_parsed_by_ovs_flow_on_access():
     p = _one(_sample("acl-egress-deny")).roots[1]
-    assert p.flow_match()["ct_state"] == "new|trk"
-    assert p.megaflow_match()["recirc_id"] == 0x28
-    assert p.final_flow_match()["tp_dst"] == 8080
-    assert p.datapath_action_list() == [{"drop": True}]
+    assert ovs_flow.flow_match(p)["ct_state"] == "new|trk"
+    assert ovs_flow.megaflow_match(p)["recirc_id"] == 0x28
+    assert ovs_flow.final_flow_match(p)["tp_dst"] == 8080
+    assert ovs_flow.datapath_action_list(p) == [{"drop": True}]
     first = _one(_sample("acl-egress-deny")).roots[0]
-    assert first.datapath_action_list() == [{"ct": {"zone": 5, "nat": True}}, {"recirc": 0x28}]
+    assert ovs_flow.datapath_action_list(first) == [{"ct": {"zone": 5, "nat": True}}, {"recirc": 0x28}]
     # ovs.flow rejects a masked icmp_type (ICMP megaflows): the error names the line
     icmp = _one(_sample("icmp-echo-router"))
     bad = [p for p in icmp.roots if "icmp_type=0x8/0xff" in (p.megaflow or "")]
     assert bad
     with pytest.raises(OvsFlowError, match=rf"line {bad[0].megaflow_line}: .*icmp_type"):
-        bad[0].megaflow_match()
+        ovs_flow.megaflow_match(bad[0])
 
 
 def test_ovn_controller_userdata():
@@ -302,7 +304,7 @@ def test_garbled_detrace_is_reported_not_raised():
             mutated[i] = rng.choice(["  * Logical flow: junk\n", "    " + mutated[i], "\n"])
         for trace in api.parse_text("".join(mutated), "g.txt", "ovn-detrace"):
             explain(trace)
-            ofproto_text.ovn_detrace(trace)
+            detrace_text.ovn_detrace(trace)
 
 
 @pytest.mark.parametrize("path", sorted(SAMPLES.glob("*/ofproto-trace*.txt")),
@@ -310,7 +312,7 @@ def test_garbled_detrace_is_reported_not_raised():
 def test_nesting_is_rebuilt_from_text_without_indentation(path):
     """What OVN 23.03's ovn-detrace does to a trace (every line stripped):
     the tree read from what the lines mean is the one indentation gives."""
-    from ovnparse.parsers.ofproto_trace import parse_output
+    from ovnparse.formats.ofproto.parser import parse_output
     lines = path.read_text().split("\n")[:-1]
     indented = parse_output(lines, 1, "t", "ofproto/trace", False)
     stripped = parse_output([l.strip(" ") for l in lines], 1, "t", "ofproto/trace", False,

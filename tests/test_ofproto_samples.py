@@ -19,12 +19,14 @@ from functools import lru_cache
 import pytest
 
 from ovnparse import api
+from ovnparse.formats.detrace_rules import note_fields
 from ovnparse.analysis.openflow import explain_openflow
-from ovnparse.analysis.verdict import explain
+from ovnparse.analysis import explain
 from ovnparse.model import OfPass, OfTable
-from ovnparse.parsers import ofproto_trace, ovn_detrace
+from ovnparse.formats import ovn_detrace
+from ovnparse.formats.ofproto import parser as ofproto_trace
 from ovnparse.lines import read_blocks
-from ovnparse.views import ofproto_text
+from ovnparse.views import detrace_text, ofproto_text
 
 from conftest import SAMPLES
 
@@ -33,7 +35,7 @@ SCENARIOS = {s["name"]: s for s in MANIFEST["scenarios"]}
 RUNS = [(s["name"], c) for s in MANIFEST["scenarios"] for c in s["commands"]
         if c["tool"] in ("ofproto/trace", "ovn-detrace")]
 PARSERS = {"ofproto/trace": ofproto_trace.parse, "ovn-detrace": ovn_detrace.parse}
-PRINTERS = {"ofproto/trace": ofproto_text.ofproto_trace, "ovn-detrace": ofproto_text.ovn_detrace}
+PRINTERS = {"ofproto/trace": ofproto_text.ofproto_trace, "ovn-detrace": detrace_text.ovn_detrace}
 # ovn-trace's expectation for the same conntrack state as the OpenFlow trace.
 SAME_CT = {"expected_openflow": "expected_ct_new", "expected_openflow_ct_est": "expected"}
 
@@ -179,13 +181,13 @@ def test_detrace_notes_are_the_databases_rows(name, command):
         prefix = step.cookie[2:].zfill(8)
         for note in step.annotations:
             if note.what == "logical_flow":
-                lf = note.fields()
+                lf = note_fields(note)
                 [row] = [r for u, r in db["Logical_Flow"].items() if u.startswith(prefix)]
                 assert (lf["table"], lf["stage"], lf["priority"]) == (
                     _col(row, "table_id"), _ids(row)["stage-name"], _col(row, "priority"))
                 seen += 1
             elif note.what == "port_binding":
-                pb = note.fields()
+                pb = note_fields(note)
                 [row] = [r for u, r in db["Port_Binding"].items() if u.startswith(prefix)]
                 assert (pb["logical_port"], pb["tunnel_key"]) == (row["logical_port"],
                                                                   _col(row, "tunnel_key"))
@@ -202,7 +204,7 @@ def test_ovs_interface_notes_follow_in_port_and_output():
     [cmd] = [c for c in SCENARIOS[name]["commands"] if c["file"].endswith("ovn-detrace.ovs.txt")]
     trace = _trace(cmd)
     first = next(n for n in trace.walk() if isinstance(n, OfTable))
-    notes = [n.fields() for n in first.annotations if n.what == "ovs_interface"]
+    notes = [note_fields(n) for n in first.annotations if n.what == "ovs_interface"]
     web = next(p for p in MANIFEST["topology"]["pods"] if p["ofport"] == 3)
     assert notes == [{"name": web["ovs_interface"], "iface_id": web["lsp"]}]
     assert explain_openflow(trace).verdict == "dropped"

@@ -17,10 +17,11 @@ import re
 import pytest
 
 from ovnparse import api
-from ovnparse.analysis.verdict import explain
+from ovnparse.formats.detrace_rules import logical_flow, note_fields
+from ovnparse.analysis import explain
 from ovnparse.model import OfTable
-from ovnparse.parsers.ovn_detrace import note_node
-from ovnparse.views import ofproto_text
+from ovnparse.formats.ovn_detrace import note_node
+from ovnparse.views import detrace_text, ofproto_text
 
 from conftest import SAMPLES
 
@@ -71,7 +72,7 @@ def test_indentation_kept_form_reads_and_prints_back(name):
     assert trace.format == "ovn-detrace"
     assert trace.problems == []
     assert not any(p.stripped for p in trace.roots)
-    assert ofproto_text.ovn_detrace(trace) == text
+    assert detrace_text.ovn_detrace(trace) == text
     [plain] = api.parse_text(original, "o.txt")
     assert _shape(trace) == _shape(plain)
     [old] = api.parse_text((SAMPLES / name / "ovn-detrace.txt").read_text(), "d.txt")
@@ -92,18 +93,18 @@ def _notes(trace) -> list:
 def test_a_note_line():
     n = note_node('  *     "ovn-worker" (7c21e25c-964d-4208-b119-fffede5c6b42) [ingress]', 9)
     assert (n.what, n.indent, n.hint) == ("datapath", 2, False)
-    assert n.fields() == {"name": "ovn-worker", "uuid": "7c21e25c-964d-4208-b119-fffede5c6b42",
+    assert note_fields(n) == {"name": "ovn-worker", "uuid": "7c21e25c-964d-4208-b119-fffede5c6b42",
                           "pipeline": "ingress"}
     acl = note_node("   * ACL: from-lport, priority=1000, match=(inport == @pg), drop (log)", 3)
     assert (acl.what, acl.hint) == ("acl", True)
-    assert acl.fields() == {"direction": "from-lport", "priority": 1000,
+    assert note_fields(acl) == {"direction": "from-lport", "priority": 1000,
                             "match": "inport == @pg", "action": "drop", "log": True}
     lf = note_node("  * Logical flow: table=17 (ls_in_acl_after_lb), priority=2000, "
                    "match=(reg0[9] == 1 && (inport == @a)), actions=(/* drop */)", 1)
-    assert lf.fields() == {"table": 17, "stage": "ls_in_acl_after_lb", "priority": 2000,
+    assert note_fields(lf) == {"table": 17, "stage": "ls_in_acl_after_lb", "priority": 2000,
                            "match": "reg0[9] == 1 && (inport == @a)", "actions": "/* drop */"}
     pb = note_node('  * Port Binding: logical_port "breth0_ovn-worker", tunnel_key 2, ', 1)
-    assert pb.fields()["logical_port"] == "breth0_ovn-worker" and pb.fields()["chassis"] is None
+    assert note_fields(pb)["logical_port"] == "breth0_ovn-worker" and note_fields(pb)["chassis"] is None
 
 
 def test_notes_go_to_the_line_that_asked_for_them():
@@ -112,7 +113,7 @@ def test_notes_go_to_the_line_that_asked_for_them():
     text = (SAMPLES / "acl-egress-deny" / "ovn-detrace.txt").read_text()
     [trace] = api.parse_text(text, "d.txt")
     t22 = next(n for n in trace.walk() if isinstance(n, OfTable) and n.table == 22)
-    lf = t22.logical_flow()
+    lf = logical_flow(t22)
     assert (lf["table"], lf["stage"]) == (14, "ls_in_pre_hairpin")
     t68 = next(n for n in trace.walk() if isinstance(n, OfTable) and n.table == 68)
     assert t68.annotations == ()  # no cookie: nothing looked up

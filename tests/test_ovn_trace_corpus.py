@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from ovnparse import api
-from ovnparse.analysis.verdict import explain
+from ovnparse.analysis import explain
 from ovnparse.views import ovn_trace_text
 
 from conftest import corpus_entries

@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 
 from ovnparse import api, cli
-from ovnparse.analysis.verdict import explain
+from ovnparse.analysis import explain
 from ovnparse.model import OvnkubeCheck, OvnkubeMessage, OvnkubeOutput
-from ovnparse.parsers import PARSERS
+from ovnparse.formats.registry import PARSERS
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "ovnkube"
 VERDICTS = {"delivered", "dropped", "incomplete", "error"}
@@ -422,7 +422,7 @@ def test_runs_one_after_another():
     ("Datapath actions: ct(zone=4,nat),recirc(0x22)", False),
 ])
 def test_lines_only_ovnkube_trace_prints(line, ours):
-    from ovnparse.parsers.ovnkube_trace import is_ovnkube_line
+    from ovnparse.formats.sniff import is_ovnkube_line
     assert is_ovnkube_line(line) is ours
 
 

@@ -18,9 +18,9 @@ from pathlib import Path
 import pytest
 
 from ovnparse import api
-from ovnparse.analysis.verdict import explain
+from ovnparse.analysis import explain
 from ovnparse.model import OvnkubeCheck, OvnkubeMessage, OvnkubeOutput
-from ovnparse.parsers import PARSERS
+from ovnparse.formats.registry import PARSERS
 
 from conftest import CORPUS, SAMPLES, corpus_entries
 

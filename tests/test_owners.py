@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import pytest
 
-from ovnparse.resolve.owners import acl_owner, describe
+from ovnparse.enrich.owners import acl_owner, describe
 
 
 def owner(kind, namespace, name, direction, rule, legacy):

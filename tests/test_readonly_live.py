@@ -22,10 +22,10 @@ from pathlib import Path
 import pytest
 
 from ovnparse import api
-from ovnparse.analysis.verdict import explain
+from ovnparse.analysis import explain
 from ovnparse.db import DbIndex
 from ovnparse.db.live import LiveSource, check_read_only, open_database
-from ovnparse.resolve.drops import resolve_drop
+from ovnparse.enrich.drops import resolve_drop
 from ovnparse.sandbox import OvnSandbox, missing_tools
 
 from conftest import ROOT, SAMPLES

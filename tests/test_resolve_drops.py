@@ -16,8 +16,8 @@ import pytest
 from ovnparse import api
 from ovnparse.cli import main
 from ovnparse.db import DbIndex, open_source
-from ovnparse.resolve.drops import resolve_drop
-from ovnparse.resolve.owners import _legacy, acl_owner
+from ovnparse.enrich.drops import resolve_drop
+from ovnparse.enrich.owners import _legacy, acl_owner
 
 from conftest import SAMPLES
 

@@ -14,7 +14,7 @@ import json
 import pytest
 
 from ovnparse import api
-from ovnparse.analysis.verdict import explain
+from ovnparse.analysis import explain
 from ovnparse.views import ovn_trace_text
 
 from conftest import SAMPLES

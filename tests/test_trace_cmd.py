@@ -16,7 +16,7 @@ import subprocess
 
 import pytest
 
-from ovnparse.analysis.verdict import explain
+from ovnparse.analysis import explain
 from ovnparse.api import parse
 from ovnparse.cli import main
 from ovnparse.commands import trace as trace_cmd

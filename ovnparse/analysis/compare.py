@@ -22,8 +22,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..model import Action, Fork, Trace
-from .verdict import (CONTROLLER_ACTIONS, REPLY_FORKS, RESOLUTION_FORKS, Explanation,
-                      action_name, explain)
+from .explain import explain
+from .explanation import Explanation
+from .logical import CONTROLLER_ACTIONS, REPLY_FORKS, RESOLUTION_FORKS, action_name
 
 OVN_TRACE_DEFAULT_CT = "est|trk"
 # Logical actions ovn-controller carries out (pinctrl), not OpenFlow.

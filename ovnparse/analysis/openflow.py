@@ -34,8 +34,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from ..model import (DetraceNote, OfAction, OfBridge, OfPass, OfTable, OvsFlowError, Trace)
-from .verdict import Drop, Explanation
+from ..formats.detrace_rules import logical_flow, note_fields
+from ..formats.ofproto.ovs_flow import OvsFlowError, datapath_action_list
+from ..model import DetraceNote, OfAction, OfBridge, OfPass, OfTable, Trace
+from .explanation import Drop, Explanation
 
 # include/ovn/actions.h ACTION_OPCODES, in order (the values are the order).
 OVN_OPCODES = (
@@ -184,7 +186,7 @@ def _effects(p: OfPass, warnings: list[str]) -> _Effects:
     if p.datapath_actions is None:
         return eff
     try:
-        actions = p.datapath_action_list() or []
+        actions = datapath_action_list(p) or []
     except OvsFlowError as exc:
         warnings.append(f"{exc}; read with ovnparse's own reader")
         eff.parsed = False
@@ -314,7 +316,7 @@ def _cookie_int(cookie: str) -> int | None:
 # --- the drop ---------------------------------------------------------------------------
 
 def _drop(step: OfTable | None, names, log: dict | None = None) -> Drop:
-    lflow = step.logical_flow() if step is not None else None
+    lflow = logical_flow(step) if step is not None else None
     datapath, pipeline = (names().datapath(step) if lflow is not None else (None, None))
     code, reason = _reason(step, lflow, log)
     extra = {"openflow_table": step.table if step else None,
@@ -389,7 +391,7 @@ class _Notes:
             elif what == "logical_flow":
                 self.logical_flow = True
             elif what == "logical_datapath" and self.single is None:
-                self.single = note.fields().get("name")
+                self.single = note_fields(note).get("name")
             elif what == "port_binding" and self.port_binding is None:
                 self.port_binding = note
 
@@ -473,7 +475,7 @@ def _named_outputs(steps: list[OfTable]) -> list[str]:
             continue
         pb = _port_binding(step)
         if pb is not None:
-            port = pb.fields().get("logical_port")
+            port = note_fields(pb).get("logical_port")
             if port and port not in ports:
                 ports.append(port)
     return ports

@@ -21,7 +21,7 @@ judges nothing by it.
 from __future__ import annotations
 
 from ..model import OvnkubeCheck, OvnkubeMessage, Trace
-from .verdict import Explanation
+from .explanation import Explanation
 
 TOOL_NAMES = {"ovn-trace": "ovn-trace", "ofproto/trace": "ovs-appctl ofproto/trace",
               "ovn-detrace": "ovn-detrace"}

@@ -19,6 +19,9 @@ import os
 import sys
 
 from ..errors import InputError, Problem
+from ..api import PRINTED, annotated, detrace_text, replayable
+from ..enrich.openflow import cookies
+from ..formats.detrace_rules import COOKIE, split_lines
 
 _OVN_RUNDIR = "/var/run/ovn"
 _OVS_RUNDIR = "/var/run/openvswitch"
@@ -54,9 +57,9 @@ def add_arguments(p) -> None:
 
 
 def run(args) -> int:
-    from ..detrace import Resolver, annotate, detrace_text, read_interfaces
-    from ..detrace.narrow import narrow
     from ..db import DbIndex
+    from ..db.subset import narrow
+    from ..enrich.detrace_notes import Resolver, read_interfaces
 
     sb_spec = args.ovnsb or os.environ.get("OVN_SB_DB") or \
         f"unix:{os.environ.get('OVN_RUNDIR', _OVN_RUNDIR)}/ovnsb_db.sock"
@@ -72,6 +75,8 @@ def run(args) -> int:
                                      "all three SSL options"))
 
     text = _read_input(args.file)
+    source = "<stdin>" if args.file == "-" else args.file
+    traces = replayable(text, source)
     sb = _open(sb_spec, "OVN_Southbound", args)
     nb = _open(nb_spec, "OVN_Northbound", args)
     interfaces = None
@@ -81,23 +86,15 @@ def run(args) -> int:
             interfaces = read_interfaces(ovs)
         except LookupError as exc:
             raise InputError(Problem(ovs_spec, 0, str(exc), "an integration bridge")) from None
-    sb, nb = narrow(sb, nb, text, extended=args.extended)  # live: only the rows named
-    index = DbIndex(sb, nb)
-    resolver = Resolver(index, interfaces, extended=args.extended)
+    # live or saved: read only the rows the trace's cookies name
+    sb, nb = narrow(sb, nb, _cookies(text, traces), extended=args.extended)
+    resolver = Resolver(DbIndex(sb, nb), interfaces, extended=args.extended)
     if args.json:
-        from ..api import parse_text
-        source = "<stdin>" if args.file == "-" else args.file
-        traces = annotate(parse_text(text, source), resolver, ovs=args.ovs,
-                          extended=args.extended)
-        out = sys.stdout
-        out.write("[")
-        for n, trace in enumerate(traces):
-            out.write(",\n" if n else "\n")
-            json.dump(trace.to_dict(), out, indent=1)
-        out.write("\n]\n")
+        _print_json(annotated(traces or _parsed(text, source), resolver, args.ovs))
         return 0
+    out = detrace_text(text, resolver, ovs=args.ovs, extended=args.extended, source=source,
+                       traces=traces)
     # bytes out as they came in (a byte that is not UTF-8 is copied, not an error)
-    out = detrace_text(text, resolver, ovs=args.ovs, extended=args.extended)
     sys.stdout.flush()
     sys.stdout.buffer.write(out.encode("utf-8", errors="surrogateescape"))
     sys.stdout.buffer.flush()
@@ -105,6 +102,28 @@ def run(args) -> int:
         print(f"ovnparse: detrace: {len(resolver.unresolved)} cookie(s) resolved to nothing: "
               + " ".join(resolver.unresolved), file=sys.stderr)
     return 0
+
+
+def _parsed(text: str, source: str):
+    from ..api import parse_text
+    return parse_text(text, source)
+
+
+def _cookies(text: str, traces) -> list[str]:
+    """The cookies ovn-detrace looks up in the text."""
+    if traces is not None:
+        return [c for t in traces for c in cookies(t, PRINTED)]
+    return [str(key) for line in split_lines(text) for what, key in PRINTED.lookups(line, False)
+            if what == COOKIE]
+
+
+def _print_json(traces) -> None:
+    out = sys.stdout
+    out.write("[")
+    for n, trace in enumerate(traces):
+        out.write(",\n" if n else "\n")
+        json.dump(trace.to_dict(), out, indent=1)
+    out.write("\n]\n")
 
 
 def _is_ssl(spec: str | None) -> bool:

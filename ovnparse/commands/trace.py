@@ -23,7 +23,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from ..analysis.verdict import explain
+from ..analysis import explain
 from ..api import parse_text
 from ..errors import InputError
 from ..views import text as text_view
@@ -375,7 +375,7 @@ def _version_warnings(tool: dict, db_version: str | None, path: str) -> list[str
 # ------------------------------------------------------------------- resolving
 def _resolve(explanations, sb: str, nb: str):
     from ..db import DbIndex, OvsdbFileError, open_source
-    from ..resolve.drops import resolve_drop
+    from ..enrich.drops import resolve_drop
     try:
         index = DbIndex(open_source(sb), open_source(nb))
     except (OSError, OvsdbFileError, ValueError) as exc:

@@ -15,8 +15,9 @@
 """
 
 from .dumps import DumpError, read_ctl_list_json, read_ovsdb_client_dump
-from .index import (DETRACE_HINT_TABLES, NB_HINT_TABLES, SB_COOKIE_TABLES, DatapathRef, DbIndex,
-                    Matches, RowRef, cookie_key)
+from .index import (DETRACE_COOKIE_TABLES, DETRACE_HINT_TABLES, EXTENDED_COOKIE_TABLES,
+                    NB_HINT_TABLES, SB_COOKIE_TABLES, DatapathRef, DbIndex, Matches, RowRef)
+from .keys import cookie_key
 from .ovsdb_file import Database, OvsdbFileError, file_kind, read_ovsdb_bytes, read_ovsdb_file
 from .schema import ColumnType, Schema, TableSchema, decode_generic, load_schema
 from .source import DatabaseSource, FileSource, MemorySource, open_source
@@ -27,7 +28,8 @@ __all__ = [
     "Schema", "TableSchema", "ColumnType", "decode_generic", "load_schema",
     "DatabaseSource", "FileSource", "MemorySource", "open_source",
     "DbIndex", "RowRef", "Matches", "DatapathRef", "cookie_key",
-    "SB_COOKIE_TABLES", "NB_HINT_TABLES", "DETRACE_HINT_TABLES",
+    "SB_COOKIE_TABLES", "NB_HINT_TABLES", "DETRACE_HINT_TABLES", "DETRACE_COOKIE_TABLES",
+    "EXTENDED_COOKIE_TABLES",
     "LiveSource", "LiveSourceError", "LiveTimeoutError", "ReadOnlyViolation", "is_remote",
     "open_database",
 ]

@@ -18,14 +18,21 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Iterator, Mapping
 
+from .keys import HEX_DASH, cookie_key
 from .source import DatabaseSource
 
 __all__ = ["DbIndex", "RowRef", "Matches", "DatapathRef", "cookie_key",
-           "SB_COOKIE_TABLES", "NB_HINT_TABLES", "DETRACE_HINT_TABLES"]
+           "SB_COOKIE_TABLES", "NB_HINT_TABLES", "DETRACE_HINT_TABLES",
+           "DETRACE_COOKIE_TABLES", "EXTENDED_COOKIE_TABLES"]
 
 #: Southbound tables whose uuids ovn-controller uses as OpenFlow cookies
 SB_COOKIE_TABLES = ("Logical_Flow", "Port_Binding", "MAC_Binding", "Static_MAC_Binding",
                     "Multicast_Group", "Chassis", "Load_Balancer", "FDB", "Datapath_Binding")
+#: Southbound tables ovn-detrace 23.03 looks a cookie up in, in its order
+DETRACE_COOKIE_TABLES = ("Logical_Flow", "Port_Binding", "MAC_Binding", "Multicast_Group",
+                         "Chassis", "Load_Balancer")
+#: cookie tables ovn-detrace ignores, resolved by `ovnparse detrace --extended`
+EXTENDED_COOKIE_TABLES = ("Static_MAC_Binding", "FDB", "Datapath_Binding")
 #: Northbound tables ovn-detrace 23.03 looks a logical flow's stage-hint up in, in its order
 DETRACE_HINT_TABLES = ("ACL", "DHCP_Options", "Forwarding_Group", "Logical_Switch_Port",
                        "Logical_Router_Port", "Logical_Router_Policy", "Load_Balancer", "NAT",
@@ -35,28 +42,6 @@ DETRACE_HINT_TABLES = ("ACL", "DHCP_Options", "Forwarding_Group", "Logical_Switc
 NB_HINT_TABLES = DETRACE_HINT_TABLES + ("Logical_Switch", "Logical_Router")
 #: Southbound tables read besides, to name a logical flow's datapaths
 _SB_EXTRA = ("Logical_DP_Group",)
-
-_HEX = frozenset("0123456789abcdef")
-
-
-def cookie_key(cookie: int | str) -> str | None:
-    """The 8-hex key of an OpenFlow cookie (``0x8ff93663``, ``"8ff93663"``, an int).
-
-    ``None`` for a cookie wider than 32 bits (not one ovn-controller derives from a uuid).
-    """
-    if isinstance(cookie, str):
-        text = cookie.strip().lower()
-        if text.startswith("0x"):
-            text = text[2:]
-        if not text or not set(text) <= _HEX:
-            raise ValueError(f"not a hexadecimal cookie: {cookie!r}")
-        value = int(text, 16)
-    else:
-        value = int(cookie)
-    if value < 0 or value > 0xFFFFFFFF:
-        return None
-    return f"{value:08x}"
-
 
 @dataclass(frozen=True)
 class RowRef:
@@ -236,7 +221,7 @@ class DbIndex:
 
     def _prefix(self, which: str, prefix: str, tables) -> Matches:
         p = prefix.strip().lower()
-        if not p or not set(p) <= _HEX | {"-"}:
+        if not p or not set(p) <= HEX_DASH:
             raise ValueError(f"not a uuid prefix: {prefix!r}")
         if len(p) >= 8:
             return self._matches(which, p[:8], p, tables)

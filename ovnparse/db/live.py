@@ -38,7 +38,7 @@ from typing import Any, Iterable, Mapping
 
 from . import _json
 from ._json import gc_paused
-from .index import cookie_key
+from .keys import cookie_key
 from .schema import Schema, decode_generic
 from .source import DatabaseSource
 

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Iterable, Mapping
 
 from .dumps import read_ctl_list_json, read_ovsdb_client_dump
+from .keys import HEX_DASH, cookie_key
 from .ovsdb_file import (Database, TableSpec, _Bytes, _normalize_tables, _read, file_kind,
                          read_ovsdb_file)
 from .schema import Schema
@@ -268,12 +269,10 @@ class FileSource(DatabaseSource):
         return f"<FileSource {self.path}>"
 
 
-_HEX_DASH = frozenset("0123456789abcdef-")
 
 
 def _prefix_keys(prefixes: Iterable[str | int]) -> tuple[str, ...]:
     """uuid prefixes and cookies → lower-case uuid prefixes (``ValueError`` for others)."""
-    from .index import cookie_key  # noqa: PLC0415 (index imports this module)
     keys: dict[str, None] = {}
     for p in prefixes:
         if isinstance(p, int) or (isinstance(p, str) and p.strip().lower().startswith("0x")):
@@ -282,7 +281,7 @@ def _prefix_keys(prefixes: Iterable[str | int]) -> tuple[str, ...]:
                 keys[key] = None
             continue
         text = str(p).strip().lower()
-        if not text or not set(text) <= _HEX_DASH:
+        if not text or not set(text) <= HEX_DASH:
             raise ValueError(f"not a uuid prefix or cookie: {p!r}")
         keys[text] = None
     return tuple(keys)

@@ -1,6 +1,7 @@
-"""Print an OpenFlow trace back as ofproto/trace and ovn-detrace print it.
+"""Print an OpenFlow trace back as ofproto/trace prints it (views/detrace_text.py
+adds ovn-detrace's notes).
 
-The inverse of parsers/ofproto_trace.py and parsers/ovn_detrace.py,
+The inverse of formats/ofproto,
 following oftrace_node_print_details (ofproto/ofproto-dpif-trace.c) and
 ovn-detrace's main loop: parse then print gives back the tool's bytes, which
 is how the tests check that the tree (and where each annotation belongs) was
@@ -23,39 +24,13 @@ _SPACED = (OfDetail, OfWarning, OfError)  # printed " -> ", " >> ", " >>>> "
 
 def ofproto_trace(trace: Trace) -> str:
     """The text ovs-appctl ofproto/trace printed (without ovn-detrace's notes)."""
-    return "".join(line + "\n" for line, _node in _lines(trace))
-
-
-def ovn_detrace(trace: Trace) -> str:
-    """The text ovn-detrace printed: the trace with its annotations where the
-    tool put them (before the next table line or blank line)."""
-    from ..parsers.ovn_detrace import Rules
-    out: list[str] = []
-    stripped = any(p.stripped for p in trace.roots if isinstance(p, OfPass))
-    rules = Rules(stripped)
-    pending: list[tuple[object, str]] = []
-    for line, node in _lines(trace):
-        if pending and rules.flushes(line):
-            _emit(pending, out)
-            pending = []
-        out.append(line)
-        if node is not None:
-            pending.extend((node, role) for role in rules.triggers(line))
-    if pending:
-        _emit(pending, out)
-    return "".join(line + "\n" for line in out)
-
-
-def _emit(pending: list[tuple[object, str]], out: list[str]) -> None:
-    for node, role in pending:
-        for note in getattr(node, "annotations", ()):
-            if (note.what == "ovs_interface") == (role == "ofport"):
-                out.append(" " * note.indent + note.text)
+    return "".join(line + "\n" for line, _node in lines(trace))
 
 
 # --- lines -------------------------------------------------------------------------
 
-def _lines(trace: Trace) -> list[tuple[str, object]]:
+def lines(trace: Trace) -> list[tuple[str, object]]:
+    """(line as printed, the node it prints) for each line of the trace."""
     out: list[tuple[str, object]] = []
     for n, pass_ in enumerate(trace.roots):
         if isinstance(pass_, OfPass):

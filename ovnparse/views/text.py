@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..analysis.verdict import Explanation
+from ..analysis.explanation import Explanation
 
 
 def render(explanations: list[Explanation]) -> str:

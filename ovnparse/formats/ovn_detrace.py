@@ -15,37 +15,29 @@ what it found about each remembered line, before copying that line:
     * OVS Interface: vif0 (iface-id)     (--ovs)
 
 So a table line's notes come after its own action lines, before the first
-table it resubmits to.  Up to OVN 24.09 it printed every copied line
+table it resubmits to.  Up to OVN 25.03 it printed every copied line
 stripped (`print(line.strip())`): the nesting is then rebuilt from what the
-lines mean (ofproto_trace._Semantic); since 25.03 it keeps the indentation
-and indents the notes to the level of the line they are about.
+lines mean (formats/ofproto, stripped form); since 25.09 it keeps the
+indentation and indents the notes to the level of the line they are about.
+The rules of each release are in formats/detrace_rules.py.
 
 The notes are attached to the node of the line that made ovn-detrace look
 them up (an OfTable for a cookie or an in_port, the output action for
-output:P), by replaying that loop; the printer (views/ofproto_text.py)
+output:P), by replaying that loop; the printer (views/detrace_text.py)
 replays it the other way and gives back the tool's bytes.
 """
 
 from __future__ import annotations
 
-import re
 from typing import Iterable, Iterator
 
 from ..errors import Problem
 from ..lines import Block
-from ..model import _EMPTY, DetraceNote, Trace
-from .ofproto_trace import NoteHandler, parse_outputs
+from ..model import EMPTY, DetraceNote, Trace
+from .detrace_rules import _HEX_DIGITS, COOKIE, INPORT_AS_TOOL, Rules, family_of
+from .ofproto.parser import NoteHandler, parse_outputs
 
 FORMAT = "ovn-detrace"
-
-# ovn-detrace's regular expressions.  A shell variable standing for a cookie
-# (`cookie $pb_vm0`, in OVN's own tests) is taken as one.
-_COOKIE_OLD = re.compile(r"^.*cookie (?:0x[0-9a-fA-F]+|\$\w+)")  # OVN <= 24.03
-_COOKIE_NEW = re.compile(r"^.*cookie[ =](?:0x[0-9a-fA-F]+|\$\w+)")  # OVN >= 24.09
-_INPORT = re.compile(r"^ *[0-9]+\. *in_port=([0-9])+")
-_OUTPORT = re.compile(r"^ *output:([0-9]+)")
-_TABLE_ID = re.compile(r"^ *[0-9]+\.")
-_HEX_DIGITS = frozenset("0123456789abcdefABCDEF")
 
 # Notes that start a record (each looked-up row prints one record).
 _RECORD_STARTS = frozenset({"logical_datapaths", "logical_datapath", "chassis",
@@ -55,57 +47,14 @@ _RECORD_STARTS = frozenset({"logical_datapaths", "logical_datapath", "chassis",
 def parse(blocks: Iterable[Block], source: str, f_lines: list[int] | None = None
           ) -> Iterator[Trace]:
     """ovn-detrace outputs in the text, one Trace each (streaming).  See
-    ofproto_trace.parse_outputs for `f_lines`."""
+    ofproto.parser.parse_outputs for `f_lines`."""
     return parse_outputs(blocks, source, FORMAT, _Notes(), f_lines)
-
-
-class Rules:
-    """When ovn-detrace looks something up and when it prints it.
-
-    `stripped` text came from an ovn-detrace that printed lines stripped
-    (OVN before 25.03), whose cookie regex wanted `cookie 0x` and which did
-    not print at cookie lines; later ones also take `cookie=0x` (ovs-ofctl
-    dump-flows lines) and print at such lines.
-    """
-
-    def __init__(self, stripped: bool):
-        self.cookie = _COOKIE_OLD if stripped else _COOKIE_NEW
-        self.flush_at_cookie = not stripped
-
-    def flushes(self, line: str) -> bool:
-        """ovn-detrace prints what it found before copying this line."""
-        if not line.strip():
-            return True
-        if _TABLE_ID.match(line):
-            return True
-        return self.flush_at_cookie and "cookie" in line and self.names_cookie(line)
-
-    def names_cookie(self, line: str) -> bool:
-        """Whether the cookie regex matches (a line with "cookie" in it)."""
-        # The usual case, `..., cookie 0x1b2c3d4e` at the end of a table line,
-        # told without the regex (whose `^.*` backtracks from the line's end).
-        k = line.rfind("cookie 0x")
-        if k >= 0 and line[k + 9:k + 10] in _HEX_DIGITS and "\n" not in line:
-            return True
-        return self.cookie.match(line) is not None
-
-    def triggers(self, line: str) -> list[str]:
-        """What the line makes ovn-detrace look up: "cookie", "ofport" (each match once)."""
-        roles = []
-        if "cookie" in line and self.names_cookie(line):
-            roles.append("cookie")
-        s = line.lstrip(" ")
-        if s[:7] == "output:" and _OUTPORT.match(s):
-            roles.append("ofport")
-        if s[:1].isdigit() and "in_port=" in s and _INPORT.match(s):
-            roles.append("ofport")
-        return roles
 
 
 def note_node(raw: str, number: int) -> DetraceNote:
     """A `  * ...` line as a DetraceNote."""
     text = raw.lstrip(" ")
-    return DetraceNote(text, number, _EMPTY, len(raw) - len(text))
+    return DetraceNote(text, number, EMPTY, len(raw) - len(text))
 
 
 class _Notes(NoteHandler):
@@ -113,7 +62,7 @@ class _Notes(NoteHandler):
 
     def begin(self, trace: Trace, stripped: bool) -> None:
         self.trace = trace
-        self.rules = Rules(stripped)
+        self.rules = Rules(family_of(stripped))
         # Nodes of the lines since the last flush that ovn-detrace looks up,
         # by what it looks up (kept apart: a tuple per line would cost more).
         self.cookies: list = []
@@ -140,17 +89,17 @@ class _Notes(NoteHandler):
         if k >= 0 and raw[k + 9:k + 10] in _HEX_DIGITS and "\n" not in raw \
                 or "cookie" in raw and self.rules.cookie.match(raw):
             self.cookies.append(node)
-        if "in_port=" in raw and _INPORT.match(raw):  # (the regex allows the indentation)
+        if "in_port=" in raw and INPORT_AS_TOOL.match(raw):  # (the regex allows the indentation)
             self.ports.append(node)
         self.last = node
 
     def _remember(self, raw: str, node) -> None:
         for role in self.rules.triggers(raw):
-            (self.cookies if role == "cookie" else self.ports).append(node)
+            (self.cookies if role == COOKIE else self.ports).append(node)
 
     def note(self, raw: str, number: int, trace: Trace) -> None:
         text = raw.lstrip(" ")
-        self.run.append(DetraceNote(text, number, _EMPTY, len(raw) - len(text)))
+        self.run.append(DetraceNote(text, number, EMPTY, len(raw) - len(text)))
 
     def flush_point(self, body: str) -> None:
         self._flush()
@@ -172,13 +121,7 @@ class _Notes(NoteHandler):
                 break
         else:
             if len(cookies) == 1 and not ports:
-                # The common case: the notes on one table line's flow.
-                node = cookies[0]
-                cookies.clear()
-                if node.annotations.__class__ is tuple:
-                    node.annotations = run
-                else:
-                    node.annotations.extend(run)
+                cookies.pop().add_notes(run)  # the common case: one table line's flow
                 return
         self.cookies, self.ports = [], []
         about_ports = [n for n in run if "OVS Interface:" in n.text and n.what == "ovs_interface"]
@@ -187,18 +130,18 @@ class _Notes(NoteHandler):
         if about_ports:
             if ports:
                 for k, note in enumerate(about_ports):
-                    _add(ports[min(k, len(ports) - 1)], [note])
+                    ports[min(k, len(ports) - 1)].add_notes([note])
             else:
                 self._orphans(about_ports)
         if about_cookies:
             if not cookies:
                 self._orphans(about_cookies)
             elif len(cookies) == 1:
-                _add(cookies[0], about_cookies)
+                cookies[0].add_notes(about_cookies)
             else:
                 records = _records(about_cookies)
                 for k, record in enumerate(records):
-                    _add(cookies[min(k, len(cookies) - 1)], record)
+                    cookies[min(k, len(cookies) - 1)].add_notes(record)
 
     def _orphans(self, notes: list[DetraceNote]) -> None:
         """Notes with no line before them that ovn-detrace would look up."""
@@ -209,13 +152,7 @@ class _Notes(NoteHandler):
             "ovn-detrace note after a line it would not look up",
             "a table line with a cookie, or an output:/in_port= line (--ovs)"))
         if target is not None and hasattr(target, "annotations"):
-            _add(target, notes)
-
-
-def _add(node, notes: list[DetraceNote]) -> None:
-    if node.annotations.__class__ is tuple:
-        node.annotations = []
-    node.annotations.extend(notes)
+            target.add_notes(notes)
 
 
 def _records(notes: list[DetraceNote]) -> list[list[DetraceNote]]:
@@ -238,4 +175,4 @@ def annotated(trace: Trace) -> bool:
     return any(getattr(n, "annotations", None) for n in trace.walk())
 
 
-__all__ = ["FORMAT", "parse", "Rules", "note_node", "annotated"]
+__all__ = ["FORMAT", "parse", "note_node", "annotated"]

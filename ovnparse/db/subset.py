@@ -18,13 +18,12 @@ from __future__ import annotations
 from contextlib import ExitStack
 from typing import Iterable, Mapping
 
-from ..db import DETRACE_HINT_TABLES, SB_COOKIE_TABLES, DatabaseSource, cookie_key
-from .records import DETRACE_COOKIE_TABLES, EXTENDED_COOKIE_TABLES
-from .run import lookups, split_lines
+from .index import (DETRACE_COOKIE_TABLES, DETRACE_HINT_TABLES, EXTENDED_COOKIE_TABLES,
+                    SB_COOKIE_TABLES)
+from .keys import HEX_DASH, cookie_key
+from .source import DatabaseSource
 
 _WHOLE = ("Datapath_Binding", "Chassis")
-#: what a stage-hint must look like to name a row (DbIndex.stage_hint finds nothing else)
-_HEX_DASH = frozenset("0123456789abcdef-")
 
 
 class SubsetSource(DatabaseSource):
@@ -50,18 +49,18 @@ class SubsetSource(DatabaseSource):
         return self._rows[table]
 
 
-def trace_cookies(text: str) -> list[str]:
-    """The 8-hex keys of the cookies ovn-detrace would look up in the text."""
-    keys = {}
-    for line in split_lines(text):
-        for what, key in lookups(line, False):
-            if what == "cookie":
-                try:
-                    k = cookie_key("0x" + str(key))
-                except ValueError:
-                    continue
-                if k is not None:
-                    keys[k] = None
+def cookie_keys(cookies: Iterable[str | int]) -> list[str]:
+    """The 8-hex keys of cookies (hex digits as printed, "0x..." or ints), once
+    each; cookies wider than 32 bits (none of OVN's) and bad ones left out."""
+    keys: dict[str, None] = {}
+    for cookie in cookies:
+        try:
+            k = cookie_key(cookie if isinstance(cookie, int) or str(cookie).startswith("0x")
+                           else "0x" + str(cookie))
+        except ValueError:
+            continue
+        if k is not None:
+            keys[k] = None
     return list(keys)
 
 
@@ -69,10 +68,10 @@ def can_narrow(source: DatabaseSource | None) -> bool:
     return source is not None and callable(getattr(source, "rows_by_uuid_prefix", None))
 
 
-def narrow(sb: DatabaseSource, nb: DatabaseSource | None, text: str, *,
+def narrow(sb: DatabaseSource, nb: DatabaseSource | None, cookies: Iterable[str | int], *,
            extended: bool = False) -> tuple[DatabaseSource, DatabaseSource | None]:
-    """(sb, nb) holding only what resolving *text*'s cookies reads, if the sources can
-    fetch by uuid prefix; else the sources themselves."""
+    """(sb, nb) holding only what resolving `cookies` reads (as ovn-detrace
+    does), if the sources can fetch by uuid prefix; else the sources themselves."""
     if not can_narrow(sb):
         return sb, nb
     with ExitStack() as stack:
@@ -80,12 +79,11 @@ def narrow(sb: DatabaseSource, nb: DatabaseSource | None, text: str, *,
             hold = getattr(src, "hold", None)  # a file: read it once for all of these
             if callable(hold):
                 stack.enter_context(hold())
-        return _narrow(sb, nb, text, extended)
+        return _narrow(sb, nb, cookie_keys(cookies), extended)
 
 
-def _narrow(sb: DatabaseSource, nb: DatabaseSource | None, text: str,
+def _narrow(sb: DatabaseSource, nb: DatabaseSource | None, keys: list[str],
             extended: bool) -> tuple[DatabaseSource, DatabaseSource | None]:
-    keys = trace_cookies(text)
     have = set(sb.tables())
     wanted = DETRACE_COOKIE_TABLES + (EXTENDED_COOKIE_TABLES if extended else ())
     rows: dict[str, dict[str, dict]] = {}
@@ -111,7 +109,7 @@ def _narrow(sb: DatabaseSource, nb: DatabaseSource | None, text: str,
     if nb is None:
         return sub_sb, None
     hints = {h for h in ((f.get("external_ids") or {}).get("stage-hint") for f in lflows)
-             if isinstance(h, str) and h.strip() and set(h.strip().lower()) <= _HEX_DASH}
+             if isinstance(h, str) and h.strip() and set(h.strip().lower()) <= HEX_DASH}
     nb_have = set(nb.tables())
     nb_rows: dict[str, dict[str, dict]] = {}
     for t in DETRACE_HINT_TABLES:
@@ -132,4 +130,4 @@ def _list(v) -> list:
     return list(v) if isinstance(v, list) else [v]
 
 
-__all__ = ["narrow", "can_narrow", "trace_cookies", "SubsetSource"]
+__all__ = ["narrow", "can_narrow", "cookie_keys", "SubsetSource"]

@@ -12,7 +12,7 @@ priority and match text, and the result is marked as such.
 
 from __future__ import annotations
 
-from ..analysis.verdict import Explanation
+from ..analysis.explanation import Explanation
 from ..db.index import DbIndex, RowRef
 from .owners import acl_name, acl_owner, describe
 

@@ -39,10 +39,11 @@ from itertools import compress, repeat
 from operator import attrgetter
 from typing import Iterable, Iterator
 
-from ..errors import Problem
-from ..lines import Block
-from ..model import (_EMPTY, DetraceNote, OfAction, OfBridge, OfBucket, OfDetail, OfError,
-                     OfPass, OfTable, OfThaw, OfWarning, Trace)
+from ...errors import Problem
+from ...lines import Block
+from ...model import (EMPTY, DetraceNote, OfAction, OfBridge, OfBucket, OfDetail, OfError,
+                      OfPass, OfTable, OfThaw, OfWarning, Trace)
+from .ovs_flow import recircs
 
 FORMAT = "ofproto/trace"
 ELISION = "..."
@@ -460,7 +461,7 @@ def _link_passes(trace: Trace) -> None:
     for index, pass_ in enumerate(trace.roots):
         if pass_.recirc_id is not None:
             pass_.queued_by = queued.get(pass_.recirc_id.lower())
-        for rid in pass_.recircs():
+        for rid in recircs(pass_):
             queued.setdefault(rid.lower(), index)
 
 
@@ -569,7 +570,7 @@ def table_node(body: str, number: int, bridge: str | None, dot: int = -1) -> OfT
     node.no_match = node.chained = False
     node.miss = node.rule = None
     node.bridge = bridge
-    node.annotations = _EMPTY
+    node.annotations = EMPTY
     return node
 
 
@@ -637,7 +638,7 @@ class _Indented:
                     node = _new(OfAction)  # (every field set: see _new)
                     node.text = body
                     node.line = first + i
-                    node.children = node.annotations = _EMPTY
+                    node.children = node.annotations = EMPTY
                     kids.append(node)
                     top[LAST] = node
                     if notes is not None and (notes.run or "output:" in body
@@ -658,7 +659,7 @@ class _Indented:
                         node = _new(OfAction)  # (every field set: see _new)
                         node.text = body
                         node.line = first + i
-                        node.children = node.annotations = _EMPTY
+                        node.children = node.annotations = EMPTY
                         kids.append(node)
                         top[LAST] = node
                         if notes is not None:
@@ -693,7 +694,7 @@ class _Indented:
                             node.no_match = node.chained = False
                             node.miss = node.rule = None
                             node.bridge = self.bridge
-                            node.annotations = _EMPTY
+                            node.annotations = EMPTY
                         if notes is not None:
                             notes.table(raw, node, first + i)
                         printed = indent >> 2
@@ -933,7 +934,7 @@ class _Semantic:
                     note = _new(DetraceNote)  # (every field set: see _new)
                     note.text = text
                     note.line = first + i
-                    note.children = _EMPTY
+                    note.children = EMPTY
                     note.indent = len(raw) - len(text)
                     note.classified = None
                     run.append(note)
@@ -952,7 +953,7 @@ class _Semantic:
                 node = _new(OfAction)  # (every field set: see _new)
                 node.text = body
                 node.line = number
-                node.children = node.annotations = _EMPTY
+                node.children = node.annotations = EMPTY
                 if notes is not None and (run or "output:" in body or "cookie" in body):
                     notes.line(raw, node, number)  # (only these lines matter to it)
                 top = stack[-1]

@@ -18,16 +18,11 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Mapping
 
-from ..db import DETRACE_HINT_TABLES, DbIndex
-from ..resolve.owners import acl_name, acl_owner, describe
+from ..db import DETRACE_COOKIE_TABLES, DETRACE_HINT_TABLES, EXTENDED_COOKIE_TABLES, DbIndex
+from ..formats.detrace_rules import COOKIE, PRINT_H, PRINT_P
+from .owners import acl_name, acl_owner, describe
 
-#: Southbound tables ovn-detrace 23.03 looks a cookie up in, in its order
-DETRACE_COOKIE_TABLES = ("Logical_Flow", "Port_Binding", "MAC_Binding", "Multicast_Group",
-                         "Chassis", "Load_Balancer")
-#: cookie tables ovn-detrace ignores, resolved with --extended
-EXTENDED_COOKIE_TABLES = ("Static_MAC_Binding", "FDB", "Datapath_Binding")
-
-P, H = 2, 3  # print_p, print_h
+P, H = PRINT_P, PRINT_H
 
 Note = tuple  # (extra, body)
 
@@ -76,6 +71,11 @@ class Resolver:
         self.extended = extended
         self._cookies: dict[str, list[Note]] = {}
         self.unresolved: list[str] = []  # cookies nothing resolved (in order, once each)
+
+    def notes(self, what: str, key: int | str) -> list[Note]:
+        """Notes for a lookup (formats/detrace_rules.Rules.lookups): a cookie's
+        hex digits, or an OpenFlow port number."""
+        return self.cookie(str(key)) if what == COOKIE else self.ofport(int(key))
 
     # ------------------------------------------------------------------ cookies
     def cookie(self, hex_digits: str) -> list[Note]:
@@ -335,5 +335,4 @@ def read_interfaces(source) -> dict[int, Mapping]:
     return bridge_interfaces({t: source.rows(t) for t in tables if t in have})
 
 
-__all__ = ["Resolver", "bridge_interfaces", "read_interfaces", "DETRACE_COOKIE_TABLES",
-           "EXTENDED_COOKIE_TABLES"]
+__all__ = ["Resolver", "bridge_interfaces", "read_interfaces"]

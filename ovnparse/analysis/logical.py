@@ -30,6 +30,7 @@ from typing import Iterator
 
 from ..model import (Action, Error, Fork, Log, Modify, Node, Output, Pipeline,
                      Stage, Trace)
+from .explanation import Drop, Explanation
 
 # Actions after which ovn-controller, not the pipeline, handles the packet.
 CONTROLLER_ACTIONS = frozenset({
@@ -68,60 +69,6 @@ class Ending:
     reply: Fork | None = None  # inside an error reply (icmp4, tcp_reset...)
     reply_stage: Stage | None = None  # the stage that made it
     reply_pipeline: Pipeline | None = None  # and its pipeline
-
-
-@dataclass
-class Drop:
-    datapath: str | None
-    pipeline: str | None
-    table: int | None
-    stage: str | None
-    priority: int | None
-    match: str | None
-    lflow: str | None
-    reason_code: str
-    reason: str
-    line: int | None
-    extra: dict = field(default_factory=dict)  # format-specific keys ("cookie", ...)
-
-    def to_dict(self) -> dict:
-        out = {k: v for k, v in self.__dict__.items() if k != "extra"}
-        out.update(self.extra)
-        return out
-
-
-@dataclass
-class Explanation:
-    format: str
-    microflow: str | None
-    lines: list[int]
-    verdict: str
-    outputs: list[str] | None
-    datapaths: list[str] | None
-    transforms: list[dict]
-    drop: Drop | None
-    warnings: list[str]
-    source: str = ""
-    endings: list[Ending] = field(default_factory=list, repr=False)
-    # Keys only some formats have (OpenFlow traces: "recirculations"), added
-    # to the JSON object after the common ones.
-    extra: dict = field(default_factory=dict)
-
-    def to_dict(self) -> dict:
-        return {**self._common(), **self.extra}
-
-    def _common(self) -> dict:
-        return {
-            "format": self.format,
-            "microflow": self.microflow,
-            "lines": self.lines,
-            "verdict": self.verdict,
-            "outputs": self.outputs,
-            "datapaths": self.datapaths,
-            "transforms": self.transforms,
-            "drop": self.drop.to_dict() if self.drop else None,
-            "warnings": self.warnings,
-        }
 
 
 # --- branches -------------------------------------------------------------------
@@ -258,17 +205,6 @@ def action_name(text: str) -> str:
 
 
 # --- the verdict -------------------------------------------------------------------
-
-def explain(trace: Trace) -> Explanation:
-    """The verdict of one trace, whatever tool printed it."""
-    if trace.format.startswith(("ofproto/", "ovn-detrace")):
-        from .openflow import explain_openflow
-        return explain_openflow(trace)
-    if trace.format.startswith("ovnkube-trace"):
-        from .ovnkube import explain_ovnkube
-        return explain_ovnkube(trace)
-    return explain_logical(trace)
-
 
 def explain_logical(trace: Trace) -> Explanation:
     """The verdict of an ovn-trace trace (logical pipelines)."""

@@ -66,6 +66,9 @@ from typing import Iterable, Iterator
 from ..errors import Problem
 from ..lines import Block
 from ..model import OvnkubeCheck, OvnkubeMessage, OvnkubeOutput, Trace
+from .detect import detect
+from .segment import Parsers
+from .sniff import TOOL_NAMES, CHECK_RE, OLD_LABEL, OUTPUT_NEW, OUTPUT_OLD, SEARCH
 
 FORMAT = "ovnkube-trace"
 
@@ -94,24 +97,14 @@ DIRECTIONS = {
     "Source to service clusterIP": "source pod to service clusterIP",
 }
 
-_TOOL = r"ovn-trace|ovs-appctl ofproto/trace|ovn-detrace"
-CHECK_RE = re.compile(
-    rf"(?P<tool>{_TOOL})(?P<remote> \(remote\))?(?: (?P<dir>.+?))? indicates "
-    r"(?P<result>success|failure) from (?P<src>\S+) to (?P<dst>\S+?)(?: - (?P<rest>.*?))?\s*\Z")
-_OUTPUT_NEW = re.compile(rf"(?P<tool>{_TOOL})(?P<remote> \(remote\))? (?P<dir>.+?) Output:\s*\Z")
-_OLD_LABEL = r"Source to Destination|Destination to Source|Source to service clusterIP"
-_OUTPUT_OLD = re.compile(
-    rf"(?P<dir>{_OLD_LABEL}) +(?P<tool>ovn-trace|ovs-appctl|ovn-detrace|detrace)"
-    r"(?: Completed -)? Output: ?(?P<first>.*)\Z")
 _ERROR_NEW = re.compile(
-    rf"(?P<tool>{_TOOL})(?P<remote> \(remote\))? (?P<dir>.+?) error (?P<err>.*?) "
+    rf"(?P<tool>{TOOL_NAMES})(?P<remote> \(remote\))? (?P<dir>.+?) error (?P<err>.*?) "
     r"stdOut: ?(?P<first>.*)\Z")
 _ERROR_OLD = re.compile(
-    rf"(?P<dir>{_OLD_LABEL}) +(?P<tool>ovn-trace|ovs-appctl|ovn-detrace) error (?P<err>.*?) "
+    rf"(?P<dir>{OLD_LABEL}) +(?P<tool>ovn-trace|ovs-appctl|ovn-detrace) error (?P<err>.*?) "
     r"stdOut: ?(?P<first>.*)\Z")
 # 2020-2022: `pip3 install` of ovn-detrace's dependencies failed.
 _ERROR_INSTALL = re.compile(r"(?P<tool>ovn-detrace) error (?P<err>.*?) stdOut: ?(?P<first>.*)\Z")
-_SEARCH = re.compile(r"Search string (?P<not>not )?matched:\s*(?P<rest>.*?)\s*\Z")
 _MESSAGES = [(topic, re.compile(rx)) for topic, rx in (
     ("start", r"Maximum command line arguments set to: ?(?P<detail>.*)\Z"),
     ("loglevel", r"Log level set to: ?(?P<detail>.*)\Z"),
@@ -152,18 +145,6 @@ _OUTPUT_PORT_END = re.compile(r"output:\w+\Z")
 _DETAIL_LINES = 200  # a message keeps at most this many further lines
 
 
-def is_ovnkube_line(text: str) -> bool:
-    """A line only ovnkube-trace prints (for format detection; klog prefix removed).
-
-    Its verdict lines of every version, the `<tool> <direction> Output:` and
-    2020-2022 `Source to Destination ovn-trace Output: ...` lines that announce
-    an embedded output, `Search string matched:`, `ovn-trace command Completed
-    normally`.
-    """
-    return bool(CHECK_RE.match(text) or _OUTPUT_NEW.match(text) or _OUTPUT_OLD.match(text)
-                or _SEARCH.match(text) or text.startswith("ovn-trace command Completed normally"))
-
-
 class _Open:
     """An output being read: the announcing line and the lines so far."""
 
@@ -192,9 +173,11 @@ def _direction(printed: str | None) -> str | None:
     return DIRECTIONS.get(printed, printed)
 
 
-def parse(blocks: Iterable[Block], source: str) -> Iterator[Trace]:
-    """The traces in an ovnkube-trace printout: embedded ones first, then the summary."""
-    reader = _Reader(source)
+def parse(blocks: Iterable[Block], source: str, *, parsers: Parsers) -> Iterator[Trace]:
+    """The traces in an ovnkube-trace printout: embedded ones first, then the
+    summary.  `parsers`: the registry (registry.PARSERS) its embedded outputs
+    are read with."""
+    reader = _Reader(source, parsers)
     last = None
     for block in blocks:
         last = block
@@ -203,8 +186,9 @@ def parse(blocks: Iterable[Block], source: str) -> Iterator[Trace]:
 
 
 class _Reader:
-    def __init__(self, source: str):
+    def __init__(self, source: str, parsers: Parsers):
         self.source = source
+        self.parsers = parsers
         self.trace = Trace(format=FORMAT, source=source, microflow=None,
                            first_line=0, last_line=0)
         self.open: _Open | None = None
@@ -231,8 +215,8 @@ class _Reader:
             return True
         if not text or text[0] not in _ENDERS or not text.startswith(_ENDER_STARTS):
             return False
-        return bool(CHECK_RE.match(text) or _OUTPUT_NEW.match(text) or _OUTPUT_OLD.match(text)
-                    or _SEARCH.match(text) or _ERROR_NEW.match(text) or _ERROR_OLD.match(text)
+        return bool(CHECK_RE.match(text) or OUTPUT_NEW.match(text) or OUTPUT_OLD.match(text)
+                    or SEARCH.match(text) or _ERROR_NEW.match(text) or _ERROR_OLD.match(text)
                     or any(rx.match(text) for topic, rx in _MESSAGES
                            if topic not in ("egress", "fatal")))
 
@@ -317,11 +301,11 @@ class _Reader:
         if m:
             self._check(m, number, text)
             return
-        m = _SEARCH.match(text) if c == "S" else None
+        m = SEARCH.match(text) if c == "S" else None
         if m:
             self._search(m, number, text)
             return
-        m = (_OUTPUT_NEW.match(text) or _OUTPUT_OLD.match(text)) \
+        m = (OUTPUT_NEW.match(text) or OUTPUT_OLD.match(text)) \
             if c in "oSD" and " Output:" in text else None
         if m:
             self._output(m, number, text)
@@ -491,8 +475,6 @@ class _Reader:
             self.add(elision)
 
     def _parse_output(self, out: _Open, lines: list[str], cut: bool) -> Iterator[Trace]:
-        from . import PARSERS  # the registry imports this module
-
         end = len(lines)
         node = OvnkubeOutput(out.text, out.line, tool=out.tool, direction=out.direction,
                              remote=out.remote, first_line=out.first,
@@ -516,7 +498,7 @@ class _Reader:
             if not out.until_stderr:
                 self.problem(out.line, f"{out.tool} printed nothing")
             return
-        if fmt not in PARSERS:
+        if fmt not in self.parsers:
             self.problem(out.first, f"no parser for {fmt} output yet: lines "
                                     f"{out.first}-{node.last_line} not read")
             return
@@ -524,9 +506,9 @@ class _Reader:
         try:
             block = [Block(out.first, lines, cut)]
             if out.f_lines is not None and fmt in _OPENFLOW:
-                traces = PARSERS[fmt](block, self.source, f_lines=out.f_lines)
+                traces = self.parsers[fmt](block, self.source, f_lines=out.f_lines)
             else:
-                traces = PARSERS[fmt](block, self.source)
+                traces = self.parsers[fmt](block, self.source)
             for trace in traces:
                 node.traces.append(trace.format)
                 yield trace
@@ -569,8 +551,6 @@ class _Reader:
 
 def _looks_like(lines: list[str]) -> str | None:
     """The format of trace text found outside any announced output, if any."""
-    from ..detect import detect
-
     # An excerpt may start on a line no format owns (a transformation's title,
     # a row of dashes): look from each of its first lines.
     starts = [i for i, t in enumerate(lines[:32]) if t.strip()]

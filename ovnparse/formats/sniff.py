@@ -1,0 +1,80 @@
+"""What each tool's output looks like at a glance: the signatures format
+detection and segmentation read.  Imports no parser.
+
+  ovn-trace      `# <microflow>`, `ingress(dp="...")` titles, `N. stage (...): ...,
+                 priority P, uuid U` tables, or the summary/minimal brace forms
+  ofproto/trace  `Flow: ...`, `bridge("br-int")`, `Datapath actions: ...`
+  ovn-detrace    ofproto/trace text with `  * Logical flow: ...` notes
+  ovnkube-trace  klog lines and `ovn-trace source pod to destination pod indicates
+                 success|failure from A to B`, wrapping the three above
+"""
+
+from __future__ import annotations
+
+import re
+
+from ..model import NOTE_KINDS
+
+OVN_TRACE = "ovn-trace"
+OFPROTO = "ofproto/trace"
+DETRACE = "ovn-detrace"
+OVNKUBE = "ovnkube-trace"
+
+# --- ovn-trace ----------------------------------------------------------------------
+
+OVN_TRACE_HINTS = (
+    re.compile(r'\s*(?:\d+\. )?(?:ingress|egress|multicast)\(dp="'),
+    re.compile(r"\s*\d+\. \S.*, priority -?\d+, uuid [0-9a-f]{8}\Z"),
+    re.compile(r'\s*(?:output\(".*"\)|ct_next\(ct_state=[a-z|]+.*\)|ct_lb(?:_mark)?|clone|'
+               r'ct_[ds]nat(?:\(ip[46]\.\w+=.*\))?) ?\{?;?\Z'),
+    re.compile(r"\s*\*\*\* "),
+    re.compile(r'\s*(?:ct_\w+|clone|arp|nd_n[as]|icmp[46]|tcp_reset|sctp_abort)\b.*'
+               r'(?: \{|\);|\*/;)\Z'),
+    re.compile(r"\s*LOG: ACL name="),
+    # a fragment that starts at a transformation title (ovnkube-trace excerpts)
+    re.compile(r"(?:ct_next\(ct_state=|ct_lb(?:_mark)? /\*|ct_[ds]nat(?:\(ip[46]\.| /\*))"),
+    re.compile(r'(?:ovn-trace: )?(?:unknown datapath "|error parsing flow: )'),
+)
+OVN_TRACE_TABLE = OVN_TRACE_HINTS[1]
+# ovn-trace's `# <microflow>` header: a flow as OVS formats it.
+FLOW_HEADER = re.compile(r"# [a-z0-9_]+(?:,[a-z0-9_]+(?:=\S+)?)*\Z|# \w+=")
+
+# --- ofproto/trace and ovn-detrace --------------------------------------------------
+
+OFPROTO_HINTS = re.compile(
+    r'(?:\s*Flow: |\S+\|\d+\|\S+\|[A-Z]+\|Flow: |bridge\("|Datapath actions: |Megaflow: |'
+    r'Final flow: |Rule: table=|OpenFlow actions=|Bridge: |Translation failed \(|'
+    r"\s*\d+\. .*, priority \d+(?:, cookie \S+)?\Z|\s*\d+\. No match\.\Z)")
+# ovn-detrace's notes; ovs-dbg's copy prints "*  Logical datapath" (two spaces).
+DETRACE_NOTE = re.compile(
+    r"\s*\*\s+(?:" + "|".join(re.escape(k.label) for k in
+                              sorted(NOTE_KINDS, key=lambda k: -len(k.label)))
+    + r"|\[Duplicate)\b")
+
+# --- ovnkube-trace --------------------------------------------------------------------
+
+TOOL_NAMES = r"ovn-trace|ovs-appctl ofproto/trace|ovn-detrace"
+#: a verdict line, 2020 on
+CHECK_RE = re.compile(
+    rf"(?P<tool>{TOOL_NAMES})(?P<remote> \(remote\))?(?: (?P<dir>.+?))? indicates "
+    r"(?P<result>success|failure) from (?P<src>\S+) to (?P<dst>\S+?)(?: - (?P<rest>.*?))?\s*\Z")
+#: `<tool> <direction> Output:`, announcing an embedded output (2022 on)
+OUTPUT_NEW = re.compile(rf"(?P<tool>{TOOL_NAMES})(?P<remote> \(remote\))? (?P<dir>.+?) Output:\s*\Z")
+OLD_LABEL = r"Source to Destination|Destination to Source|Source to service clusterIP"
+#: `Source to Destination ovn-trace Output: ...` (2020-2022)
+OUTPUT_OLD = re.compile(
+    rf"(?P<dir>{OLD_LABEL}) +(?P<tool>ovn-trace|ovs-appctl|ovn-detrace|detrace)"
+    r"(?: Completed -)? Output: ?(?P<first>.*)\Z")
+SEARCH = re.compile(r"Search string (?P<not>not )?matched:\s*(?P<rest>.*?)\s*\Z")
+
+
+def is_ovnkube_line(text: str) -> bool:
+    """A line only ovnkube-trace prints (klog prefix removed).
+
+    Its verdict lines of every version, the `<tool> <direction> Output:` and
+    2020-2022 `Source to Destination ovn-trace Output: ...` lines that announce
+    an embedded output, `Search string matched:`, `ovn-trace command Completed
+    normally`.
+    """
+    return bool(CHECK_RE.match(text) or OUTPUT_NEW.match(text) or OUTPUT_OLD.match(text)
+                or SEARCH.match(text) or text.startswith("ovn-trace command Completed normally"))
