@@ -1,8 +1,12 @@
-"""The entry points for scripts and notebooks.
+"""Thin orchestration: read -> segment -> parse -> enrich -> explain.
 
     >>> from ovnparse import api
     >>> for trace in api.parse("trace.txt"):
     ...     print(api.explain(trace).verdict)
+
+Every function here hands out `ovnparse.Trace` objects (face.py): model
+traces with `explain()`.  `parse` and `parse_stream` stream (memory stays
+flat on long files); `read` and `read_text` give lists.
 """
 
 from __future__ import annotations
@@ -13,44 +17,89 @@ import os
 import sys
 from typing import IO, Iterable, Iterator
 
-from .analysis import Explanation, explain
+from .analysis import Explanation
+from .analysis import explain as analyse
+from .analysis.compare import Comparison
+from .analysis.compare import compare as compare_traces
+from .db.databases import Databases, open_databases
+from .enrich import enrich
 from .enrich.detrace_notes import Resolver
 from .enrich.openflow import annotate
 from .errors import InputError, Problem
+from .face import Trace
 from .formats.detect import detect, family
 from .formats.detrace_rules import FAMILY_2303, FAMILY_2509, Rules, split_lines
 from .formats.registry import EMPTY_OK, PARSERS
 from .formats.segment import segment
 from .formats.sniff import OFPROTO, OVN_TRACE
 from .lines import Block, open_lines, read_blocks
-from .model import Trace
+from .model import Trace as ModelTrace
 from .views.detrace_text import filter_lines, ovn_detrace
 from .views.ofproto_text import ofproto_trace
 
-__all__ = ["parse", "parse_text", "explain", "Explanation", "Trace", "InputError"]
+__all__ = ["parse", "parse_stream", "parse_text", "read", "read_text", "explain", "compare",
+           "open_databases", "Databases", "Explanation", "Trace", "InputError"]
 
 _PEEK = 64  # lines read ahead to detect the format
 
 
-def parse(path: str | os.PathLike, format: str | None = None) -> Iterator[Trace]:
+def parse(path: str | os.PathLike, format: str | None = None, *,
+          db: Databases | None = None) -> Iterator[Trace]:
     """Traces in a file ("-" for stdin), one at a time.
 
     Raises InputError when the file cannot be read or holds no known format.
     """
     source, stream = open_lines(os.fspath(path))
     try:
-        yield from parse_stream(stream, source, format)
+        yield from parse_stream(stream, source, format, db=db)
     finally:
         if stream is not sys.stdin.buffer:
             stream.close()
 
 
-def parse_text(text: str, source: str = "<text>", format: str | None = None) -> list[Trace]:
-    return list(parse_stream(io.StringIO(text), source, format))
+def parse_text(text: str, source: str = "<text>", format: str | None = None, *,
+               db: Databases | None = None) -> list[Trace]:
+    return list(parse_stream(io.StringIO(text), source, format, db=db))
 
 
-def parse_stream(stream: IO | Iterable[str], source: str,
-                 format: str | None = None) -> Iterator[Trace]:
+def read(source: str | os.PathLike | IO, *, format: str | None = None,
+         db: Databases | None = None) -> list[Trace]:
+    """Every trace of a file (a path, or a file object opened in binary or text mode)."""
+    if isinstance(source, (str, os.PathLike)):
+        return list(parse(source, format, db=db))
+    name = getattr(source, "name", "<stream>")
+    return list(parse_stream(source, str(name), format, db=db))
+
+
+def read_text(text: str, *, format: str | None = None, db: Databases | None = None,
+              source: str = "<text>") -> list[Trace]:
+    """Every trace of a text."""
+    return parse_text(text, source, format, db=db)
+
+
+def explain(trace: ModelTrace, db: Databases | None = None) -> Explanation:
+    """What happened to the packet; with `db`, what the databases say of the
+    drop.  A trace the caller will not use again is enriched in place (a
+    face Trace's own `explain()` never changes it)."""
+    if db is None:
+        return trace.explain() if isinstance(trace, Trace) else analyse(trace)
+    return analyse(enrich(trace, db))
+
+
+def compare(first: ModelTrace, second: ModelTrace) -> Comparison:
+    """Two traces of one packet: the same verdict, or the known reasons why not."""
+    return compare_traces(first, second)
+
+
+def parse_stream(stream: IO | Iterable[str], source: str, format: str | None = None, *,
+                 db: Databases | None = None) -> Iterator[Trace]:
+    """Traces in a stream (a binary file, or an iterable of str lines)."""
+    for trace in _parse_stream(stream, source, format):
+        yield Trace.of(trace, db)
+
+
+def _parse_stream(stream: IO | Iterable[str], source: str,
+                  format: str | None) -> Iterator[ModelTrace]:
     blocks = read_blocks(stream, source)
     head: list[Block] = []
     peek: list[str] = []

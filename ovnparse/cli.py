@@ -1,8 +1,12 @@
 """`ovnparse` command line: parse and explain trace printouts.
 
-Exit status: 0 done (and, with --expect, every verdict matched; with
-compare, the verdicts agree); 1 a verdict did not match --expect, or compare's
-verdicts differ; 2 the input or the command line was wrong.
+Exit status (one mapping, in `main`):
+  0    done
+  1    a verdict did not match --expect, or compare's verdicts differ
+  2    the input or the command line was wrong
+  3    a database could not be read (missing, damaged, wrong schema, unreachable...)
+  4    an internal error (one line; --debug or OVNPARSE_DEBUG=1 for the traceback)
+  130  interrupted (Ctrl-C); 143 terminated (SIGTERM)
 """
 
 from __future__ import annotations
@@ -11,36 +15,66 @@ import argparse
 import importlib
 import json
 import os
+import signal
 import sys
 
-from . import __version__
-from .analysis import explain
-from .analysis.compare import compare
-from .api import parse
+from ._version import __version__
+from .analysis import Verdict
 from .commands import COMMANDS
-from .errors import InputError, Problem
+from .errors import InputError, OvnparseError, Problem
 from .formats.registry import PARSERS
-from .views import text as text_view
 
-VERDICTS = ("delivered", "flooded", "dropped", "controller", "incomplete", "error")
+VERDICTS = tuple(str(v) for v in Verdict)
+EXIT_INTERNAL = 4
+
+
+class Terminated(BaseException):
+    """SIGTERM arrived: unwind through the finally blocks (which stop what a
+    command started), then exit 143."""
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    debug = "--debug" in argv or os.environ.get("OVNPARSE_DEBUG", "") not in ("", "0")
+    argv = [a for a in argv if a != "--debug"]  # (accepted before or after the subcommand)
     args = _parser().parse_args(argv)
+
+    def on_term(signum, frame):
+        raise Terminated()
+
+    try:
+        old_term = signal.signal(signal.SIGTERM, on_term)
+    except ValueError:  # not the main thread
+        old_term = None
     try:
         return args.func(args)
-    except InputError as exc:
-        print(f"ovnparse: {exc.problem}", file=sys.stderr)
-        return 2
+    except OvnparseError as exc:
+        print(f"ovnparse: {exc}", file=sys.stderr)
+        return exc.exit_status
     except BrokenPipeError:
         return 0
     except KeyboardInterrupt:
+        print("ovnparse: interrupted", file=sys.stderr)
         return 130
+    except Terminated:
+        print("ovnparse: terminated", file=sys.stderr)
+        return 143
+    except Exception as exc:
+        if debug:
+            raise
+        print(f"ovnparse: internal error: {type(exc).__name__}: {exc} (a bug: run again with "
+              "--debug or OVNPARSE_DEBUG=1 for the traceback, and report it)", file=sys.stderr)
+        return EXIT_INTERNAL
+    finally:
+        if old_term is not None:
+            signal.signal(signal.SIGTERM, old_term)
 
 
 def _parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="ovnparse", description=__doc__.splitlines()[0])
     top.add_argument("--version", action="version", version=f"ovnparse {__version__}")
+    top.add_argument("--debug", action="store_true",
+                     help="show the traceback of an internal error")
     sub = top.add_subparsers(required=True, metavar="COMMAND")
 
     def common(p: argparse.ArgumentParser) -> None:
@@ -65,7 +99,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--dump-flows", metavar="FILE",
                    help="ovs-ofctl dump-flows br-int text: list the OpenFlow flows of the "
                    "logical flow that dropped (what ovn-trace --ovs shows, offline)")
-    _remote_options(p)
+    remote_options(p)
     p.set_defaults(func=_cmd_explain)
 
     p = sub.add_parser("compare", help="two traces of one packet: same verdict, or why not")
@@ -75,69 +109,14 @@ def _parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_compare)
 
     for name, summary in COMMANDS.items():
-        try:
-            module = importlib.import_module(f".commands.{name}", __package__)
-        except ModuleNotFoundError as exc:
-            if exc.name != f"{__package__}.commands.{name}":
-                raise
-            continue  # not written yet
+        module = importlib.import_module(f".commands.{name}", __package__)
         p = sub.add_parser(name, help=summary)
         module.add_arguments(p)
         p.set_defaults(func=module.run)
     return top
 
 
-def _cmd_parse(args) -> int:
-    out = sys.stdout
-    out.write("[")
-    for n, trace in enumerate(parse(args.file, args.format)):
-        out.write(",\n" if n else "\n")
-        json.dump(trace.to_dict(), out, indent=1)
-    out.write("\n]\n")
-    return 0
-
-
-def _cmd_explain(args) -> int:
-    index = _index(args.sb, args.nb, args) if args.sb else None
-    if index is None:
-        explanations = [explain(t) for t in parse(args.file, args.format)]
-    else:
-        from .enrich.detrace_notes import Resolver
-        from .enrich.drops import resolve_drop
-        from .enrich.openflow import annotate
-        resolver = Resolver(index)
-        explanations = [resolve_drop(explain(annotate(t, resolver)), index)
-                        for t in parse(args.file, args.format)]
-    if args.dump_flows:
-        _add_openflow(explanations, args.dump_flows)
-    if args.json:
-        json.dump([e.to_dict() for e in explanations], sys.stdout, indent=2)
-        sys.stdout.write("\n")
-    else:
-        sys.stdout.write(text_view.render(explanations))
-    if args.expect and any(e.verdict != args.expect for e in explanations):
-        return 1
-    return 0
-
-
-def _add_openflow(explanations, path: str) -> None:
-    """Give each drop the OpenFlow flows its logical flow's cookie names."""
-    from .db.dump_flows import DumpFlowsError, read_dump_flows
-    try:
-        flows = read_dump_flows(path)
-    except (OSError, DumpFlowsError) as exc:
-        raise InputError(Problem(path, 0, f"cannot read the OpenFlow flows: {exc}",
-                                 "ovs-ofctl dump-flows output")) from None
-    for ex in explanations:
-        d = ex.drop
-        if d is not None and d.lflow:
-            d.extra["openflow_flows"] = [f.text.strip() for f in flows.get(d.lflow, [])]
-            if not d.extra["openflow_flows"]:
-                ex.warnings.append(f"no OpenFlow flow has cookie 0x{d.lflow}: the flows were "
-                                   "dumped on another chassis, or before or after the trace")
-
-
-def _remote_options(p: argparse.ArgumentParser) -> None:
+def remote_options(p: argparse.ArgumentParser) -> None:
     """Options of live database remotes (as OVN's tools spell them)."""
     g = p.add_argument_group("live databases (unix:, tcp:, ssl: remotes)")
     g.add_argument("--no-leader-only", dest="leader_only", action="store_false",
@@ -149,44 +128,41 @@ def _remote_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("-C", "--ca-cert", metavar="FILE", help="SSL CA certificate")
 
 
-def _index(sb: str, nb: str | None, args=None):
-    """A DbIndex over saved database files or live remotes (read-only either way)."""
-    from .db import DbIndex, is_remote, open_database
-    from .db.ovsdb_file import OvsdbFileError
-    sources = []
-    for spec, name in ((sb, "OVN_Southbound"), (nb, "OVN_Northbound")):
-        if spec is None:
-            sources.append(None)
-            continue
-        try:
-            if is_remote(spec) and not os.path.exists(spec):
-                sources.append(open_database(
-                    spec, database=name, leader_only=getattr(args, "leader_only", True),
-                    timeout=getattr(args, "db_timeout", 10.0),
-                    private_key=getattr(args, "private_key", None),
-                    certificate=getattr(args, "certificate", None),
-                    ca_cert=getattr(args, "ca_cert", None)))
-            else:
-                sources.append(_open_saved(spec))
-        except (OSError, OvsdbFileError, ValueError) as exc:
-            raise InputError(Problem(spec, 0, f"cannot read the database: {exc}",
-                                     "an OVSDB database file or a reachable remote")) from None
-    return DbIndex(sources[0], sources[1])
+def _cmd_parse(args) -> int:
+    from .api import parse
+    out = sys.stdout
+    out.write("[")
+    for n, trace in enumerate(parse(args.file, args.format)):
+        out.write(",\n" if n else "\n")
+        json.dump(trace.to_dict(), out, indent=1)
+    out.write("\n]\n")
+    return 0
 
 
-def _open_saved(path: str):
-    """A saved database: an OVSDB file, a tool's JSON, or `ovn-sbctl lflow-list` text."""
-    from .db import MemorySource, open_source
-    from .db.lflow_list import read_lflow_list
-    with open(path, "rb") as f:
-        head = f.read(64)
-    if head.startswith(b"Datapath: "):
-        return MemorySource(read_lflow_list(path))
-    return open_source(path)
+def _cmd_explain(args) -> int:
+    from .api import explain, open_databases, parse
+    from .views import text as text_view
+    db = None
+    if args.sb or args.nb or args.dump_flows:
+        db = open_databases(args.nb, args.sb, dump_flows=args.dump_flows,
+                            timeout=args.db_timeout, leader_only=args.leader_only,
+                            private_key=args.private_key, certificate=args.certificate,
+                            ca_cert=args.ca_cert)
+    explanations = [explain(t, db) for t in parse(args.file, args.format)]
+    if args.json:
+        json.dump([e.to_dict() for e in explanations], sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    else:
+        sys.stdout.write(text_view.render(explanations))
+    if args.expect and any(e.verdict != args.expect for e in explanations):
+        return 1
+    return 0
 
 
 def _cmd_compare(args) -> int:
     """Compares the first trace of each file; exit 1 when the verdicts differ."""
+    from .api import compare, parse
+    from .views import text as text_view
     firsts = []
     for path in (args.first, args.second):
         trace = next(iter(parse(path)), None)

@@ -102,7 +102,7 @@ def test_cut_mid_line_is_incomplete(corpus_dir):
             [trace] = api.parse_text(text[:cut], name)
             ex = explain(trace)
             assert ex.verdict == "incomplete"
-            assert any("no line end" in w for w in ex.warnings)
+            assert any("no line end" in w.message for w in ex.warnings)
 
 
 def test_garbled_lines_are_reported_not_raised(corpus_dir):

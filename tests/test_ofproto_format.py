@@ -71,7 +71,7 @@ def test_table_line_fields():
 def test_a_nested_no_match_is_not_the_drop():
     trace = _one(_sample("acl-egress-deny"))
     drop = explain(trace).drop
-    assert (drop.extra["openflow_table"], drop.extra["cookie"]) == (25, "0xde3fbdac")
+    assert (drop.openflow_table, drop.cookie) == (25, "0xde3fbdac")
     assert drop.priority == 2000 and drop.match == "reg0=0x200/0x200,reg14=0x6,metadata=0x3"
 
 
@@ -89,7 +89,7 @@ def test_recirculation_passes_are_linked_to_the_pass_that_queued_them():
         " Modified flow: nw_src=172.18.0.2,tp_src=33000,nw_dst=1.1.1.1,tp_dst=443"]
     assert trace.microflow == passes[0].flow
     ex = explain(trace)
-    assert ex.extra == {"recirculations": 3}
+    assert ex.recirculations == 3
     assert [(t["kind"], t["from"], t["to"]) for t in ex.transforms] == [
         ("snat", "10.244.1.4", "172.18.0.2")]
 
@@ -161,8 +161,8 @@ def test_group_buckets_hold_their_actions():
         ovs_flow.datapath_action_list(trace.roots[0])
     ex = explain(trace)
     assert ex.verdict == "incomplete"  # ofproto/trace does not follow this recirculation
-    assert any("ovs.flow cannot parse" in w for w in ex.warnings)
-    assert any("0x1" in w and "not traced" in w for w in ex.warnings)
+    assert any("ovs.flow cannot parse" in w.message for w in ex.warnings)
+    assert any("0x1" in w.message and "not traced" in w.message for w in ex.warnings)
 
 
 # From an ovs-vswitchd of kube-ovn: a packet on a port OpenFlow does not know.
@@ -189,7 +189,7 @@ def test_errors_warnings_and_details():
     assert ofproto_text.ofproto_trace(trace) == UNKNOWN_PORT
     ex = explain(trace)
     assert ex.verdict == "dropped" and ex.drop.reason_code == "no-match"
-    assert ex.drop.extra == {"openflow_table": 0, "cookie": None}
+    assert (ex.drop.openflow_table, ex.drop.cookie) == (0, None)
     detail = next(n for n in _one(_sample("acl-egress-deny")).walk() if isinstance(n, OfDetail))
     assert detail.message == "NXM_NX_XXREG0[111] is now 0"
 
@@ -223,9 +223,9 @@ def test_acl_log_drop_is_attributed_without_a_database():
     ex = explain(_one(_sample("acl-ingress-default-deny")))
     assert ex.verdict == "dropped" and ex.drop.reason_code == "acl"
     assert "NP:default:Ingress" in ex.drop.reason
-    assert ex.drop.extra["acl_log"] == {"acl": "NP:default:Ingress", "verdict": "drop",
+    assert ex.drop.acl_log == {"acl": "NP:default:Ingress", "verdict": "drop",
                                         "severity": "alert"}
-    assert (ex.drop.extra["openflow_table"], ex.drop.extra["cookie"]) == (46, "0x4973b8c9")
+    assert (ex.drop.openflow_table, ex.drop.cookie) == (46, "0x4973b8c9")
 
 
 def test_several_outputs_in_one_file():
@@ -273,7 +273,7 @@ def test_cut_mid_line_is_incomplete():
             traces = api.parse_text(text[:cut], "cut.txt", "ofproto/trace")
             ex = explain(traces[-1])
             assert ex.verdict == "incomplete"
-            assert any("no line end" in w for w in ex.warnings)
+            assert any("no line end" in w.message for w in ex.warnings)
 
 
 def test_garbled_lines_are_reported_not_raised():

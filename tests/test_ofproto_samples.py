@@ -96,7 +96,7 @@ def test_sample_verdict_and_drop(name, command):
     assert ex.verdict == expected["verdict"], ex.warnings
     assert ex.format == command["tool"]
     passes = [p for p in trace.roots if isinstance(p, OfPass)]
-    assert ex.extra["recirculations"] == len(passes) - 1
+    assert ex.recirculations == len(passes) - 1
     assert set(ex.to_dict()) >= {"format", "verdict", "outputs", "datapaths", "drop",
                                  "recirculations"}
     if command["tool"] == "ofproto/trace":
@@ -116,7 +116,7 @@ def test_sample_verdict_and_drop(name, command):
         # ovn-trace under the same conntrack state drops at this logical flow.
         assert uuid == same_ct["drop"]["lflow_uuid"]
         if same_ct["drop"]["reason_code"] == "acl" and drop["reason_code"] == "acl" \
-                and "acl_log" in drop:
+                and drop["acl_log"] is not None:
             assert drop["acl_log"]["acl"] == same_ct["drop"]["acl_name"]
     if command["tool"] == "ovn-detrace":
         assert (drop["stage"], drop["table"], drop["pipeline"]) == (

@@ -64,12 +64,12 @@ def test_six_kinds_of_verdict_line(printed, tool, direction, src, dst, result):
         == (tool, direction, result, src, dst, 1)
     assert not check.remote and check.search is None
     assert ex.verdict == ("delivered" if result == "success" else "dropped")
-    assert ex.extra["checks"] == [{"tool": tool, "direction": direction, "result": result,
+    assert ex.checks == [{"tool": tool, "direction": direction, "result": result,
                                    "src": src, "dst": dst, "line": 1, "remote": False,
                                    "output": None}]
     assert (ex.outputs, ex.datapaths, ex.drop) == (None, None, None)
     if result == "failure":
-        assert any(f"{printed} {direction} indicates failure from {src} to {dst}" in w
+        assert any(f"{printed} {direction} indicates failure from {src} to {dst}" in w.message
                    for w in ex.warnings)
 
 
@@ -253,7 +253,7 @@ def test_a_tool_that_cannot_run_stops_the_run():
         ("ovn-trace", "destination pod to source pod", "error")
     assert bad.error.startswith("command terminated with exit code 1\nstdErr: ovn-trace: unix:")
     assert ex.verdict == "error"
-    assert any("could not run" in w and "database connection failed" in w for w in ex.warnings)
+    assert any("could not run" in w.message and "database connection failed" in w.message for w in ex.warnings)
 
 
 def test_an_error_with_output_reads_the_output():
@@ -277,7 +277,7 @@ def test_ovn_detrace_that_cannot_run_is_a_warning():
     ]) + "\n"
     _, ex = summary(text)
     assert ex.verdict == "delivered"
-    assert any("ovn-detrace was skipped" in w for w in ex.warnings)
+    assert any("ovn-detrace was skipped" in w.message for w in ex.warnings)
     old = ("ovn-trace indicates success from a to b - matched on output to \"x_b\"\n"
            + klog("ovn-detrace error command terminated with exit code 127 stdOut: ")
            + "\n stdErr: bash: pip3: command not found\n")
@@ -307,7 +307,7 @@ def test_ovnkube_trace_stopping_on_its_own_error():
     assert (fatal.topic, fatal.line) == ("fatal", 1)
     assert fatal.detail.startswith(", stdout: , podInfo: {")
     assert trace.problems == [] and ex.verdict == "error"
-    assert any("ovnkube-trace stopped" in w and "no row" in w for w in ex.warnings)
+    assert any("ovnkube-trace stopped" in w.message and "no row" in w.message for w in ex.warnings)
     text = "ovn-trace source pod to destination pod indicates success from a to b\n" + text
     assert summary(text)[1].verdict == "error"
 
@@ -332,7 +332,7 @@ def test_loglevel0_run_quoted_in_a_pull_request():
     assert [t.format for t in traces] == ["ovnkube-trace"]
     ex = explain(traces[0])
     assert ex.verdict == "delivered" and traces[0].problems == []
-    assert [c["line"] for c in ex.extra["checks"]] == [2, 3, 4, 5, 6]
+    assert [c["line"] for c in ex.checks] == [2, 3, 4, 5, 6]
 
 
 # --- the OpenShift guide's outputs ---------------------------------------------------------
@@ -353,7 +353,7 @@ def test_seed_loglevel0_outputs(name):
     ex = explain(trace)
     assert ex.verdict == verdict and trace.problems == []
     got = [(c["tool"], c["direction"], c["result"], c["src"], c["dst"], c["line"])
-           for c in ex.extra["checks"]]
+           for c in ex.checks]
     order = [("ovn-trace", "source pod to destination pod"),
              ("ovn-trace", "destination pod to source pod"),
              ("ofproto/trace", "source pod to destination pod"),
@@ -390,7 +390,7 @@ def test_seed_help_is_not_a_run():
     assert [m.topic for m in trace.roots] == ["start", "usage"]
     assert trace.roots[1].detail.startswith("./ovnkube-trace")
     assert ex.verdict == "incomplete"
-    assert any("printed its usage" in w for w in ex.warnings)
+    assert any("printed its usage" in w.message for w in ex.warnings)
 
 
 def test_runs_one_after_another():

@@ -73,14 +73,14 @@ def test_verdict_lines(name):
     _, run = _run(name)
     ex = explain(run)
     got = [{k: c[k] for k in ("tool", "direction", "result", "src", "dst", "line")}
-           for c in ex.extra["checks"]]
+           for c in ex.checks]
     assert got == meta["checks"]
     results = {c["result"] for c in meta["checks"]}
     assert ex.verdict == ("dropped" if "failure" in results else "delivered")
     assert (run.first_line, run.last_line) == (1, meta["lines"])
     assert not run.cut
     # Each verdict points at the output it judged.
-    for check, out in zip(ex.extra["checks"], meta["outputs"]):
+    for check, out in zip(ex.checks, meta["outputs"]):
         assert check["output"] == [out["first_line"], out["last_line"]]
 
 
@@ -279,7 +279,7 @@ def test_corpus_output(entry, corpus_dir):
     assert run.format == "ovnkube-trace"
     ex = explain(run)
     assert ex.verdict == verdict, ex.warnings
-    assert [(c["tool"], c["direction"], c["result"], c["line"]) for c in ex.extra["checks"]] \
+    assert [(c["tool"], c["direction"], c["result"], c["line"]) for c in ex.checks] \
         == want_checks
     outputs = [n for n in run.roots if isinstance(n, OvnkubeOutput)]
     assert [(n.tool, n.first_line, n.last_line) for n in outputs] == want_outputs

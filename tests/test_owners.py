@@ -15,11 +15,11 @@ from __future__ import annotations
 import pytest
 
 from ovnparse.enrich.owners import acl_owner, describe
+from ovnparse.model import Owner
 
 
 def owner(kind, namespace, name, direction, rule, legacy):
-    return {"kind": kind, "namespace": namespace, "name": name, "direction": direction,
-            "rule": rule, "legacy": legacy}
+    return Owner(kind, namespace, name, direction, rule, legacy)
 
 
 CASES = [
@@ -77,8 +77,8 @@ def test_openstack_acl_names_its_security_group_rule():
     """networking-ovn / Neutron's OVN driver writes neutron:security_group_rule_id."""
     got = acl_owner({"name": [], "external_ids": {
         "neutron:security_group_rule_id": "3f9b2e9c-58d1-4a4e-9a2b-5a8a4c1d2e10"}})
-    assert got["kind"] == "NeutronSecurityGroupRule"
-    assert got["name"] == "3f9b2e9c-58d1-4a4e-9a2b-5a8a4c1d2e10"
+    assert got.kind == "NeutronSecurityGroupRule"
+    assert got.name == "3f9b2e9c-58d1-4a4e-9a2b-5a8a4c1d2e10"
 
 
 def test_describe_reads_like_a_sentence():

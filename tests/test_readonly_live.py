@@ -25,7 +25,7 @@ from ovnparse import api
 from ovnparse.analysis import explain
 from ovnparse.db import DbIndex
 from ovnparse.db.live import LiveSource, check_read_only, open_database
-from ovnparse.enrich.drops import resolve_drop
+from ovnparse.db.databases import Databases
 from ovnparse.sandbox import OvnSandbox, missing_tools
 
 from conftest import ROOT, SAMPLES
@@ -120,14 +120,15 @@ def test_nothing_ovnparse_does_changes_a_live_database(box):
     ran.append("LiveSource")
     # 2. DbIndex and explain's drop resolution over every sample trace of this snapshot
     with open_database(box.sb_remote) as sb, open_database(box.nb_remote) as nb:
-        index = DbIndex(sb, nb)
+        db = Databases(sb, nb)
+        assert db.index is not None
         manifest = json.loads((SAMPLES / "manifest.json").read_text())
         for s in manifest["scenarios"]:
             if s["db_state"] == "base":
                 for c in s["commands"]:
                     for trace in api.parse(str(SAMPLES / c["file"])):
-                        resolve_drop(explain(trace), index)
-    ran.append("DbIndex + resolve_drop")
+                        trace.explain(db)
+    ran.append("DbIndex + enrichment")
     # 3. the commands that say they read a remote, as a user runs them
     traces = [SAMPLES / "acl-ingress-default-deny" / f for f in
               ("ovn-trace.detailed.txt", "ofproto-trace.ct-new.txt", "ovn-detrace.txt")]

@@ -207,7 +207,7 @@ def test_newer_schema_than_the_local_ovn_trace_is_warned_about(tmp_path, capsys)
     out, err = capsys.readouterr()
     [obj] = json.loads(out)
     _check_expected(obj, SCENARIOS[name]["expected"])
-    [warning] = [w for w in obj["warnings"] if "schema" in w]
+    [warning] = [w["message"] for w in obj["warnings"] if "schema" in w["message"]]
     assert "20.99.0" in warning and "20.27.0" in warning and "newer" in warning
     assert f"ovnparse: warning: {warning}" in err.splitlines()
 
@@ -217,7 +217,7 @@ def test_same_schema_gives_no_warning(capsys):
     assert main([*_replay_args(name, _command(name)), "--json"]) == 0
     out, err = capsys.readouterr()
     [obj] = json.loads(out)
-    assert not [w for w in obj["warnings"] if "schema" in w]
+    assert not [w["message"] for w in obj["warnings"] if "schema" in w["message"]]
     assert "schema" not in err
 
 
@@ -234,7 +234,7 @@ def test_an_older_ovn_trace_is_warned_about(tmp_path, capsys):
     name = "pod-to-pod-same-node"
     assert main([*_replay_args(name, _command(name)), "--ovn-trace", str(fake), "--json"]) == 0
     [obj] = json.loads(capsys.readouterr().out)
-    [warning] = [w for w in obj["warnings"] if "schema" in w]
+    [warning] = [w["message"] for w in obj["warnings"] if "schema" in w["message"]]
     assert "20.27.0" in warning and "20.21.0" in warning and "ovn-trace 22.03.0" in warning
 
 
@@ -267,8 +267,8 @@ def test_arguments_reach_ovn_trace_untouched(tmp_path, capsys):
 
 
 # -------------------------------------------------------------------- errors
-def _error(args: list[str], capsys) -> str:
-    assert main(args) == 2
+def _error(args: list[str], capsys, status: int = 2) -> str:
+    assert main(args) == status
     out, err = capsys.readouterr()
     assert out == ""
     lines = err.splitlines()
@@ -282,13 +282,14 @@ def _flow() -> str:
 
 
 def test_missing_database_file(tmp_path, capsys):
-    line = _error(["trace", "--sb", str(tmp_path / "nope.db"), "ovn-worker", _flow()], capsys)
+    line = _error(["trace", "--sb", str(tmp_path / "nope.db"), "ovn-worker", _flow()], capsys,
+                  status=3)
     assert "nope.db: no such file" in line
     assert "pids" not in trace_cmd.LAST_RUN  # nothing was started
 
 
 def test_a_live_remote_is_not_a_file(capsys):
-    line = _error(["trace", "--sb", "unix:/run/ovn/ovnsb_db.sock", _flow()], capsys)
+    line = _error(["trace", "--sb", "unix:/run/ovn/ovnsb_db.sock", _flow()], capsys, status=3)
     assert "no such file" in line and "ovn-trace --db" in line
 
 
@@ -311,20 +312,21 @@ def test_read_only_directory_and_file(tmp_path, capsys):
 
 
 def test_a_directory_is_not_a_database(tmp_path, capsys):
-    assert "is a directory" in _error(["trace", "--sb", str(tmp_path), _flow()], capsys)
+    assert "is a directory" in _error(["trace", "--sb", str(tmp_path), _flow()], capsys,
+                                      status=3)
 
 
 def test_truncated_database_file(tmp_path, capsys):
     db = tmp_path / "cut.db"
     db.write_bytes((SAMPLES / "db/base/sb.db").read_bytes()[:1000])
-    line = _error(["trace", "--sb", str(db), "ovn-worker", _flow()], capsys)
+    line = _error(["trace", "--sb", str(db), "ovn-worker", _flow()], capsys, status=3)
     assert "cut.db: not a readable OVSDB database file" in line
 
 
 def test_garbage_database_file(tmp_path, capsys):
     db = tmp_path / "junk.db"
     db.write_text("this is not a database\n")
-    line = _error(["trace", "--sb", str(db), "ovn-worker", _flow()], capsys)
+    line = _error(["trace", "--sb", str(db), "ovn-worker", _flow()], capsys, status=3)
     assert "junk.db: not a readable OVSDB database file" in line
 
 
@@ -345,7 +347,7 @@ def test_corrupt_after_a_good_first_record(tmp_path, capsys):
 
 def test_northbound_file_given_as_southbound(capsys):
     line = _error(["trace", "--sb", str(SAMPLES / "db/base/nb.db"), "ovn-worker", _flow()],
-                  capsys)
+                  capsys, status=3)
     assert "holds the OVN_Northbound database, not OVN_Southbound" in line
 
 
@@ -415,7 +417,7 @@ def test_what_ovn_trace_logs_becomes_warnings(tmp_path, capsys):
                  "--json", _flow()]) == 0
     [obj] = json.loads(capsys.readouterr().out)
     assert obj["verdict"] == "delivered"
-    assert obj["warnings"] == [
+    assert [w["message"] for w in obj["warnings"]] == [
         "ovn-trace could not parse 2 logical flow match(es) and left them out of the trace "
         "(first: ip4.mcast || mld: parsing expression failed (Syntax error at `mld' "
         "expecting field name.))",

@@ -11,7 +11,7 @@
 from __future__ import annotations
 
 from .explain import explain
-from .explanation import Drop, Explanation
+from .explanation import Drop, Explanation, ReasonCode, Verdict, classify_drop
 
 
-__all__ = ["explain", "Explanation", "Drop"]
+__all__ = ["explain", "Explanation", "Drop", "Verdict", "ReasonCode", "classify_drop"]

@@ -30,7 +30,8 @@ from typing import Iterator
 
 from ..model import (Action, Error, Fork, Log, Modify, Node, Output, Pipeline,
                      Stage, Trace)
-from .explanation import Drop, Explanation
+from ..errors import Problem
+from .explanation import Drop, Explanation, Verdict, classify_drop
 
 # Actions after which ovn-controller, not the pipeline, handles the packet.
 CONTROLLER_ACTIONS = frozenset({
@@ -209,49 +210,55 @@ def action_name(text: str) -> str:
 def explain_logical(trace: Trace) -> Explanation:
     """The verdict of an ovn-trace trace (logical pipelines)."""
     endings = branch_endings(trace)
-    warnings = [str(p) for p in trace.problems]
+    warnings = list(trace.problems)
     delivered = [e for e in endings if e.kind == "output" and e.reply is None]
     outputs = list(dict.fromkeys(e.port for e in delivered))
     kinds = {e.kind for e in endings}
     reply_drops = [e for e in endings if e.reply is not None]
 
+    def warn(message: str, line: int = 0) -> None:
+        warnings.append(Problem(trace.source, line, message))
+
     if trace.cut or "incomplete" in kinds:
-        verdict = "incomplete"
+        verdict = Verdict.INCOMPLETE
         for e in endings:
             if e.kind == "incomplete":
-                warnings.append(f"{trace.source}:{e.node.line if e.node else trace.last_line}: "
-                                f"incomplete: {e.note}")
+                warn(f"incomplete: {e.note}", e.node.line if e.node else trace.last_line)
     elif len(outputs) == 1:
-        verdict = "delivered"
+        verdict = Verdict.DELIVERED
     elif len(outputs) > 1:
-        verdict = "flooded"
+        verdict = Verdict.FLOODED
     elif "drop" in kinds or reply_drops:
-        verdict = "dropped"
+        verdict = Verdict.DROPPED
     elif "controller" in kinds:
-        verdict = "controller"
+        verdict = Verdict.CONTROLLER
     elif "error" in kinds:
-        verdict = "error"
+        verdict = Verdict.ERROR
     else:
-        verdict = "incomplete"
+        verdict = Verdict.INCOMPLETE
     for e in endings:
         if e.kind == "controller" and e.port:
-            warnings.append(e.note)
+            warn(e.note)
         if e.kind == "error":
-            warnings.append(f"{trace.source}:{e.node.line}: ovn-trace: {e.note}")
+            warn(f"ovn-trace: {e.note}", e.node.line)
 
     drop = None
-    if verdict == "dropped":
+    if verdict == Verdict.DROPPED:
         first = next((e for e in endings if e.kind == "drop" and e.reply is None), None)
         if first is None:
             first = reply_drops[0]
         drop = _drop(first)
+        stage = first.reply_stage if first.reply else first.stage
+        if stage is not None:
+            for problem in drop.resolve(trace.resolved.get(stage.line)):
+                warn(problem, stage.line)
         for e in reply_drops:
             if e.kind == "output":
-                warnings.append(f"{e.reply.name} reply made by the dropping stage sent to {e.port}")
+                warn(f"{e.reply.name} reply made by the dropping stage sent to {e.port}")
 
     minimal = trace.format.endswith("minimal")
-    if minimal and verdict == "dropped":
-        warnings.append("minimal form prints no drops: 'dropped' means no output was printed")
+    if minimal and verdict == Verdict.DROPPED:
+        warn("minimal form prints no drops: 'dropped' means no output was printed")
     return Explanation(
         format=trace.format, microflow=trace.microflow,
         lines=[trace.first_line, trace.last_line], verdict=verdict,
@@ -264,7 +271,6 @@ def _drop(e: Ending) -> Drop:
     stage = e.reply_stage if e.reply else e.stage
     pipeline = e.reply_pipeline if e.reply else e.pipeline
     code, reason = _reason(e, stage)
-    lflow = stage.lflow.lower().zfill(8) if stage and stage.lflow else None
     return Drop(
         datapath=pipeline.datapath if pipeline else None,
         pipeline=pipeline.direction if pipeline else None,
@@ -272,7 +278,7 @@ def _drop(e: Ending) -> Drop:
         stage=stage.stage if stage else None,
         priority=stage.priority if stage else None,
         match=stage.match if stage else None,
-        lflow=lflow, reason_code=code, reason=reason,
+        lflow=stage.key if stage else None, reason_code=code, reason=reason,
         line=stage.line if stage else (e.node.line if e.node else None))
 
 
@@ -280,30 +286,18 @@ def _is_time_exceeded(fork: Fork) -> bool:
     return any(c.text.startswith(("icmp4.type = 11", "icmp6.type = 3")) for c in fork.walk())
 
 
-def _reason(e: Ending, stage: Stage | None) -> tuple[str, str]:
-    name = (stage.stage or "") if stage else ""
-    match = (stage.match or "") if stage else ""
+def _reason(e: Ending, stage: Stage | None):
     log = e.log if e.log is not None and e.log.verdict in ("drop", "reject") else None
-    acl_text = (f"ACL {log.acl} ({log.direction}, verdict={log.verdict})"
-                if log else None)
     actions = " ".join(c.text for c in stage.children) if stage else ""
-    if e.reply is not None or actions.startswith("reject") or (log and log.verdict == "reject"):
-        if "ttl" in match or (e.reply is not None and _is_time_exceeded(e.reply)):
-            return "ttl", "TTL expired; an ICMP time-exceeded reply was generated"
-        if "acl" in name or log:
-            return "reject", (acl_text or f"rejected by {name}") + "; a reject reply was generated"
-        return "reject", f"rejected at {name or 'this stage'}; an error reply was generated"
-    if "acl" in name or log:
-        return "acl", acl_text or f"dropped by an ACL in {name} ({match})"
-    if "port_sec" in name:
-        return "port-security", f"port security: {match or 'packet does not match the port addresses'}"
-    if "ip_routing" in name:
-        return "no-route", "no route to the destination"
-    if "ttl" in match:
-        return "ttl", "TTL expired"
-    if stage is not None and stage.no_match:
-        return "no-match", f"no logical flow matches in {name or 'table %d' % stage.table}"
-    return "other", e.note or "dropped"
+    return classify_drop(
+        stage.stage if stage else None, stage.match if stage else None,
+        acl=f"ACL {log.acl} ({log.direction}, verdict={log.verdict})" if log else None,
+        rejected=e.reply is not None or actions.startswith("reject") or (
+            log is not None and log.verdict == "reject"),
+        time_exceeded=e.reply is not None and _is_time_exceeded(e.reply),
+        no_match=(f"no logical flow matches in {stage.stage or 'table %d' % stage.table}"
+                  if stage is not None and stage.no_match else None),
+        other=e.note or "dropped")
 
 
 # --- path and rewrites ------------------------------------------------------------

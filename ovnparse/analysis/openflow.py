@@ -37,7 +37,8 @@ from dataclasses import dataclass, field
 from ..formats.detrace_rules import logical_flow, note_fields
 from ..formats.ofproto.ovs_flow import OvsFlowError, datapath_action_list
 from ..model import DetraceNote, OfAction, OfBridge, OfPass, OfTable, Trace
-from .explanation import Drop, Explanation
+from ..errors import Problem
+from .explanation import Drop, Explanation, Verdict, classify_drop
 
 # include/ovn/actions.h ACTION_OPCODES, in order (the values are the order).
 OVN_OPCODES = (
@@ -91,7 +92,11 @@ class _Effects:
 
 def explain_openflow(trace: Trace) -> Explanation:
     passes = [p for p in trace.roots if isinstance(p, OfPass)]
-    warnings = [str(p) for p in trace.problems]
+    warnings: list[Problem] = list(trace.problems)
+
+    def warn(message: str, line: int = 0) -> None:
+        warnings.append(Problem(trace.source, line, message))
+
     steps = [s for p in passes for s in _steps(p)]
     annotated = any(_notes(p) for p in passes) or any(_notes(s) for s in steps)
     cache: list[_Names] = []
@@ -102,7 +107,7 @@ def explain_openflow(trace: Trace) -> Explanation:
         return cache[0]
 
     traced = {p.recirc_id.lower() for p in passes if p.recirc_id}
-    effects = [_effects(p, warnings) for p in passes]
+    effects = [_effects(p, warn) for p in passes]
 
     outputs: list[str] = []
     for eff in effects:
@@ -120,8 +125,8 @@ def explain_openflow(trace: Trace) -> Explanation:
             if decoded.get("verdict") in ("drop", "reject") and verdict_log is None:
                 verdict_log, log_step = decoded, step
             elif decoded.get("verdict") not in ("drop", "reject"):
-                warnings.append(f"ACL {decoded.get('acl') or '<unnamed>'} logged the packet "
-                                f"(verdict={decoded.get('verdict')})")
+                warn(f"ACL {decoded.get('acl') or '<unnamed>'} logged the packet "
+                     f"(verdict={decoded.get('verdict')})", step.line if step else 0)
         else:
             others.append((step, decoded, c))
     for p in passes:
@@ -130,31 +135,34 @@ def explain_openflow(trace: Trace) -> Explanation:
             others.append((_last_step(p), None, {}))
 
     drop = None
+    problems: list[str] = []
     if trace.cut or not passes or passes[-1].datapath_actions is None or unfollowed or failed:
-        verdict = "incomplete"
+        verdict = Verdict.INCOMPLETE
         if unfollowed:
-            warnings.append(f"recirculation {', '.join(unfollowed)} queued by the datapath "
-                            "actions is not traced (ofproto/trace follows conntrack "
-                            "recirculations only: a select group's hash() is one it does not)")
+            warn(f"recirculation {', '.join(unfollowed)} queued by the datapath actions is "
+                 "not traced (ofproto/trace follows conntrack recirculations only: a select "
+                 "group's hash() is one it does not)")
         for line in failed:
-            warnings.append(f"ofproto/trace: {line.strip()}")
+            warn(f"ofproto/trace: {line.strip()}")
     elif len(outputs) == 1:
-        verdict = "delivered"
+        verdict = Verdict.DELIVERED
     elif outputs:
-        verdict = "flooded"
+        verdict = Verdict.FLOODED
     elif verdict_log is not None:
-        verdict = "dropped"
-        drop = _drop(log_step, names, log=verdict_log)
+        verdict = Verdict.DROPPED
+        drop, problems = _drop(trace, log_step, names, log=verdict_log)
     elif others:
-        verdict = "controller"
+        verdict = Verdict.CONTROLLER
         for step, decoded, c in others:
             what = (f"ovn-controller action {decoded['op']}" if decoded and decoded.get("op")
                     else "controller action")
             where = f" (OpenFlow table {step.table}, cookie {step.cookie})" if step else ""
-            warnings.append(f"the packet is sent to the controller: {what}{where}")
+            warn(f"the packet is sent to the controller: {what}{where}", step.line if step else 0)
     else:
-        verdict = "dropped"
-        drop = _drop(_last_step(passes[-1]), names)
+        verdict = Verdict.DROPPED
+        drop, problems = _drop(trace, _last_step(passes[-1]), names)
+    for problem in problems:
+        warn(problem, drop.line or 0 if drop else 0)
 
     return Explanation(
         format=trace.format,
@@ -167,7 +175,7 @@ def explain_openflow(trace: Trace) -> Explanation:
         drop=drop,
         warnings=warnings,
         source=trace.source,
-        extra={"recirculations": sum(1 for p in passes if p.recirc_id)},
+        recirculations=sum(1 for p in passes if p.recirc_id),
     )
 
 
@@ -181,14 +189,14 @@ def _notes(node) -> list:
 
 # --- datapath actions --------------------------------------------------------------
 
-def _effects(p: OfPass, warnings: list[str]) -> _Effects:
+def _effects(p: OfPass, warn) -> _Effects:
     eff = _Effects()
     if p.datapath_actions is None:
         return eff
     try:
         actions = datapath_action_list(p) or []
     except OvsFlowError as exc:
-        warnings.append(f"{exc}; read with ovnparse's own reader")
+        warn(f"{exc.detail}; read with ovnparse's own reader", exc.line)
         eff.parsed = False
         _scan(p.datapath_actions, eff)
         return eff
@@ -315,56 +323,51 @@ def _cookie_int(cookie: str) -> int | None:
 
 # --- the drop ---------------------------------------------------------------------------
 
-def _drop(step: OfTable | None, names, log: dict | None = None) -> Drop:
+def _drop(trace: Trace, step: OfTable | None, names, log: dict | None = None
+          ) -> tuple[Drop, list[str]]:
+    """The drop at a step, and the problems of its resolution."""
     lflow = logical_flow(step) if step is not None else None
     datapath, pipeline = (names().datapath(step) if lflow is not None else (None, None))
     code, reason = _reason(step, lflow, log)
-    extra = {"openflow_table": step.table if step else None,
-             "cookie": step.cookie8 if step else None}
-    if log is not None:
-        extra["acl_log"] = {k: log.get(k) for k in ("acl", "verdict", "severity")}
-    return Drop(
+    drop = Drop(
         datapath=datapath,
         pipeline=pipeline,
         table=lflow.get("table") if lflow else None,
         stage=lflow.get("stage") if lflow else None,
         priority=step.priority if step else None,
         match=step.match if step else None,
-        lflow=step.cookie8[2:] if step and lflow and step.cookie8 else None,
+        lflow=step.key[2:] if step and lflow and step.key else None,
         reason_code=code, reason=reason,
         line=step.line if step else None,
-        extra=extra,
-    )
+        openflow_table=step.table if step else None,
+        cookie=step.key if step else None,
+        acl_log={k: log.get(k) for k in ("acl", "verdict", "severity")} if log else None)
+    problems = drop.resolve(trace.resolved.get(step.line)) if step is not None else []
+    return drop, problems
 
 
-def _reason(step: OfTable | None, lflow: dict | None, log: dict | None) -> tuple[str, str]:
+def _reason(step: OfTable | None, lflow: dict | None, log: dict | None):
     if log is not None:
-        code = "reject" if log.get("verdict") == "reject" else "acl"
-        return code, (f"ACL {log.get('acl') or '<unnamed>'} (verdict={log.get('verdict')}, "
-                      f"severity={log.get('severity')}), from the log() userdata of its "
-                      "controller action")
+        return classify_drop(
+            None, None, rejected=log.get("verdict") == "reject",
+            acl=(f"ACL {log.get('acl') or '<unnamed>'} (verdict={log.get('verdict')}, "
+                 f"severity={log.get('severity')}), from the log() userdata of its "
+                 "controller action"))
     if step is None:
-        return "other", "dropped: no table step in the last pass"
-    where = f"OpenFlow table {step.table}" + (f", cookie {step.cookie8}" if step.cookie else "")
+        return classify_drop(None, None, other="dropped: no table step in the last pass")
+    where = f"OpenFlow table {step.table}" + (f", cookie {step.key}" if step.cookie else "")
     if lflow:
         stage = lflow.get("stage") or ""
         acl = next((n for n in step.annotations if n.what == "acl"), None)
-        if "acl" in stage or acl is not None:
-            text = acl.body if acl is not None else f"dropped by an ACL in {stage}"
-            return "acl", text
-        if "port_sec" in stage:
-            return "port-security", f"port security ({stage}: {lflow.get('match')})"
-        if "ip_routing" in stage:
-            return "no-route", "no route to the destination"
-        if "ttl" in (lflow.get("match") or ""):
-            return "ttl", "TTL expired"
-        return "other", f"{stage} ({where}): {lflow.get('actions')}"
+        return classify_drop(stage, lflow.get("match"), acl=acl.body if acl else None,
+                             other=f"{stage} ({where}): {lflow.get('actions')}")
     if step.no_match:
-        return "no-match", f"no OpenFlow flow matches in table {step.table} ({step.miss})"
+        return classify_drop(None, None, no_match=f"no OpenFlow flow matches in table "
+                                                  f"{step.table} ({step.miss})")
     acts = [c.text for c in step.children if c.__class__ is OfAction]
     if acts == ["drop"]:
-        return "other", f"{where}: the flow's actions are empty (drop)"
-    return "other", f"{where}: actions end without an output"
+        return classify_drop(None, None, other=f"{where}: the flow's actions are empty (drop)")
+    return classify_drop(None, None, other=f"{where}: actions end without an output")
 
 
 # --- what ovn-detrace's notes name ------------------------------------------------------

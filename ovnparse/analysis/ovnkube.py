@@ -21,7 +21,8 @@ judges nothing by it.
 from __future__ import annotations
 
 from ..model import OvnkubeCheck, OvnkubeMessage, Trace
-from .explanation import Explanation
+from ..errors import Problem
+from .explanation import Explanation, Verdict
 
 TOOL_NAMES = {"ovn-trace": "ovn-trace", "ofproto/trace": "ovs-appctl ofproto/trace",
               "ovn-detrace": "ovn-detrace"}
@@ -39,8 +40,10 @@ def _name(check: OvnkubeCheck) -> str:
 def explain_ovnkube(trace: Trace) -> Explanation:
     checks = [n for n in trace.roots if isinstance(n, OvnkubeCheck)]
     messages = [n for n in trace.roots if isinstance(n, OvnkubeMessage)]
-    where = trace.source
-    warnings = [str(p) for p in trace.problems]
+    warnings: list[Problem] = list(trace.problems)
+
+    def warn(message: str, line: int = 0) -> None:
+        warnings.append(Problem(trace.source, line, message))
 
     failures = [c for c in checks if c.result == "failure"]
     errors = [c for c in checks if c.result == "error" and c.tool != "ovn-detrace"]
@@ -49,44 +52,43 @@ def explain_ovnkube(trace: Trace) -> Explanation:
 
     for c in checks:
         if c.result == "failure":
-            text = f"{where}:{c.line}: {_name(c)} indicates failure"
+            text = f"{_name(c)} indicates failure"
             if c.src or c.dst:
                 text += f" from {c.src} to {c.dst}"
             if c.search:
                 text += f": ovnkube-trace did not find {c.search!r} in the output"
             if c.output:
                 text += f" ({c.tool} output: lines {c.output[0]}-{c.output[1]})"
-            warnings.append(text)
+            warn(text, c.line)
         elif c.result == "error":
             error = " ".join((c.error or "").split())
-            warnings.append(f"{where}:{c.line}: {_name(c)} could not run: {error}")
+            warn(f"{_name(c)} could not run: {error}", c.line)
     for m in messages:
         if m.topic == "fatal":
-            warnings.append(f"{where}:{m.line}: ovnkube-trace stopped: {m.text}")
+            warn(f"ovnkube-trace stopped: {m.text}", m.line)
         elif m.topic == "skipped":
-            warnings.append(f"{where}:{m.line}: ovn-detrace was skipped: {m.detail}")
+            warn(f"ovn-detrace was skipped: {m.detail}", m.line)
         elif m.topic == "usage":
-            warnings.append(f"{where}:{m.line}: ovnkube-trace printed its usage: no trace ran")
+            warn("ovnkube-trace printed its usage: no trace ran", m.line)
     if not checks:
-        warnings.append(f"{where}: no verdict line ('<tool> <direction> indicates "
-                        "success|failure from A to B')")
+        warn("no verdict line ('<tool> <direction> indicates success|failure from A to B')")
 
     if failures:
-        verdict = "dropped"
+        verdict = Verdict.DROPPED
     elif trace.cut or elided:
-        verdict = "incomplete"
+        verdict = Verdict.INCOMPLETE
     elif errors or fatal:
-        verdict = "error"
+        verdict = Verdict.ERROR
     elif not checks:
-        verdict = "incomplete"
+        verdict = Verdict.INCOMPLETE
     else:
-        verdict = "delivered"
+        verdict = Verdict.DELIVERED
 
     return Explanation(
         format=trace.format, microflow=None, lines=[trace.first_line, trace.last_line],
         verdict=verdict, outputs=None, datapaths=None, transforms=[], drop=None,
         warnings=warnings, source=trace.source,
-        extra={"checks": [_check_dict(c) for c in checks]})
+        checks=[_check_dict(c) for c in checks])
 
 
 def _check_dict(c: OvnkubeCheck) -> dict:

@@ -6,9 +6,9 @@ its peers), runs the real `ovn-trace --db unix:<its socket>`, explains the
 output with ovnparse's own parser, and stops what it started, by pid, also on
 errors, Ctrl-C and SIGTERM.  Every program gets an argv list, never a shell.
 
-Exit status: 0 done; 1 a verdict did not match --expect; 2 the database file,
-the datapath, the microflow or the command line was wrong, or ovn-trace
-failed; 130/143 interrupted.
+Exit status (cli.main): 0 done; 1 a verdict did not match --expect; 2 the
+datapath, the microflow or the command line was wrong, or ovn-trace failed;
+3 a database file could not be read; 130/143 interrupted.
 """
 
 from __future__ import annotations
@@ -23,9 +23,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from ..analysis import explain
-from ..api import parse_text
-from ..errors import InputError
+from ..api import explain, open_databases, parse_text
+from ..errors import DatabaseError, InputError, OvnparseError, Problem
 from ..views import text as text_view
 
 VERDICTS = ("delivered", "flooded", "dropped", "controller", "incomplete", "error")
@@ -38,12 +37,10 @@ DEFAULT_TIMEOUT = 60.0
 LAST_RUN: dict = {}
 
 
-class TraceError(Exception):
+class TraceError(OvnparseError):
     """Something the user gave was wrong, or a tool failed: one line for stderr."""
 
-
-class _Terminated(BaseException):
-    """SIGTERM arrived: unwind through the finally blocks, then exit 143."""
+    exit_status = 2
 
 
 def add_arguments(p) -> None:
@@ -87,27 +84,7 @@ def add_arguments(p) -> None:
 
 
 def run(args) -> int:
-    def on_term(signum, frame):
-        raise _Terminated()
-
-    try:
-        old_term = signal.signal(signal.SIGTERM, on_term)
-    except ValueError:  # not the main thread
-        old_term = None
-    try:
-        return _run(args)
-    except TraceError as exc:
-        print(f"ovnparse: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("ovnparse: interrupted", file=sys.stderr)
-        return 130
-    except _Terminated:
-        print("ovnparse: terminated", file=sys.stderr)
-        return 143
-    finally:
-        if old_term is not None:
-            signal.signal(signal.SIGTERM, old_term)
+    return _run(args)
 
 
 # ---------------------------------------------------------------------- the run
@@ -153,16 +130,15 @@ def _run(args) -> int:
         _stop(box, workdir, args.verbose)
 
     source = f"ovn-trace on {args.sb}"
+    db = open_databases(args.nb, args.sb) if args.nb else None
     try:
-        explanations = [explain(t) for t in parse_text(stdout.decode("utf-8", "replace"),
-                                                       source)]
+        explanations = [explain(t, db) for t in parse_text(stdout.decode("utf-8", "replace"),
+                                                           source)]
     except InputError as exc:
         raise TraceError(f"cannot read ovn-trace's output: {exc.problem}") from None
     warnings += _stderr_warnings(stderr)
     for ex in explanations:
-        ex.warnings[:0] = warnings
-    if args.nb:
-        explanations = _resolve(explanations, args.sb, args.nb)
+        ex.warnings[:0] = [Problem(source, 0, w) for w in warnings]
 
     out = sys.stdout
     if args.json:
@@ -305,23 +281,23 @@ def _check_db(path: str, want: str, option: str) -> None:
         hint = ""
         if re.match(r"^(unix|tcp|ssl):", path):
             hint = "; for a live database run ovn-trace --db itself, then ovnparse explain"
-        raise TraceError(f"{path}: no such file ({option} wants a saved database file{hint})")
+        raise DatabaseError(path, f"no such file ({option} wants a saved database file{hint})")
     if os.path.isdir(path):
-        raise TraceError(f"{path}: is a directory ({option} wants a saved database file)")
+        raise DatabaseError(path, f"is a directory ({option} wants a saved database file)")
     try:
         proc = subprocess.run(["ovsdb-tool", "db-name", path], stdin=subprocess.DEVNULL,
                               capture_output=True, timeout=60)
     except (OSError, subprocess.TimeoutExpired) as exc:
-        raise TraceError(f"{path}: ovsdb-tool db-name failed: {exc}") from None
+        raise DatabaseError(path, f"ovsdb-tool db-name failed: {exc}") from None
     if proc.returncode != 0:
         err = proc.stderr.decode("utf-8", "replace").strip().splitlines()
         detail = err[-1] if err else f"status {proc.returncode}"
         detail = re.sub(r"^ovsdb-tool: ", "", detail)
-        raise TraceError(f"{path}: not a readable OVSDB database file ({detail})")
+        raise DatabaseError(path, f"not a readable OVSDB database file ({detail})")
     name = proc.stdout.decode("utf-8", "replace").strip()
     if name != want:
-        raise TraceError(f"{path}: holds the {name or 'unnamed'} database, not {want} "
-                         f"({option})")
+        raise DatabaseError(path, f"holds the {name or 'unnamed'} database, not {want} "
+                                  f"({option})")
 
 
 def _tool_version(program: str) -> dict:
@@ -370,17 +346,6 @@ def _version_warnings(tool: dict, db_version: str | None, path: str) -> list[str
                 "newer columns, actions and stages, so the trace can differ from what "
                 "the cluster does"]
     return []
-
-
-# ------------------------------------------------------------------- resolving
-def _resolve(explanations, sb: str, nb: str):
-    from ..db import DbIndex, OvsdbFileError, open_source
-    from ..enrich.drops import resolve_drop
-    try:
-        index = DbIndex(open_source(sb), open_source(nb))
-    except (OSError, OvsdbFileError, ValueError) as exc:
-        raise TraceError(f"cannot read the databases: {exc}") from None
-    return [resolve_drop(e, index) for e in explanations]
 
 
 # ---------------------------------------------------------------------- stopping

@@ -170,6 +170,7 @@ class DbIndex:
         self._sb_map = _PrefixMap()
         self._nb_map = _PrefixMap()
         self._by_tunnel_key: dict[int, str] | None = None
+        self._by_content: dict[tuple, list[str]] | None = None  # see logical_flows_by
         self._load(sb, "sb", self.sb_tables + _SB_EXTRA, self._sb_map, self.sb_tables)
         if nb is not None:
             self._load(nb, "nb", self.nb_tables, self._nb_map, self.nb_tables)
@@ -300,6 +301,22 @@ class DbIndex:
             return self.nb_prefix(hint)
         except ValueError:
             return Matches(hint)
+
+    def logical_flows_by(self, stage: str | None, priority: int | None,
+                         match: str | None) -> list[RowRef]:
+        """Logical flows by stage name, priority and match (what a trace shows of
+        a flow whose key the database does not know); [] when one is missing."""
+        if not stage or priority is None or match is None:
+            return []
+        if self._by_content is None:
+            self._by_content = {}
+            for uuid, row in self.table("Logical_Flow").items():
+                ids = row.get("external_ids") or {}
+                content = (ids.get("stage-name"), row.get("priority"), row.get("match"))
+                self._by_content.setdefault(content, []).append(uuid)
+        rows = self.table("Logical_Flow")
+        return [RowRef(self.sb_name, "Logical_Flow", u, rows[u])
+                for u in self._by_content.get((stage, priority, match), ())]
 
     def __repr__(self) -> str:
         return (f"<DbIndex {self.sb_name}: {self._sb_map.n} rows"

@@ -7,13 +7,23 @@ namespace for namespace-wide objects, the node for NetpolNode, the policy for
 Older releases wrote `policy`, `namespace`, `policy_type` and
 `default-deny-policy-type`, and named ACLs `namespace_policy`; the ACL name
 (`NP:ns:policy:Ingress:0`, `NP:ns:Ingress`, `EF:ns:0`, `ANP:...`, `BANP:...`)
-says the same again.  The owner is read from the newest form present; an owner
-read from the legacy keys or the name alone is marked `legacy`.
+says the same again (2021-2022 default-deny ACLs were named
+`<namespace>_ingressDefaultDeny`/`_egressDefaultDeny`, their ARP exception
+`<namespace>_ARPallowPolicy`).  The owner is read from the newest form
+present; an owner read from the legacy keys or the name alone is marked
+`legacy`.
+
+`describe` gives the owner's one line for a person; it lives here, beside
+the rules it reads, because `ovnparse detrace --extended` prints it in its
+notes too.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any, Mapping
+
+from ..model import Acl, Owner
 
 # ovn-kubernetes owner types (libovsdb/ops/db_object_types.go) that own ACLs.
 OWNER_KINDS = ("NetworkPolicy", "NetpolNamespace", "NetpolDefault", "NetpolNode",
@@ -30,21 +40,28 @@ def acl_name(acl: Mapping[str, Any]) -> str | None:
     return name or None
 
 
-def acl_owner(acl: Mapping[str, Any]) -> dict | None:
-    """{"kind", "namespace", "name", "direction", "rule", "legacy"} or None."""
+def acl_ref(uuid: str, acl: Mapping[str, Any]) -> Acl:
+    """The ACL row as a drop names it."""
+    tier = acl.get("tier")
+    return Acl(uuid=uuid, name=acl_name(acl), direction=acl.get("direction"),
+               priority=acl.get("priority"), action=acl.get("action"),
+               tier=tier if isinstance(tier, int) else None,
+               external_ids=dict(acl.get("external_ids") or {}))
+
+
+def acl_owner(acl: Mapping[str, Any]) -> Owner | None:
+    """The object that owns the ACL, or None."""
     ids = dict(acl.get("external_ids") or {})
     kind = ids.get("k8s.ovn.org/owner-type")
     if kind:
         return _current(kind, ids)
     if "neutron:security_group_rule_id" in ids:
         # OpenStack: Neutron names the security group rule an ACL implements.
-        return {"kind": "NeutronSecurityGroupRule", "namespace": None,
-                "name": ids["neutron:security_group_rule_id"], "direction": None,
-                "rule": None, "legacy": False}
+        return Owner("NeutronSecurityGroupRule", name=ids["neutron:security_group_rule_id"])
     return _legacy(ids, acl_name(acl))
 
 
-def _current(kind: str, ids: dict) -> dict:
+def _current(kind: str, ids: dict) -> Owner:
     name = ids.get("k8s.ovn.org/name")
     namespace = None
     if kind == "NetworkPolicy" and name and ":" in name:
@@ -53,39 +70,47 @@ def _current(kind: str, ids: dict) -> dict:
         namespace, name = name, None
     direction = ids.get("direction") or ("Egress" if kind == "EgressFirewall" else None)
     rule = ids.get("gress-index") or ids.get("rule-index")
-    return {"kind": kind, "namespace": namespace, "name": name, "direction": direction,
-            "rule": int(rule) if rule not in (None, "") and rule.lstrip("-").isdigit() else rule,
-            "legacy": False}
+    return Owner(kind, namespace, name, direction,
+                 int(rule) if rule not in (None, "") and rule.lstrip("-").isdigit() else rule)
 
 
-def _legacy(ids: dict, name: str | None) -> dict | None:
+# 2021-2022 default-deny ACL names: <namespace or port group hash>_<suffix>
+_DEFAULT_DENY_NAME = re.compile(r"(?P<ns>.+)_(?:(?P<dir>ingress|egress)DefaultDeny|ARPallowPolicy)\Z")
+_PORT_GROUP_HASH = re.compile(r"a\d{8,}\Z")  # (a hash names no namespace)
+
+
+def _legacy(ids: dict, name: str | None) -> Owner | None:
+    deny_name = _DEFAULT_DENY_NAME.match(name) if name else None
+    name_ns = deny_name.group("ns") if deny_name else None
+    if name_ns and _PORT_GROUP_HASH.match(name_ns):
+        name_ns = None
     if "policy" in ids or "default-deny-policy-type" in ids:
         deny = ids.get("default-deny-policy-type")
-        return {"kind": "NetpolNamespace" if deny else "NetworkPolicy",
-                "namespace": ids.get("namespace"),
-                "name": None if deny else ids.get("policy"),
-                "direction": deny or ids.get("policy_type"), "rule": None, "legacy": True}
+        return Owner("NetpolNamespace" if deny else "NetworkPolicy",
+                     ids.get("namespace") or name_ns, None if deny else ids.get("policy"),
+                     deny or ids.get("policy_type"), legacy=True)
     if not name:
         return None
+    if deny_name:
+        direction = deny_name.group("dir")
+        return Owner("NetpolNamespace", name_ns, None,
+                     direction.capitalize() if direction else None, legacy=True)
     parts = name.split(":")
     kind = _NAME_PREFIX_KINDS.get(parts[0])
     if kind == "NetworkPolicy" and len(parts) == 3:  # NP:ns:Ingress (namespace default deny)
-        return {"kind": "NetpolNamespace", "namespace": parts[1], "name": None,
-                "direction": parts[2], "rule": None, "legacy": True}
+        return Owner("NetpolNamespace", parts[1], None, parts[2], legacy=True)
     if kind == "NetworkPolicy" and len(parts) >= 4:  # NP:ns:policy:Ingress[:0]
-        return {"kind": kind, "namespace": parts[1], "name": parts[2], "direction": parts[3],
-                "rule": _int(parts[4]) if len(parts) > 4 else None, "legacy": True}
+        return Owner(kind, parts[1], parts[2], parts[3],
+                     _int(parts[4]) if len(parts) > 4 else None, legacy=True)
     if kind == "EgressFirewall" and len(parts) >= 2:  # EF:ns:0
-        return {"kind": kind, "namespace": parts[1], "name": None, "direction": "Egress",
-                "rule": _int(parts[2]) if len(parts) > 2 else None, "legacy": True}
+        return Owner(kind, parts[1], None, "Egress",
+                     _int(parts[2]) if len(parts) > 2 else None, legacy=True)
     if kind and len(parts) >= 2:  # ANP:name:Ingress:0, BANP:...
-        return {"kind": kind, "namespace": None, "name": parts[1],
-                "direction": parts[2] if len(parts) > 2 else None,
-                "rule": _int(parts[3]) if len(parts) > 3 else None, "legacy": True}
+        return Owner(kind, None, parts[1], parts[2] if len(parts) > 2 else None,
+                     _int(parts[3]) if len(parts) > 3 else None, legacy=True)
     if "_" in name and ":" not in name:  # namespace_policy (before 2021)
         namespace, policy = name.split("_", 1)
-        return {"kind": "NetworkPolicy", "namespace": namespace, "name": policy,
-                "direction": None, "rule": None, "legacy": True}
+        return Owner("NetworkPolicy", namespace, policy, legacy=True)
     return None
 
 
@@ -93,15 +118,14 @@ def _int(text: str) -> int | str:
     return int(text) if text.lstrip("-").isdigit() else text
 
 
-def describe(owner: dict | None) -> str:
+def describe(owner: Owner | None) -> str:
     """One line for a person: 'NetworkPolicy default/web-allow-prod (Ingress rule 0)'."""
     if not owner:
         return "no Kubernetes owner recorded"
-    kind, ns, name = owner["kind"], owner["namespace"], owner["name"]
-    if kind == "NetpolNamespace":
-        what = f"the default-deny of NetworkPolicies in namespace {ns}"
+    if owner.kind == "NetpolNamespace":
+        what = f"the default-deny of NetworkPolicies in namespace {owner.namespace}"
     else:
-        what = f"{kind} " + "/".join(x for x in (ns, name) if x)
-    extra = " ".join(str(x) for x in (owner.get("direction"),
-                                      f"rule {owner['rule']}" if owner.get("rule") not in (None, "") else None) if x)
-    return what + (f" ({extra})" if extra else "") + (" [legacy ids]" if owner["legacy"] else "")
+        what = f"{owner.kind} " + "/".join(x for x in (owner.namespace, owner.name) if x)
+    rule = f"rule {owner.rule}" if owner.rule not in (None, "") else None
+    extra = " ".join(str(x) for x in (owner.direction, rule) if x)
+    return what + (f" ({extra})" if extra else "") + (" [legacy ids]" if owner.legacy else "")

@@ -6,6 +6,7 @@
 - openflow  ofproto/trace: OfPass, OfBridge, OfTable, OfAction and its kinds
 - detrace   ovn-detrace's notes: DetraceNote, NOTE_KINDS
 - ovnkube   ovnkube-trace: OvnkubeCheck, OvnkubeOutput, OvnkubeMessage
+- resolution  what the databases say of a node (enrich/ fills Trace.resolved)
 
 Every node keeps the text the tool printed and its line; `to_dict()` gives
 JSON-ready data.
@@ -17,8 +18,10 @@ from .logical import Action, Error, Fork, Log, Modify, Output, Pipeline, Stage
 from .openflow import (OfAction, OfBridge, OfBucket, OfDetail, OfError, OfPass, OfTable,
                        OfThaw, OfWarning)
 from .ovnkube import OvnkubeCheck, OvnkubeMessage, OvnkubeOutput
+from .resolution import BY_CONTENT, EXACT, NARROWED, Acl, Owner, Resolution
 
 __all__ = ["EMPTY", "Node", "Step", "Trace", "NOTE_KINDS", "NoteKind", "note_kind",
            "DetraceNote", "Action", "Error", "Fork", "Log", "Modify", "Output", "Pipeline",
            "Stage", "OfAction", "OfBridge", "OfBucket", "OfDetail", "OfError", "OfPass",
-           "OfTable", "OfThaw", "OfWarning", "OvnkubeCheck", "OvnkubeMessage", "OvnkubeOutput"]
+           "OfTable", "OfThaw", "OfWarning", "OvnkubeCheck", "OvnkubeMessage", "OvnkubeOutput",
+           "Acl", "Owner", "Resolution", "EXACT", "NARROWED", "BY_CONTENT"]

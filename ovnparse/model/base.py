@@ -106,6 +106,8 @@ class Trace:
     roots: list[Node] = field(default_factory=list)
     problems: list = field(default_factory=list)  # list[errors.Problem]
     cut: bool = False  # the text ends before the trace does
+    # enrich/: node line -> what the databases say of it (model/resolution.py)
+    resolved: dict = field(default_factory=dict)
 
     def walk(self) -> Iterator[Node]:
         for root in self.roots:

@@ -3,6 +3,16 @@
 from __future__ import annotations
 
 from ..analysis.explanation import Explanation
+from ..enrich.owners import describe
+from ..errors import Problem
+from ..model import EXACT, NARROWED
+
+
+def warning_text(problem: Problem) -> str:
+    """A warning as a person reads it: `file:line: message (expected ...)`."""
+    where = f"{problem.source}:{problem.line}: " if problem.line else ""
+    return where + problem.message + (f" (expected {problem.expected})"
+                                      if problem.expected else "")
 
 
 def render(explanations: list[Explanation]) -> str:
@@ -25,8 +35,8 @@ def render(explanations: list[Explanation]) -> str:
         out.append(f"  verdict:  {verdict}")
         d = ex.drop
         if d is not None:
-            openflow = (f"OpenFlow table {d.extra['openflow_table']} cookie {d.extra['cookie']}"
-                        if d.extra.get("openflow_table") is not None else None)
+            openflow = (f"OpenFlow table {d.openflow_table} cookie {d.cookie}"
+                        if d.openflow_table is not None else None)
             where = " ".join(x for x in (
                 d.datapath, d.pipeline,
                 f"table {d.table}" if d.table is not None else None, d.stage) if x)
@@ -39,23 +49,27 @@ def render(explanations: list[Explanation]) -> str:
             if d.match:
                 out.append(f"  match:    {d.match}")
             out.append(f"  reason:   [{d.reason_code}] {d.reason}")
-            if d.extra.get("acl"):
-                acl = d.extra["acl"]
-                out.append(f"  acl:      {acl['name'] or '(unnamed)'} {acl['direction']} "
-                           f"priority {acl['priority']} {acl['action']} ({acl['uuid']})")
-            if d.extra.get("lflow_uuid"):
-                out.append(f"  lflow:    {d.extra['lflow_uuid']}"
-                           + (f" [{d.extra['lflow_match']}]" if d.extra.get("lflow_match") else ""))
-        for check in ex.extra.get("checks", []):
+            if d.acl:
+                acl = d.acl
+                out.append(f"  acl:      {acl.name or '(unnamed)'} {acl.direction} "
+                           f"priority {acl.priority} {acl.action} ({acl.uuid})")
+            if d.acl or d.owner:
+                out.append(f"  owner:    {describe(d.owner)}")
+            if d.lflow_uuid:
+                how = f" [{d.lflow_match}]" if d.lflow_match not in (None, EXACT, NARROWED) else ""
+                out.append(f"  lflow:    {d.lflow_uuid}{how}")
+            for flow in d.openflow_flows or ():
+                out.append(f"  openflow: {flow}")
+        for check in ex.checks or ():
             direction = f" {check['direction']}" if check.get("direction") else ""
             remote = " (remote)" if check.get("remote") else ""
             out.append(f"  check:    {check['tool']}{remote}{direction}: {check['result']} "
                        f"({check['src']} -> {check['dst']}, line {check['line']})")
-        if "recirculations" in ex.extra:
-            out.append(f"  passes:   {ex.extra['recirculations'] + 1} "
-                       f"({ex.extra['recirculations']} recirculations)")
+        if ex.recirculations is not None:
+            out.append(f"  passes:   {ex.recirculations + 1} "
+                       f"({ex.recirculations} recirculations)")
         for w in ex.warnings:
-            out.append(f"  warning:  {w}")
+            out.append(f"  warning:  {warning_text(w)}")
         out.append("")
     return "\n".join(out)
 

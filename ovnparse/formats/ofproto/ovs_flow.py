@@ -22,12 +22,17 @@ _NOT_SPACE_WHITESPACE = re.compile(r"[^\S ]")
 class OvsFlowError(ValueError):
     """ovs.flow could not parse a flow or an action list of the trace."""
 
+    def __init__(self, line: int, detail: str):
+        super().__init__(f"line {line}: {detail}")
+        self.line = line
+        self.detail = detail
+
 
 def _checked(text: str, line: int, what: str) -> str:
     bad = _NOT_SPACE_WHITESPACE.search(text)
     if bad:
-        raise OvsFlowError(f"line {line}: the {what} holds a {bad.group()!r} at column "
-                           f"{bad.start() + 1}: not a flow as OVS prints one")
+        raise OvsFlowError(line, f"the {what} holds a {bad.group()!r} at column "
+                                 f"{bad.start() + 1}: not a flow as OVS prints one")
     return text
 
 
@@ -43,7 +48,7 @@ def match(text: str | None, line: int, what: str) -> dict | None:
     except OvsFlowError:
         raise
     except Exception as exc:  # ovs.flow raises ParseError, ValueError, KeyError...
-        raise OvsFlowError(f"line {line}: ovs.flow cannot parse the {what}: {exc}") from None
+        raise OvsFlowError(line, f"ovs.flow cannot parse the {what}: {exc}") from None
     return {kv.key: kv.value for kv in parser.kv()}
 
 
@@ -59,8 +64,7 @@ def odp_actions(text: str | None, line: int) -> list[dict] | None:
     except OvsFlowError:
         raise
     except Exception as exc:
-        raise OvsFlowError(f"line {line}: ovs.flow cannot parse the datapath actions: "
-                           f"{exc}") from None
+        raise OvsFlowError(line, f"ovs.flow cannot parse the datapath actions: {exc}") from None
     return [{kv.key: kv.value} for kv in parser.kv()]
 
 

@@ -1,0 +1,3 @@
+"""The package version (the JSON contract changes with it: README, "Changes")."""
+
+__version__ = "0.2.0"

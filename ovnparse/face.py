@@ -1,0 +1,92 @@
+"""`ovnparse.Trace`: a parsed trace for scripts and notebooks.
+
+It is the model's Trace (plain data: roots, format, lines, problems...) with
+what a person asks of it: `explain()`, and `verdict`, `drop`, `outputs`,
+`datapaths` as shortcuts.  It keeps the databases it was read with (`db`),
+if any.  Explaining never changes the trace: with databases, the analysis
+runs on an enriched copy, cached per databases object, so the same call
+always gives the same answer.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field, fields
+from typing import TYPE_CHECKING, Any
+
+from . import model
+from .analysis import Explanation
+from .analysis import explain as analyse
+from .enrich import enrich
+
+if TYPE_CHECKING:
+    from .db.databases import Databases
+
+
+@dataclass(slots=True, eq=False)
+class Trace(model.Trace):
+    db: "Databases | None" = field(default=None, repr=False)
+    _explained: dict = field(default_factory=dict, repr=False)  # id(db) -> Explanation
+
+    @classmethod
+    def of(cls, trace: model.Trace, db: "Databases | None" = None) -> "Trace":
+        """The face of a parsed model trace (its nodes are shared, not copied)."""
+        if isinstance(trace, cls) and trace.db is db:
+            return trace
+        out = cls(**{f.name: getattr(trace, f.name) for f in fields(model.Trace)})
+        out.db = db
+        return out
+
+    def explain(self, db: "Databases | None" = None) -> Explanation:
+        """What happened to the packet; with databases (given here or when the
+        trace was read), the logical flow, ACL and owner behind a drop."""
+        db = db if db is not None else self.db
+        key = id(db) if db is not None else None
+        found = self._explained.get(key)
+        if found is None:
+            if db is None:
+                found = analyse(self)
+            else:
+                found = analyse(enrich(self.plain(deep=True), db))
+            self._explained[key] = found
+        return found
+
+    def plain(self, deep: bool = False) -> model.Trace:
+        """The plain model trace (`deep`: a copy of its nodes too)."""
+        values = {f.name: getattr(self, f.name) for f in fields(model.Trace)}
+        if deep:
+            values = copy.deepcopy(values)
+        return model.Trace(**values)
+
+    @property
+    def verdict(self) -> str:
+        return self.explain().verdict
+
+    @property
+    def drop(self):
+        return self.explain().drop
+
+    @property
+    def outputs(self) -> list[str] | None:
+        return self.explain().outputs
+
+    @property
+    def datapaths(self) -> list[str] | None:
+        return self.explain().datapaths
+
+    def __repr__(self) -> str:
+        ex = self.explain()
+        path = " -> ".join(ex.datapaths or ()) or None
+        text = (f"<Trace {self.format} {ex.verdict} lines {self.first_line}-{self.last_line}"
+                f" of {self.source}" + (f" path {path}" if path else "") + ">")
+        return text if len(text) <= 200 else text[:196] + "...>"
+
+    def __getstate__(self) -> dict[str, Any]:
+        # (the databases may hold sockets: a pickled trace travels without them)
+        return {f.name: getattr(self, f.name) for f in fields(model.Trace)}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        for name, value in state.items():
+            object.__setattr__(self, name, value)
+        self.db = None
+        self._explained = {}

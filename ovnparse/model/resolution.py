@@ -1,0 +1,60 @@
+"""What the databases say about a trace's flows: filled by enrich/, read by analysis/.
+
+`Trace.resolved` maps the line of a node (a logical stage or OpenFlow table
+step, an ACL LOG line) to its `Resolution`: the logical flow the step's key
+names, the ACL behind it and the Kubernetes (or OpenStack) object that owns
+the ACL.  Plain data; `to_dict()` gives the JSON.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+#: how a flow was found: by its key alone, by its key among colliding rows
+#: narrowed by what the trace shows, or (the key unknown: the database is
+#: newer or older than the trace) by stage, priority and match
+EXACT, NARROWED, BY_CONTENT = "exact", "narrowed", "best-effort (stage, priority and match)"
+
+
+@dataclass(slots=True)
+class Owner:
+    """The object an ACL implements, from its external_ids or its name."""
+
+    kind: str  # NetworkPolicy, NetpolNamespace, AdminNetworkPolicy, ..., NeutronSecurityGroupRule
+    namespace: str | None = None
+    name: str | None = None
+    direction: str | None = None  # Ingress | Egress
+    rule: int | str | None = None  # the rule's index within the object
+    legacy: bool = False  # read from pre-2023 ids or from the ACL's name alone
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(slots=True)
+class Acl:
+    """A Northbound ACL row, as far as a drop needs it."""
+
+    uuid: str
+    name: str | None
+    direction: str | None
+    priority: int | None
+    action: str | None
+    tier: int | None = None
+    external_ids: dict[str, str] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(slots=True)
+class Resolution:
+    """The databases' answer for one node of a trace."""
+
+    lflow_uuid: str | None = None  # the Southbound Logical_Flow row
+    how: str | None = None  # EXACT, NARROWED or BY_CONTENT (None: not found)
+    acl: Acl | None = None
+    owner: Owner | None = None
+    openflow_flows: list[str] | None = None  # `ovs-ofctl dump-flows` lines with its cookie
+    problems: list[str] = field(default_factory=list)  # what did not resolve cleanly
