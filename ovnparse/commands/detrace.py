@@ -13,7 +13,6 @@ ovn-detrace leaves out; ``--json`` prints the parsed trace with the notes.
 
 from __future__ import annotations
 
-import inspect
 import json
 import os
 import sys
@@ -130,24 +129,6 @@ def _is_ssl(spec: str | None) -> bool:
     return bool(spec) and (spec.startswith("ssl:") or ",ssl:" in spec)
 
 
-def _is_remote(spec: str) -> bool:
-    head = spec.split(",", 1)[0]
-    return head.split(":", 1)[0] in ("unix", "tcp", "ssl", "punix", "ptcp", "pssl") \
-        and not os.path.exists(spec)
-
-
-def _live_opener():
-    """ovnparse.db.open_database (live remotes), if this ovnparse has it."""
-    from .. import db
-    opener = getattr(db, "open_database", None)
-    if opener is None:
-        try:
-            from ..db.live import open_database as opener
-        except ImportError:
-            return None
-    return opener
-
-
 def _read_input(path: str) -> str:
     try:
         if path == "-":
@@ -162,34 +143,7 @@ def _read_input(path: str) -> str:
 
 
 def _open(spec: str, schema: str, args):
-    """A DatabaseSource for a saved file or, through ovnparse.db.open_database, a remote."""
-    if _is_remote(spec):
-        opener = _live_opener()
-        if opener is None:
-            raise InputError(Problem(spec, 0, "live database remotes are not supported yet",
-                                     f"a saved {schema} database file"))
-        options = {"leader_only": args.leader_only, "private_key": args.private_key,
-                   "certificate": args.certificate, "ca_cert": args.ca_cert,
-                   "schema": schema}
-        try:
-            params = inspect.signature(opener).parameters
-            if not any(p.kind is p.VAR_KEYWORD for p in params.values()):
-                options = {k: v for k, v in options.items() if k in params}
-        except (TypeError, ValueError):
-            options = {}
-        try:
-            return opener(spec, **options)
-        except (OSError, ValueError, RuntimeError) as exc:
-            raise InputError(Problem(spec, 0, f"cannot read the database: {exc}",
-                                     f"a reachable {schema} database")) from None
-    from ..db import open_source
-    from ..db.ovsdb_file import OvsdbFileError
-    try:
-        source = open_source(spec)
-    except (OSError, OvsdbFileError, ValueError) as exc:
-        raise InputError(Problem(spec, 0, f"cannot read the database: {exc}",
-                                 f"a saved {schema} database file")) from None
-    if source.schema_name != schema:
-        raise InputError(Problem(spec, 0, f"a {source.schema_name} database",
-                                 f"an {schema} database"))
-    return source
+    """A saved file or a live remote holding `schema` (db/databases.open_one)."""
+    from ..db.databases import open_one
+    return open_one(spec, schema, leader_only=args.leader_only, private_key=args.private_key,
+                    certificate=args.certificate, ca_cert=args.ca_cert)

@@ -45,8 +45,11 @@ def resolve_flows(trace: Trace, index: DbIndex | None,
     for step, seen in _steps(trace):
         res = _resolve(seen, index) if index is not None else Resolution()
         if openflow is not None:
-            key = seen.key[2:] if seen.key.startswith("0x") else seen.key
-            res.openflow_flows = [f.text.strip() for f in openflow.get(key.zfill(8), [])]
+            key = (seen.key[2:] if seen.key.startswith("0x") else seen.key).zfill(8)
+            res.openflow_flows = [f.text.strip() for f in openflow.get(key, [])]
+            if not res.openflow_flows:
+                res.problems.append(f"no OpenFlow flow has cookie 0x{key}: the flows were "
+                                    "dumped on another chassis, or before or after the trace")
         trace.resolved[step.line] = res
 
 
