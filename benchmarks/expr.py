@@ -94,7 +94,8 @@ def main():
         print(f"packrat {mode:3}: grammar built in {r['build'] * 1e3:.0f} ms")
         for kind in ("match", "actions"):
             t = r[kind]
-            print(f"  {r['n_' + kind]:4} {kind:7} texts, {r['chars_' + kind]:3.0f} chars on average: "
+            print(f"  {r['n_' + kind]:4} {kind:7} texts, "
+                  f"{r['chars_' + kind]:3.0f} chars on average: "
                   f"{t * 1e6:5.0f} us each ({1 / t:,.0f}/s)")
 
 

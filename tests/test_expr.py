@@ -51,7 +51,8 @@ MATCHES = [
     ("eth.dst == ff:ff:ff:ff:ff:ff", rel("eth.dst", "==", Constant("mac", "ff:ff:ff:ff:ff:ff"))),
     ("eth.dst == 01:00:00:00:00:00/01:00:00:00:00:00",
      rel("eth.dst", "==", Constant("mac", "01:00:00:00:00:00", "01:00:00:00:00:00"))),
-    ("ip6.dst == ::ffff:192.0.2.128", rel("ip6.dst", "==", Constant("ipv6", "::ffff:192.0.2.128"))),
+    ("ip6.dst == ::ffff:192.0.2.128",
+     rel("ip6.dst", "==", Constant("ipv6", "::ffff:192.0.2.128"))),
     ("tcp.dst >= 1024", rel("tcp.dst", ">=", dec("1024"))),
     ("tcp.dst<80", rel("tcp.dst", "<", dec("80"))),
     ("ip.ttl == {0, 1}", rel("ip.ttl", "==", Set((dec("0"), dec("1"))))),
@@ -87,7 +88,8 @@ MATCHES = [
     ('inport == "a\\"b"', rel("inport", "==", String('a"b'))),
     ("ip4.dst == ^vip && tcp.dst == ^vport",
      And((rel("ip4.dst", "==", Template("vip")), rel("tcp.dst", "==", Template("vport"))))),
-    ("ip4.dst == 172.18.0.2 /* ovn-worker */", rel("ip4.dst", "==", Constant("ipv4", "172.18.0.2"))),
+    ("ip4.dst == 172.18.0.2 /* ovn-worker */",
+     rel("ip4.dst", "==", Constant("ipv4", "172.18.0.2"))),
     ("ip4 // a comment to the end", Predicate(Field("ip4"))),
 ]
 
@@ -316,7 +318,8 @@ BAD_MATCHES = [
 ]
 
 
-@pytest.mark.parametrize("text,column,words", BAD_MATCHES, ids=[b[0] or "(empty)" for b in BAD_MATCHES])
+@pytest.mark.parametrize("text,column,words", BAD_MATCHES,
+                         ids=[b[0] or "(empty)" for b in BAD_MATCHES])
 def test_bad_match(text, column, words):
     with pytest.raises(ExpressionError) as info:
         parse_match(text)

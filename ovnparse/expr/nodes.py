@@ -186,7 +186,10 @@ class Set(_Node):
 @dataclass(frozen=True)
 class Name(_Node):
     """A bare word an action takes as a setting, not a field: ``severity=info``,
-    ``next(pipeline=egress)``, ``ct_next(dnat)``, ``...; skip_snat``."""
+    ``next(pipeline=egress)``, ``ct_next(dnat)``, ``...; skip_snat``.
+
+    The words are the ones OVN's action parsers look for (23.03-25.03); any
+    other word in an argument is a :class:`Field` (``put_arp(inport, ...)``)."""
 
     word: str
 
