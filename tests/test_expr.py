@@ -281,7 +281,7 @@ def test_actions_to_dict_is_json():
         {"type": "assignment", "name": "load",
          "dst": {"type": "field", "name": "ct_mark.blocked"}, "op": "=",
          "src": {"type": "constant", "kind": "decimal", "value": "1"}}]}
-    assert d["actions"][1]["args"][1] == {"name": "verdict",
+    assert d["actions"][1]["args"][1] == {"type": "arg", "name": "verdict",
                                           "values": [{"type": "name", "word": "drop"}]}
 
 

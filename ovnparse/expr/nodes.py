@@ -271,7 +271,7 @@ class Arg(_Node):
         return iter(self.values)
 
     def to_dict(self) -> dict:
-        d = {"name": self.name, "values": [v.to_dict() for v in self.values]}
+        d = {"type": "arg", "name": self.name, "values": [v.to_dict() for v in self.values]}
         if self.sep == ";":
             d["after_semicolon"] = True
         return d
@@ -594,9 +594,6 @@ class Actions(_References):
 
     def __iter__(self):
         return iter(self.actions)
-
-    def __len__(self) -> int:
-        return len(self.actions)
 
     def __str__(self) -> str:
         return " ".join(map(str, self.actions))
