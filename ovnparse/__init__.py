@@ -38,8 +38,7 @@ The layers below (`ovnparse.model`, `formats`, `enrich`, `analysis`,
 
 from ._version import __version__
 from .analysis import Explanation, Verdict
-from .api import (compare, explain, open_databases, parse, parse_stream, parse_text, read,
-                  read_text)
+from .api import compare, explain, open_databases, parse, parse_stream, parse_text, read, read_text
 from .errors import DatabaseError, InputError, OvnparseError, Problem
 from .face import Trace
 

@@ -15,7 +15,8 @@ import io
 import itertools
 import os
 import sys
-from typing import IO, Iterable, Iterator
+from collections.abc import Iterable, Iterator
+from typing import IO
 
 from .analysis import Explanation
 from .analysis import explain as analyse

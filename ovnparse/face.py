@@ -25,11 +25,11 @@ if TYPE_CHECKING:
 
 @dataclass(slots=True, eq=False)
 class Trace(model.Trace):
-    db: "Databases | None" = field(default=None, repr=False)
+    db: Databases | None = field(default=None, repr=False)
     _explained: dict = field(default_factory=dict, repr=False)  # id(db) -> Explanation
 
     @classmethod
-    def of(cls, trace: model.Trace, db: "Databases | None" = None) -> "Trace":
+    def of(cls, trace: model.Trace, db: Databases | None = None) -> Trace:
         """The face of a parsed model trace (its nodes are shared, not copied)."""
         if isinstance(trace, cls) and trace.db is db:
             return trace
@@ -37,7 +37,7 @@ class Trace(model.Trace):
         out.db = db
         return out
 
-    def explain(self, db: "Databases | None" = None) -> Explanation:
+    def explain(self, db: Databases | None = None) -> Explanation:
         """What happened to the packet; with databases (given here or when the
         trace was read), the logical flow, ACL and owner behind a drop."""
         db = db if db is not None else self.db

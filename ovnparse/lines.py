@@ -11,8 +11,9 @@ from __future__ import annotations
 import io
 import re
 import sys
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import IO, Iterable, Iterator
+from typing import IO
 
 from .errors import InputError, Problem
 

@@ -34,8 +34,8 @@ import signal
 import subprocess
 import tempfile
 import time
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Iterable, Mapping, Sequence
 
 __all__ = [
     "OvnSandbox",
@@ -219,7 +219,7 @@ class OvnSandbox:
     @classmethod
     def serve_files(cls, nb: str | os.PathLike | None = None,
                     sb: str | os.PathLike | None = None,
-                    workdir: str | os.PathLike | None = None, **kwargs) -> "OvnSandbox":
+                    workdir: str | os.PathLike | None = None, **kwargs) -> OvnSandbox:
         """A started sandbox serving private copies of existing NB/SB database files.
 
         Only the ovsdb-servers run (no northd, vswitchd or controller), so the
@@ -502,7 +502,7 @@ class OvnSandbox:
         return out
 
     # ----------------------------------------------------------- lifecycle
-    def __enter__(self) -> "OvnSandbox":
+    def __enter__(self) -> OvnSandbox:
         if not self._running:
             self.start()
         return self
@@ -510,7 +510,7 @@ class OvnSandbox:
     def __exit__(self, *exc) -> None:
         self.stop()
 
-    def start(self) -> "OvnSandbox":
+    def start(self) -> OvnSandbox:
         """Create the databases and start the daemons; returns self."""
         if self._running:
             raise SandboxError("sandbox already started")

@@ -13,5 +13,4 @@ from __future__ import annotations
 from .explain import explain
 from .explanation import Drop, Explanation, ReasonCode, Verdict, classify_drop
 
-
 __all__ = ["explain", "Explanation", "Drop", "Verdict", "ReasonCode", "classify_drop"]

@@ -25,12 +25,11 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from dataclasses import dataclass, field, replace
-from typing import Iterator
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
 
-from ..model import (Action, Error, Fork, Log, Modify, Node, Output, Pipeline,
-                     Stage, Trace)
 from ..errors import Problem
+from ..model import Error, Fork, Log, Modify, Node, Output, Pipeline, Stage, Trace
 from .explanation import Drop, Explanation, Verdict, classify_drop
 
 # Actions after which ovn-controller, not the pipeline, handles the packet.

@@ -34,10 +34,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from ..errors import Problem
 from ..formats.detrace_rules import logical_flow, note_fields
 from ..formats.ofproto.ovs_flow import OvsFlowError, datapath_action_list
 from ..model import DetraceNote, OfAction, OfBridge, OfPass, OfTable, Trace
-from ..errors import Problem
 from .explanation import Drop, Explanation, Verdict, classify_drop
 
 # include/ovn/actions.h ACTION_OPCODES, in order (the values are the order).
@@ -116,7 +116,7 @@ def explain_openflow(trace: Trace) -> Explanation:
                 outputs.append(port)
     unfollowed = [r for eff in effects for r in eff.recircs if _recirc_key(r) not in traced]
     failed = [line for p in passes for line in p.notes if "Translation failed" in line]
-    punts = [(p, c) for p, eff in zip(passes, effects) for c in eff.controller]
+    punts = [(p, c) for p, eff in zip(passes, effects, strict=True) for c in eff.controller]
     verdict_log, log_step = None, None
     others = []
     for p, c in punts:
@@ -153,7 +153,7 @@ def explain_openflow(trace: Trace) -> Explanation:
         drop, problems = _drop(trace, log_step, names, log=verdict_log)
     elif others:
         verdict = Verdict.CONTROLLER
-        for step, decoded, c in others:
+        for step, decoded, _userspace in others:
             what = (f"ovn-controller action {decoded['op']}" if decoded and decoded.get("op")
                     else "controller action")
             where = f" (OpenFlow table {step.table}, cookie {step.cookie})" if step else ""

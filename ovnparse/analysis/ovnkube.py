@@ -20,8 +20,8 @@ judges nothing by it.
 
 from __future__ import annotations
 
-from ..model import OvnkubeCheck, OvnkubeMessage, Trace
 from ..errors import Problem
+from ..model import OvnkubeCheck, OvnkubeMessage, Trace
 from .explanation import Explanation, Verdict
 
 TOOL_NAMES = {"ovn-trace": "ovn-trace", "ofproto/trace": "ovs-appctl ofproto/trace",

@@ -17,9 +17,9 @@ import json
 import os
 import sys
 
-from ..errors import InputError, Problem
 from ..api import PRINTED, annotated, detrace_text, replayable
 from ..enrich.openflow import cookies
+from ..errors import InputError, Problem
 from ..formats.detrace_rules import COOKIE, split_lines
 
 _OVN_RUNDIR = "/var/run/ovn"

@@ -380,6 +380,7 @@ def _stop(box, workdir: Path, verbose: bool) -> None:
 
 def _kill(pid: int) -> None:
     import time
+
     from ..sandbox import _pid_alive
     for sig, wait in ((signal.SIGTERM, 10.0), (signal.SIGKILL, 5.0)):
         try:

@@ -15,8 +15,17 @@
 """
 
 from .dumps import DumpError, read_ctl_list_json, read_ovsdb_client_dump
-from .index import (DETRACE_COOKIE_TABLES, DETRACE_HINT_TABLES, EXTENDED_COOKIE_TABLES,
-                    NB_HINT_TABLES, SB_COOKIE_TABLES, DatapathRef, DbIndex, Matches, RowRef)
+from .index import (
+    DETRACE_COOKIE_TABLES,
+    DETRACE_HINT_TABLES,
+    EXTENDED_COOKIE_TABLES,
+    NB_HINT_TABLES,
+    SB_COOKIE_TABLES,
+    DatapathRef,
+    DbIndex,
+    Matches,
+    RowRef,
+)
 from .keys import cookie_key
 from .ovsdb_file import Database, OvsdbFileError, file_kind, read_ovsdb_bytes, read_ovsdb_file
 from .schema import ColumnType, Schema, TableSchema, decode_generic, load_schema

@@ -11,7 +11,8 @@ Only ever read.
 from __future__ import annotations
 
 import os
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from ..errors import DatabaseError
 from .dump_flows import DumpFlowsError, read_dump_flows
@@ -53,7 +54,7 @@ class Databases:
             if callable(close):
                 close()
 
-    def __enter__(self) -> "Databases":
+    def __enter__(self) -> Databases:
         return self
 
     def __exit__(self, *exc) -> None:

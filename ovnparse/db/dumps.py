@@ -19,12 +19,12 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from .ovsdb_file import Database
-from .schema import (INSTALLED_SCHEMAS, Schema, decode_generic, installed_schema,
-                     load_schema)
+from .schema import INSTALLED_SCHEMAS, Schema, decode_generic, installed_schema, load_schema
 
 __all__ = ["read_ovsdb_client_dump", "read_ctl_list_json", "guess_schema", "iter_json_objects",
            "DumpError"]
@@ -114,7 +114,8 @@ def _decode_table(table: str, headings: list[str], data: list, schema: Schema | 
         if type(cells) is not list or len(cells) != len(headings):
             raise DumpError(f"{name}: table {table}: a row of {len(cells)} cells for "
                             f"{len(headings)} headings")
-        row = {h: (v if d is None else d(v)) for h, d, v in zip(headings, decoders, cells)}
+        row = {h: (v if d is None else d(v))
+               for h, d, v in zip(headings, decoders, cells, strict=False)}
         rows[row["_uuid"]] = row
     return rows
 

@@ -15,8 +15,9 @@ in one table or several, and every lookup returns all of them
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Iterator, Mapping
+from typing import Any
 
 from .keys import HEX_DASH, cookie_key
 from .source import DatabaseSource
@@ -73,7 +74,7 @@ class Matches:
     def ambiguous(self) -> bool:
         return len(self.rows) > 1
 
-    def in_table(self, *tables: str) -> "Matches":
+    def in_table(self, *tables: str) -> Matches:
         return Matches(self.key, tuple(r for r in self.rows if r.table in tables))
 
     def by_table(self) -> dict[str, list[RowRef]]:

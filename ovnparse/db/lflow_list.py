@@ -78,4 +78,5 @@ def read_lflow_list(src: str | os.PathLike) -> Database:
                     tables={"Logical_Flow": flows, "Datapath_Binding": datapaths},
                     columns={"Logical_Flow": None, "Datapath_Binding": None},
                     format="ovn-sbctl lflow-list", path=name,
-                    info={"partial": True, "uuids": bool(flows) and not next(iter(flows)).startswith("lflow-list:")})
+                    info={"partial": True, "uuids": bool(flows)
+                          and not next(iter(flows)).startswith("lflow-list:")})

@@ -34,7 +34,8 @@ import os
 import re
 import socket
 import time
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from . import _json
 from ._json import gc_paused
@@ -278,7 +279,7 @@ class _Connection:
                     sock = self._tls(sock, tls, max(0.001, deadline - time.monotonic()))
             else:
                 raise ValueError(f"{remote}: not an active OVSDB remote (unix:, tcp:, ssl:)")
-        except (socket.timeout, TimeoutError):
+        except TimeoutError:
             raise LiveTimeoutError(f"{remote}: no connection within {timeout:g} s") from None
         except OSError as exc:
             raise LiveSourceError(f"{remote}: cannot connect: {exc.strerror or exc}") from None
@@ -343,7 +344,7 @@ class _Connection:
         data = json.dumps(obj, separators=(",", ":")).encode()
         try:
             self.sock.sendall(data)
-        except (socket.timeout, TimeoutError):
+        except TimeoutError:
             raise LiveTimeoutError(f"{self.remote}: could not send within {self.timeout:g} s") \
                 from None
         except OSError as exc:
@@ -358,7 +359,7 @@ class _Connection:
                 return msg
             try:
                 data = self.sock.recv(1 << 20)
-            except (socket.timeout, TimeoutError):
+            except TimeoutError:
                 raise LiveTimeoutError(f"{self.remote}: no answer to {what} within "
                                        f"{self.timeout:g} s") from None
             except OSError as exc:

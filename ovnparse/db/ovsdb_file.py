@@ -77,10 +77,11 @@ import hashlib
 import json
 import os
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from . import _json
 from .schema import EMPTY_MAP, EMPTY_SET, ColumnType, Schema, SchemaError, TableSchema

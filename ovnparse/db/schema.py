@@ -24,9 +24,10 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any
 
 __all__ = [
     "ColumnType", "TableSchema", "Schema", "SchemaError",
@@ -152,7 +153,7 @@ class ColumnType:
     value_ref_table: str | None = None
 
     @classmethod
-    def from_json(cls, j: Any) -> "ColumnType":
+    def from_json(cls, j: Any) -> ColumnType:
         if isinstance(j, str):
             return cls(key=_base_type(j)[0])
         if not isinstance(j, dict) or "key" not in j:
@@ -272,7 +273,7 @@ class Schema:
     raw: Mapping = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
-    def from_json(cls, j: Any) -> "Schema":
+    def from_json(cls, j: Any) -> Schema:
         if not isinstance(j, dict) or not isinstance(j.get("name"), str) \
                 or not isinstance(j.get("tables"), dict):
             raise SchemaError("not an OVSDB schema (no name or tables)")

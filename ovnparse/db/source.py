@@ -14,14 +14,21 @@ from __future__ import annotations
 
 import os
 from abc import ABC, abstractmethod
+from collections.abc import Iterable, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterable, Mapping
 
 from .dumps import read_ctl_list_json, read_ovsdb_client_dump
 from .keys import HEX_DASH, cookie_key
-from .ovsdb_file import (Database, TableSpec, _Bytes, _normalize_tables, _read, file_kind,
-                         read_ovsdb_file)
+from .ovsdb_file import (
+    Database,
+    TableSpec,
+    _Bytes,
+    _normalize_tables,
+    _read,
+    file_kind,
+    read_ovsdb_file,
+)
 from .schema import Schema
 
 __all__ = ["DatabaseSource", "FileSource", "MemorySource", "open_source"]

@@ -15,11 +15,15 @@ Small tables (Datapath_Binding, Chassis) are read whole.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from contextlib import ExitStack
-from typing import Iterable, Mapping
 
-from .index import (DETRACE_COOKIE_TABLES, DETRACE_HINT_TABLES, EXTENDED_COOKIE_TABLES,
-                    SB_COOKIE_TABLES)
+from .index import (
+    DETRACE_COOKIE_TABLES,
+    DETRACE_HINT_TABLES,
+    EXTENDED_COOKIE_TABLES,
+    SB_COOKIE_TABLES,
+)
 from .keys import HEX_DASH, cookie_key
 from .source import DatabaseSource
 

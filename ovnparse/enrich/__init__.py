@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from ..db.databases import Databases
 
 
-def enrich(trace: Trace, databases: "Databases") -> Trace:
+def enrich(trace: Trace, databases: Databases) -> Trace:
     """The trace with what the databases say of it (in place; once)."""
     if trace.resolved:
         return trace

@@ -16,7 +16,8 @@ key order, a missing reference left out.
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from ..db import DETRACE_COOKIE_TABLES, DETRACE_HINT_TABLES, EXTENDED_COOKIE_TABLES, DbIndex
 from ..formats.detrace_rules import COOKIE, PRINT_H, PRINT_P

@@ -14,8 +14,8 @@ Every step (logical stage or OpenFlow table) gets a `Resolution` in
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Iterator, Mapping
 
 from ..db.index import DbIndex, RowRef
 from ..formats.detrace_rules import logical_flow, note_fields

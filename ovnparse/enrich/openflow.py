@@ -9,15 +9,15 @@ ports, and views/detrace_text.py prints ovn-detrace's text from the model.
 
 from __future__ import annotations
 
-from typing import Iterable, Iterator
+from collections.abc import Iterable, Iterator
 
-from ..formats.detrace_rules import COOKIE, FAMILY_2303, Rules
+from ..formats.detrace_rules import COOKIE, RULES_2303, Rules
 from ..model import DetraceNote, OfPass, Trace
 from .detrace_notes import Resolver
 
 
 def annotate(trace: Trace, resolver: Resolver, *, ovs: bool = False,
-             rules: Rules = Rules(FAMILY_2303)) -> Trace:
+             rules: Rules = RULES_2303) -> Trace:
     """The trace (in place) with ovn-detrace's notes on the nodes whose lines
     make `rules`' ovn-detrace look them up.  A trace that carries notes
     already (an ovn-detrace output, or annotated before) is left as it is."""
@@ -53,7 +53,7 @@ def _pass_lines(p: OfPass) -> Iterable[str]:
         yield "Datapath actions: " + p.datapath_actions  # (24.09's rule_cookie=0x...)
 
 
-def cookies(trace: Trace, rules: Rules = Rules(FAMILY_2303)) -> list[str]:
+def cookies(trace: Trace, rules: Rules = RULES_2303) -> list[str]:
     """The hex digits of the cookies ovn-detrace would look up in the trace, once each."""
     found: dict[str, None] = {}
     for _node, line in _printed(trace):

@@ -21,7 +21,8 @@ notes too.
 from __future__ import annotations
 
 import re
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from ..model import Acl, Owner
 
@@ -75,7 +76,8 @@ def _current(kind: str, ids: dict) -> Owner:
 
 
 # 2021-2022 default-deny ACL names: <namespace or port group hash>_<suffix>
-_DEFAULT_DENY_NAME = re.compile(r"(?P<ns>.+)_(?:(?P<dir>ingress|egress)DefaultDeny|ARPallowPolicy)\Z")
+_DEFAULT_DENY_NAME = re.compile(
+    r"(?P<ns>.+)_(?:(?P<dir>ingress|egress)DefaultDeny|ARPallowPolicy)\Z")
 _PORT_GROUP_HASH = re.compile(r"a\d{8,}\Z")  # (a hash names no namespace)
 
 

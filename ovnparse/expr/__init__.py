@@ -14,9 +14,34 @@ first parse.
 
 from __future__ import annotations
 
-from .nodes import (Action, Actions, AddressSet, And, Arg, ArgGroup, Assignment, Boolean, Call,
-                    ChassisResident, Constant, Decrement, Endpoint, ExpressionError, Field, Match,
-                    Name, Not, Or, PortGroup, Predicate, Range, Relation, Set, String, Template)
+from .nodes import (
+    Action,
+    Actions,
+    AddressSet,
+    And,
+    Arg,
+    ArgGroup,
+    Assignment,
+    Boolean,
+    Call,
+    ChassisResident,
+    Constant,
+    Decrement,
+    Endpoint,
+    ExpressionError,
+    Field,
+    Match,
+    Name,
+    Not,
+    Or,
+    PortGroup,
+    Predicate,
+    Range,
+    Relation,
+    Set,
+    String,
+    Template,
+)
 
 __all__ = [
     "parse_match", "parse_actions", "ExpressionError",

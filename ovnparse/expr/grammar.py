@@ -31,13 +31,38 @@ from __future__ import annotations
 import ipaddress
 import json
 import re
-from functools import lru_cache
+from functools import cache, lru_cache
 
 import pyparsing as pp
 
-from .nodes import (Action, Actions, AddressSet, And, Arg, ArgGroup, Assignment, Boolean, Call,
-                    ChassisResident, Constant, Decrement, Endpoint, ExpressionError, Field, Match,
-                    Name, Not, Or, PortGroup, Predicate, Range, Relation, Set, String, Template)
+from .nodes import (
+    Action,
+    Actions,
+    AddressSet,
+    And,
+    Arg,
+    ArgGroup,
+    Assignment,
+    Boolean,
+    Call,
+    ChassisResident,
+    Constant,
+    Decrement,
+    Endpoint,
+    ExpressionError,
+    Field,
+    Match,
+    Name,
+    Not,
+    Or,
+    PortGroup,
+    Predicate,
+    Range,
+    Relation,
+    Set,
+    String,
+    Template,
+)
 
 # --- tokens ------------------------------------------------------------------------
 
@@ -379,7 +404,7 @@ def _action(s, loc, toks):
 # --- the grammar ----------------------------------------------------------------------
 
 
-@lru_cache(maxsize=None)
+@cache
 def grammar() -> tuple[pp.ParserElement, pp.ParserElement]:
     """``(match, actions)``: the two top-level parsers, built on first use."""
 

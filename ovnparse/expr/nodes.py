@@ -15,9 +15,9 @@ Nothing here imports pyparsing; the grammar lives in :mod:`.grammar`.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Iterator, Union
 
 __all__ = [
     "ExpressionError",
@@ -50,10 +50,10 @@ class _Node:
 
     type_name = ""
 
-    def children(self) -> Iterator["_Node"]:
+    def children(self) -> Iterator[_Node]:
         return iter(())
 
-    def walk(self) -> Iterator["_Node"]:
+    def walk(self) -> Iterator[_Node]:
         """This node and everything under it, in the order the text has them."""
         yield self
         for child in self.children():
@@ -576,7 +576,7 @@ class Decrement(_Node):
         return {"type": "decrement", "field": self.field.to_dict()}
 
 
-ActionNode = Union[Action, Assignment, Decrement]
+ActionNode = Action | Assignment | Decrement
 
 
 @dataclass(frozen=True, eq=True)

@@ -5,8 +5,18 @@ The names are those `--format` takes (registry.py).
 
 from __future__ import annotations
 
-from .sniff import (DETRACE, DETRACE_NOTE, FLOW_HEADER, OFPROTO, OFPROTO_HINTS,
-                    OVN_TRACE, OVN_TRACE_HINTS, OVN_TRACE_TABLE, OVNKUBE, is_ovnkube_line)
+from .sniff import (
+    DETRACE,
+    DETRACE_NOTE,
+    FLOW_HEADER,
+    OFPROTO,
+    OFPROTO_HINTS,
+    OVN_TRACE,
+    OVN_TRACE_HINTS,
+    OVN_TRACE_TABLE,
+    OVNKUBE,
+    is_ovnkube_line,
+)
 
 
 def detect(lines: list[str], klog: bool = False) -> str | None:

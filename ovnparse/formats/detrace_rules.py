@@ -125,6 +125,10 @@ class Rules:
         return out
 
 
+#: the rules of each family
+RULES_2303, RULES_2409, RULES_2509 = Rules(FAMILY_2303), Rules(FAMILY_2409), Rules(FAMILY_2509)
+
+
 def family_of(stripped: bool) -> str:
     """The family a text's form shows, before its notes say more: stripped text
     is read by the 24.03 rule unless it shows the 24.09 one (see

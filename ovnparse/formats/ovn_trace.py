@@ -23,12 +23,11 @@ How ovn-trace prints (utilities/ovn-trace.c) decides how it must be read:
 from __future__ import annotations
 
 import re
-from typing import Iterable, Iterator
+from collections.abc import Iterable, Iterator
 
 from ..errors import Problem
 from ..lines import Block
-from ..model import (Action, Error, Fork, Log, Modify, Node, Output, Pipeline,
-                     Stage, Trace)
+from ..model import Action, Error, Fork, Log, Modify, Node, Output, Pipeline, Stage, Trace
 
 FORMAT_DETAILED = "ovn-trace/detailed"
 FORMAT_SUMMARY = "ovn-trace/summary"

@@ -61,14 +61,14 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left
-from typing import Iterable, Iterator
+from collections.abc import Iterable, Iterator
 
 from ..errors import Problem
 from ..lines import Block
 from ..model import OvnkubeCheck, OvnkubeMessage, OvnkubeOutput, Trace
 from .detect import detect
 from .segment import Parsers
-from .sniff import TOOL_NAMES, CHECK_RE, OLD_LABEL, OUTPUT_NEW, OUTPUT_OLD, SEARCH
+from .sniff import CHECK_RE, OLD_LABEL, OUTPUT_NEW, OUTPUT_OLD, SEARCH, TOOL_NAMES
 
 FORMAT = "ovnkube-trace"
 
@@ -483,7 +483,8 @@ class _Reader:
         if fmt is None:
             fmt = _looks_like(lines)
             if fmt is None:
-                self.problem(out.first, f"not ovnkube-trace output: {(lines or [''])[0].strip()[:60]!r}",
+                first = (lines or [""])[0].strip()[:60]
+                self.problem(out.first, f"not ovnkube-trace output: {first!r}",
                              "ovnkube-trace's verdict and log lines, or a tool output that "
                              "a '<tool> <direction> Output:' line announces")
                 return

@@ -10,9 +10,9 @@ outputs may follow each other in one file: see segment.py).
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import partial
-from typing import Callable, Iterator
 
 from ..model import Trace
 from . import ovn_detrace, ovn_trace, ovnkube_trace

@@ -8,7 +8,7 @@ stays flat on long files).
 
 from __future__ import annotations
 
-from typing import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 from ..lines import Block
 from ..model import Trace
@@ -34,7 +34,7 @@ def segment(blocks: Iterator[Block], source: str, name: str, parsers: Parsers,
         first = False
         check(parser, source)
 
-        def run() -> Iterator[Block]:
+        def run(part_id: int = part_id) -> Iterator[Block]:
             nonlocal current
             while current is not None and current[0] == part_id:
                 piece = current[2]

@@ -59,7 +59,8 @@ CHECK_RE = re.compile(
     rf"(?P<tool>{TOOL_NAMES})(?P<remote> \(remote\))?(?: (?P<dir>.+?))? indicates "
     r"(?P<result>success|failure) from (?P<src>\S+) to (?P<dst>\S+?)(?: - (?P<rest>.*?))?\s*\Z")
 #: `<tool> <direction> Output:`, announcing an embedded output (2022 on)
-OUTPUT_NEW = re.compile(rf"(?P<tool>{TOOL_NAMES})(?P<remote> \(remote\))? (?P<dir>.+?) Output:\s*\Z")
+OUTPUT_NEW = re.compile(
+    rf"(?P<tool>{TOOL_NAMES})(?P<remote> \(remote\))? (?P<dir>.+?) Output:\s*\Z")
 OLD_LABEL = r"Source to Destination|Destination to Source|Source to service clusterIP"
 #: `Source to Destination ovn-trace Output: ...` (2020-2022)
 OUTPUT_OLD = re.compile(

@@ -15,8 +15,17 @@ JSON-ready data.
 from .base import EMPTY, Node, Step, Trace
 from .detrace import NOTE_KINDS, DetraceNote, NoteKind, note_kind
 from .logical import Action, Error, Fork, Log, Modify, Output, Pipeline, Stage
-from .openflow import (OfAction, OfBridge, OfBucket, OfDetail, OfError, OfPass, OfTable,
-                       OfThaw, OfWarning)
+from .openflow import (
+                       OfAction,
+                       OfBridge,
+                       OfBucket,
+                       OfDetail,
+                       OfError,
+                       OfPass,
+                       OfTable,
+                       OfThaw,
+                       OfWarning,
+)
 from .ovnkube import OvnkubeCheck, OvnkubeMessage, OvnkubeOutput
 from .resolution import BY_CONTENT, EXACT, NARROWED, Acl, Owner, Resolution
 

@@ -8,8 +8,9 @@ source.  `Step` is what logical stages (ovn-trace) and OpenFlow table lookups
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field, fields
-from typing import Any, ClassVar, Iterator
+from typing import Any, ClassVar
 
 #: the children (or annotations) of a node that has none: one shared empty
 #: tuple instead of a list per node (most nodes are leaves)
@@ -21,9 +22,9 @@ class Node:
     kind: ClassVar[str] = "node"
     text: str
     line: int
-    children: list["Node"] = field(default_factory=list)
+    children: list[Node] = field(default_factory=list)
 
-    def walk(self) -> Iterator["Node"]:
+    def walk(self) -> Iterator[Node]:
         """This node and everything below it, depth first, in printed order."""
         stack = [self]
         while stack:
@@ -31,13 +32,13 @@ class Node:
             yield node
             stack.extend(reversed(node.children))
 
-    def add_child(self, node: "Node") -> None:
+    def add_child(self, node: Node) -> None:
         """Append a child (a node made with the shared empty tuple gets a list)."""
         if self.children.__class__ is tuple:
             self.children = []
         self.children.append(node)
 
-    def add_notes(self, notes: list["Node"]) -> None:
+    def add_notes(self, notes: list[Node]) -> None:
         """Attach notes about this node (ovn-detrace's) to its `annotations`."""
         current = self.annotations  # type: ignore[attr-defined]
         if current.__class__ is tuple:
@@ -72,7 +73,7 @@ class Node:
                 out["children"] = kids
                 if notes is not None:
                     out["annotations"] = notes  # (after the children, as always printed)
-                stack.extend(zip(node.children, kids))
+                stack.extend(zip(node.children, kids, strict=True))
         return root
 
 

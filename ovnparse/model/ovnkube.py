@@ -15,7 +15,6 @@ from typing import ClassVar
 from .base import Node
 
 
-
 @dataclass(slots=True)
 class OvnkubeCheck(Node):
     """One verdict of ovnkube-trace on one tool's output.

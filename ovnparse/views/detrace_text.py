@@ -13,10 +13,17 @@ parser cannot give back byte for byte (not UTF-8, not a trace, garbled),
 
 from __future__ import annotations
 
-from typing import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
-from ..formats.detrace_rules import (COOKIE, FAMILY_2303, FAMILY_2509, OFPORT, PRINT_P, Rules,
-                                     family_of)
+from ..formats.detrace_rules import (
+    COOKIE,
+    FAMILY_2509,
+    OFPORT,
+    PRINT_P,
+    RULES_2303,
+    Rules,
+    family_of,
+)
 from ..model import OfPass, Trace
 from .ofproto_text import lines as trace_lines
 
@@ -74,7 +81,7 @@ def _indent(indent: int, rules: Rules, level: int) -> int:
 
 
 def filter_lines(lines: Iterable[str], lookup: Lookup, *, ovs: bool = False,
-                 rules: Rules = Rules(FAMILY_2303),
+                 rules: Rules = RULES_2303,
                  lookup_rules: Rules | None = None) -> Iterator[str]:
     """ovn-detrace's loop over raw input lines (with their line ends): output
     lines without theirs.  `lookup_rules`: which lines to look up, when not

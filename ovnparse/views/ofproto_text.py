@@ -13,8 +13,18 @@ has them.
 
 from __future__ import annotations
 
-from ..model import (OfAction, OfBridge, OfBucket, OfDetail, OfError, OfPass, OfTable,
-                     OfThaw, OfWarning, Trace)
+from ..model import (
+    OfAction,
+    OfBridge,
+    OfBucket,
+    OfDetail,
+    OfError,
+    OfPass,
+    OfTable,
+    OfThaw,
+    OfWarning,
+    Trace,
+)
 
 SEPARATOR = "=" * 79
 

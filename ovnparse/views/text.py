@@ -76,8 +76,8 @@ def render(explanations: list[Explanation]) -> str:
 
 def render_comparison(result) -> str:
     a, b = result.first, result.second
-    out = [f"{a.format:24s} {a.verdict.upper()}" + (f" to {', '.join(a.outputs)}" if a.outputs else ""),
-           f"{b.format:24s} {b.verdict.upper()}" + (f" to {', '.join(b.outputs)}" if b.outputs else "")]
+    out = [f"{ex.format:24s} {ex.verdict.upper()}"
+           + (f" to {', '.join(ex.outputs)}" if ex.outputs else "") for ex in (a, b)]
     if result.same:
         out.append("same verdict")
     else:
