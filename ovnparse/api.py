@@ -31,6 +31,7 @@ from .face import Trace
 from .formats.detect import detect, family
 from .formats.detrace_rules import FAMILY_2303, FAMILY_2509, Rules, split_lines
 from .formats.registry import EMPTY_OK, PARSERS
+from .formats.paste import Paste
 from .formats.segment import segment
 from .formats.sniff import OFPROTO, OVN_TRACE
 from .lines import Block, open_lines, read_blocks
@@ -101,7 +102,23 @@ def parse_stream(stream: IO | Iterable[str], source: str, format: str | None = N
 
 def _parse_stream(stream: IO | Iterable[str], source: str,
                   format: str | None) -> Iterator[ModelTrace]:
-    blocks = read_blocks(stream, source)
+    """The traces, each given the command saved before it (formats/paste.py)."""
+    paste = Paste(source)
+    last = None
+    for trace in _parse_blocks(paste.blocks(read_blocks(stream, source)), source, format):
+        paste.command_for(trace)
+        if last is not None:
+            yield last
+        last = trace  # (held back: commands after the last trace are said on it)
+    if last is not None:
+        for command in paste.leftovers():
+            last.problems.append(Problem(source, command.line, "a command with no output "
+                                         f"after it: {command.text[:60]!r}"))
+        yield last
+
+
+def _parse_blocks(blocks: Iterator[Block], source: str,
+                  format: str | None) -> Iterator[ModelTrace]:
     head: list[Block] = []
     peek: list[str] = []
     klog = False

@@ -10,7 +10,7 @@ from ovnparse.cli import main
 
 DELIVERED = "docs/ovn-org_ovn/ovn-openstack.rst-L1622.detailed.txt"
 KEYS = {"format", "microflow", "lines", "verdict", "outputs", "datapaths",
-        "transforms", "drop", "warnings", "recirculations", "checks"}
+        "transforms", "drop", "warnings", "recirculations", "checks", "command"}
 
 
 def test_explain_json_keeps_its_keys(corpus_dir, capsys):

@@ -12,7 +12,10 @@ from .ovnkube import explain_ovnkube
 def explain(trace: Trace) -> Explanation:
     """The verdict of one trace, whatever tool printed it."""
     if trace.format.startswith(("ofproto/", "ovn-detrace")):
-        return explain_openflow(trace)
-    if trace.format.startswith("ovnkube-trace"):
-        return explain_ovnkube(trace)
-    return explain_logical(trace)
+        ex = explain_openflow(trace)
+    elif trace.format.startswith("ovnkube-trace"):
+        ex = explain_ovnkube(trace)
+    else:
+        ex = explain_logical(trace)
+    ex.command = trace.command
+    return ex

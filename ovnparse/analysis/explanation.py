@@ -13,7 +13,7 @@ from enum import StrEnum
 from typing import Any
 
 from ..errors import Problem
-from ..model import Acl, Owner, Resolution
+from ..model import Acl, Command, Owner, Resolution
 
 
 class Verdict(StrEnum):
@@ -95,10 +95,12 @@ class Explanation:
     endings: list = field(default_factory=list, repr=False)  # the branches' ends (logical)
     recirculations: int | None = None  # resumed passes (OpenFlow traces)
     checks: list[dict] | None = None  # ovnkube-trace's verdicts
+    command: Command | None = None  # the command saved before the trace
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "format": self.format,
+            "command": self.command.to_dict() if self.command else None,
             "microflow": self.microflow,
             "lines": self.lines,
             "verdict": str(self.verdict),

@@ -12,7 +12,7 @@ Every node keeps the text the tool printed and its line; `to_dict()` gives
 JSON-ready data.
 """
 
-from .base import EMPTY, Node, Step, Trace
+from .base import EMPTY, Command, Node, Step, Trace
 from .detrace import NOTE_KINDS, DetraceNote, NoteKind, note_kind
 from .logical import Action, Error, Fork, Log, Modify, Output, Pipeline, Stage
 from .openflow import (
@@ -29,7 +29,7 @@ from .openflow import (
 from .ovnkube import OvnkubeCheck, OvnkubeMessage, OvnkubeOutput
 from .resolution import BY_CONTENT, EXACT, NARROWED, Acl, Owner, Resolution
 
-__all__ = ["EMPTY", "Node", "Step", "Trace", "NOTE_KINDS", "NoteKind", "note_kind",
+__all__ = ["EMPTY", "Command", "Node", "Step", "Trace", "NOTE_KINDS", "NoteKind", "note_kind",
            "DetraceNote", "Action", "Error", "Fork", "Log", "Modify", "Output", "Pipeline",
            "Stage", "OfAction", "OfBridge", "OfBucket", "OfDetail", "OfError", "OfPass",
            "OfTable", "OfThaw", "OfWarning", "OvnkubeCheck", "OvnkubeMessage", "OvnkubeOutput",

@@ -96,6 +96,21 @@ class Step(Node):
 
 
 @dataclass(slots=True)
+class Command:
+    """The command line saved before a trace (formats/paste.py): how it was made."""
+
+    text: str  # as typed, continuation lines joined, without the prompt
+    tool: str | None  # "ovn-trace", "ofproto/trace", "ovn-detrace", "ovnkube-trace", ...
+    options: list[str]  # its options, values joined with '=' ("--ct=new", "--minimal")
+    line: int  # where it starts
+    last_line: int | None = None  # where it ends, when it goes on over lines
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"text": self.text, "tool": self.tool, "options": self.options,
+                "line": self.line}
+
+
+@dataclass(slots=True)
 class Trace:
     """One trace as one tool printed it."""
 
@@ -109,6 +124,7 @@ class Trace:
     cut: bool = False  # the text ends before the trace does
     # enrich/: node line -> what the databases say of it (model/resolution.py)
     resolved: dict = field(default_factory=dict)
+    command: Command | None = None  # the command typed before it, if saved with it
 
     def walk(self) -> Iterator[Node]:
         for root in self.roots:
@@ -125,6 +141,7 @@ class Trace:
             "microflow": self.microflow,
             "lines": [self.first_line, self.last_line],
             "cut": self.cut,
+            "command": self.command.to_dict() if self.command else None,
             "problems": [p.to_dict() for p in self.problems],
             "roots": [r.to_dict() for r in self.roots],
         }
