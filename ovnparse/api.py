@@ -30,8 +30,8 @@ from .errors import InputError, Problem
 from .face import Trace
 from .formats.detect import detect, family
 from .formats.detrace_rules import FAMILY_2303, FAMILY_2509, Rules, split_lines
-from .formats.registry import EMPTY_OK, PARSERS
 from .formats.paste import Paste
+from .formats.registry import EMPTY_OK, PARSERS
 from .formats.segment import segment
 from .formats.sniff import OFPROTO, OVN_TRACE
 from .lines import Block, open_lines, read_blocks
