@@ -39,6 +39,14 @@ ELISION = "..."  # what documents put where they cut lines out
 ERROR_NOTES = frozenset({
     "/* We assume that this packet is DHCPDISCOVER or DHCPREQUEST. */",
 })
+# Error nodes that are notes, not the end of the trace: `ovn-trace --ovs`
+# lists the OpenFlow flows of each logical flow, or says it found none
+# (utilities/ovn-trace.c, trace_openflow).
+_NOTE_ERRORS = ("*** no OpenFlow flows", "*** error obtaining flow stats")
+
+
+def _error(text: str, number: int) -> Error:
+    return Error(text, number, fatal=not (text.startswith("/*") or text.startswith(_NOTE_ERRORS)))
 # What ovn-trace prints instead of a trace when it cannot start one.
 TOOL_ERROR_RE = re.compile(r'(?:ovn-trace: )?(?:unknown datapath "|error parsing flow: |'
                            r'.*: (?:connection|database) )')
@@ -239,7 +247,7 @@ def _leaf(text: str, number: int, minimal: bool, appended: bool = False) -> Node
     `appended`: the summary form added a ';' to it, so it is not an action.
     """
     if text.startswith("*** ") or text in ERROR_NOTES:
-        return Error(text, number)
+        return _error(text, number)
     if text.startswith("/* "):
         m = _OUTPUT_RE.match(text)
         if m:
@@ -249,7 +257,7 @@ def _leaf(text: str, number: int, minimal: bool, appended: bool = False) -> Node
         if text.startswith("/* Replacing type"):
             return Output(text, number)
         if appended:
-            return Error(text, number)
+            return _error(text, number)
     if text.startswith("LOG: "):
         return _log(text, number)
     if minimal:

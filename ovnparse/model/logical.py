@@ -92,13 +92,9 @@ class Output(Node):
 
 @dataclass(slots=True)
 class Error(Node):
+    """`*** ...` (or a message instead of a trace).  `fatal`: the tool stopped
+    here; ovn-trace also prints a few notes as error nodes (`/* We assume ...
+    */`, `--ovs`'s `*** no OpenFlow flows`) and goes on after them."""
+
     kind: ClassVar[str] = "error"
-
-    @property
-    def fatal(self) -> bool:
-        """The tool stopped here (`*** ...`, or a message instead of a trace).
-
-        ovn-trace also prints a few notes as error nodes (`/* We assume ... */`)
-        and goes on after them.
-        """
-        return not self.text.startswith("/*")
+    fatal: bool = True
