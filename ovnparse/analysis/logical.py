@@ -29,7 +29,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
 from ..errors import Problem
-from ..model import Error, Fork, Log, Modify, Node, Output, Pipeline, Stage, Trace
+from ..model import Action, Error, Fork, Log, Modify, Node, Output, Pipeline, Stage, Trace
 from .explanation import Drop, Explanation, Verdict, classify_drop
 
 # Actions after which ovn-controller, not the pipeline, handles the packet.
@@ -69,6 +69,9 @@ class Ending:
     reply: Fork | None = None  # inside an error reply (icmp4, tcp_reset...)
     reply_stage: Stage | None = None  # the stage that made it
     reply_pipeline: Pipeline | None = None  # and its pipeline
+    # where acl_action acted on a drop verdict: its stage (or, in the short forms,
+    # its last action)
+    acted: Node | None = None
 
 
 # --- branches -------------------------------------------------------------------
@@ -83,19 +86,55 @@ class _Context:
     reply_pipeline: Pipeline | None = None
     reply_log: Log | None = None
     resolution: bool = False  # inside an arp/nd_ns transformation
-
-
-def _flatten(items: list[Node]) -> Iterator[Node]:
-    """One branch's nodes in order: a stage's own children belong to it."""
-    for node in items:
-        yield node
-        if isinstance(node, Stage):
-            yield from _flatten(node.children)
+    verdict: AclVerdict | None = None  # the ACL verdict the branch carries (OVN >= 23.06)
 
 
 def branch_endings(trace: Trace) -> list[Ending]:
+    """Where each branch of the trace stops (without recursion: traces nest deep)."""
     endings: list[Ending] = []
-    _walk(trace.roots, _Context(), endings, minimal=trace.format.endswith("minimal"))
+    minimal = trace.format.endswith("minimal")
+    # Each frame: iterators over the nodes of a list still to see (a stage's
+    # own children come right after it), the branch's context, the last node.
+    stack: list[list] = [[[iter(trace.roots)], _Context(), None]]
+    while stack:
+        frame = stack[-1]
+        iters, ctx = frame[0], frame[1]
+        node = next(iters[-1], None)
+        while node is None and len(iters) > 1:
+            iters.pop()
+            node = next(iters[-1], None)
+        if node is None:
+            stack.pop()
+            last = frame[2]
+            if isinstance(last, (Pipeline, Fork)) and last.children:
+                continue  # the branch went on inside it
+            if last is not None and _output_port(last) is not None:
+                continue  # counted where it stood
+            endings.append(_ending(last, ctx, minimal))
+            continue
+        frame[2] = node
+        if isinstance(node, Stage):
+            ctx.stage = node
+            if node.children:
+                iters.append(iter(node.children))
+        elif isinstance(node, Log):
+            ctx.log = node
+        elif isinstance(node, Action):
+            ctx.verdict = acl_verdict(ctx.verdict, node, ctx.stage)
+        elif isinstance(node, Pipeline):
+            stack.append([[iter(node.children)], replace(ctx, pipeline=node), None])
+        elif isinstance(node, Fork):
+            sub = replace(ctx)
+            if node.name in REPLY_FORKS and sub.reply is None:
+                sub.reply, sub.reply_stage = node, ctx.stage
+                sub.reply_pipeline, sub.reply_log = ctx.pipeline, ctx.log
+            if node.name in RESOLUTION_FORKS:
+                sub.resolution = True
+            stack.append([[iter(node.children)], sub, None])
+        elif _output_port(node) is not None:
+            # Each output is a delivery, wherever it stands: the short forms
+            # print a flood's outputs one after another in one block.
+            endings.append(_ending(node, ctx, minimal))
     return endings
 
 
@@ -108,34 +147,54 @@ def _output_port(node: Node) -> str | None:
     return None
 
 
-def _walk(items: list[Node], ctx: _Context, endings: list[Ending], minimal: bool) -> None:
-    ctx = replace(ctx)
-    last: Node | None = None
-    for node in _flatten(items):
-        last = node
-        if isinstance(node, Stage):
-            ctx.stage = node
-        elif isinstance(node, Log):
-            ctx.log = node
-        elif isinstance(node, Pipeline):
-            _walk(node.children, replace(ctx, pipeline=node), endings, minimal)
-        elif isinstance(node, Fork):
-            sub = replace(ctx)
-            if node.name in REPLY_FORKS and sub.reply is None:
-                sub.reply, sub.reply_stage = node, ctx.stage
-                sub.reply_pipeline, sub.reply_log = ctx.pipeline, ctx.log
-            if node.name in RESOLUTION_FORKS:
-                sub.resolution = True
-            _walk(node.children, sub, endings, minimal)
-        elif _output_port(node) is not None:
-            # Each output is a delivery, wherever it stands: the short forms
-            # print a flood's outputs one after another in one block.
-            endings.append(_ending(node, ctx, minimal))
-    if isinstance(last, (Pipeline, Fork)) and last.children:
-        return  # the branch goes on inside it
-    if last is not None and _output_port(last) is not None:
-        return  # counted above
-    endings.append(_ending(last, ctx, minimal))
+# --- ACL verdicts (OVN >= 23.06) -------------------------------------------------
+#
+# Since 23.06 northd evaluates ACLs in ls_*_acl_eval, which sets a verdict
+# bit (REGBIT_ACL_VERDICT_ALLOW/DROP/REJECT: reg8[16], reg8[17], reg8[18]),
+# and acts in ls_*_acl_action: the flow matching the drop bit clears the bits
+# (and the tier, reg8[30..31], where tiers are used) and has no next: the
+# branch ends there.  So a branch that set the drop bit and then printed the
+# clears with nothing after them was dropped by the ACL whose stage set it.
+
+_VERDICT_BITS = {"reg8[16] = 1;": "allow", "reg8[17] = 1;": "drop", "reg8[18] = 1;": "reject"}
+_CLEARS = frozenset({"reg8[16] = 0;", "reg8[17] = 0;", "reg8[18] = 0;"})
+_TIER_CLEAR = "reg8[30..31] = 0;"
+
+
+@dataclass(frozen=True)
+class AclVerdict:
+    verdict: str  # allow | drop | reject
+    stage: Stage | None  # the acl_eval stage that set it (None in the short forms)
+    clears: frozenset = frozenset()  # the verdict bits cleared since, in the last run
+    after: bool = False  # an action other than a clear came after the last clears
+
+
+def acl_verdict(current: AclVerdict | None, action: Action, stage: Stage | None
+                ) -> AclVerdict | None:
+    """The ACL verdict a branch carries after one more action."""
+    text = action.text
+    verdict = _VERDICT_BITS.get(text)
+    if verdict is not None:
+        return AclVerdict(verdict, stage)
+    if current is None:
+        return None
+    if text in _CLEARS:
+        clears = current.clears if not current.after else frozenset()
+        return replace(current, clears=clears | {text}, after=False)
+    if text == _TIER_CLEAR:
+        return current
+    return replace(current, after=True) if current.clears or not current.after else current
+
+
+def _acl_action_drops(ctx: _Context) -> bool:
+    """The branch ends where an acl_action flow acted on a drop verdict: the
+    flow is printed (`reg8[17] == 1`), or its clears are, after the verdict."""
+    stage = ctx.stage
+    if stage is not None and stage.stage and stage.stage.endswith("acl_action") \
+            and "reg8[17] == 1" in (stage.match or ""):
+        return True
+    v = ctx.verdict
+    return v is not None and v.verdict == "drop" and v.clears == _CLEARS and not v.after
 
 
 def _ending(last: Node | None, ctx: _Context, minimal: bool) -> Ending:
@@ -188,6 +247,11 @@ def _plain_ending(last: Node | None, ctx: _Context, minimal: bool) -> Ending:
     text = last.text
     if text == "drop;":
         return end("drop", note="drop;")
+    if _acl_action_drops(ctx):
+        verdict = ctx.verdict
+        return replace(end("drop", note="the ACL verdict is drop: acl_action drops the packet"),
+                       stage=verdict.stage if verdict and verdict.stage else ctx.stage,
+                       acted=ctx.stage or last)
     name = action_name(text)
     if name in CONTROLLER_ACTIONS:
         return end("controller", note=text)
@@ -288,9 +352,11 @@ def _is_time_exceeded(fork: Fork) -> bool:
 def _reason(e: Ending, stage: Stage | None):
     log = e.log if e.log is not None and e.log.verdict in ("drop", "reject") else None
     actions = " ".join(c.text for c in stage.children) if stage else ""
+    acl = f"ACL {log.acl} ({log.direction}, verdict={log.verdict})" if log else None
+    if acl is None and e.acted is not None and stage is None:
+        acl = "an ACL whose verdict is drop (this form does not name it)"
     return classify_drop(
-        stage.stage if stage else None, stage.match if stage else None,
-        acl=f"ACL {log.acl} ({log.direction}, verdict={log.verdict})" if log else None,
+        stage.stage if stage else None, stage.match if stage else None, acl=acl,
         rejected=e.reply is not None or actions.startswith("reject") or (
             log is not None and log.verdict == "reject"),
         time_exceeded=e.reply is not None and _is_time_exceeded(e.reply),
