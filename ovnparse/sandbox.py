@@ -88,6 +88,8 @@ CHASSIS_FEATURES_BY_RELEASE = {
                                       "ct-commit-to-zone", "ovn-sample-with-registers",
                                       "ct-next-zone", "ct-label-flush"),
 }
+# v26.03.0 adds ct-state-save
+CHASSIS_FEATURES_BY_RELEASE["26.03"] = CHASSIS_FEATURES_BY_RELEASE["25.03"] + ("ct-state-save",)
 
 #: where tools/build-debian-root keeps its roots, and the file it writes last
 DEBIAN_ROOTS = Path(os.environ.get("OVNPARSE_ROOTS") or "/var/cache/ovnparse")

@@ -2,6 +2,7 @@
 """Record real ovn-trace / ofproto/trace / ovn-detrace outputs from a private OVN.
 
     python samples/generate.py [--release 23.03|25.03|26.03] [--keep-sandbox DIR]
+                               [--only NAME ...] [--skip-ovs-state]
 
 Starts an :class:`ovnparse.sandbox.OvnSandbox`, builds the ovn-kubernetes-like
 topology of ``samples/topology.py`` and, for every scenario below, runs the
@@ -21,7 +22,8 @@ writes everything under ``samples/ovn-<release>/`` with the same layout; the
 23.03 files (the default, the host's OVN) are left alone.  Those releases also
 save, per database state, what an offline OpenFlow replay needs
 (``db/<state>/ovs/``: conf.db, ovs-ofctl dumps of br-int, ovs-vsctl show,
-dpif/show).
+dpif/show), unless ``--skip-ovs-state``.  ``--only`` records some scenarios
+(and their database states) only; the manifest says so (``subset``).
 
 The script deletes and rewrites everything it generates; it is rerunnable.
 """
@@ -188,11 +190,14 @@ class Scenario:
 
 
 def _drop(datapath, pipeline, stage, reason_code, *, acl=None, acl_type=None, ct=None,
-          match_has=None, priority=None):
-    """Describe a drop so that it can be resolved to one Logical_Flow in the SB."""
+          match_has=None, priority=None, highest=False):
+    """Describe a drop so that it can be resolved to one Logical_Flow in the SB.
+
+    *highest*: where several flows are left, all matching the packet (a
+    release that adds a more specific one), the packet meets the highest."""
     return {"datapath": datapath, "pipeline": pipeline, "stage": stage,
             "reason_code": reason_code, "acl": acl, "acl_type": acl_type, "ct": ct,
-            "match_has": match_has, "priority": priority}
+            "match_has": match_has, "priority": priority, "highest": highest}
 
 
 def scenarios(release: str = "23.03") -> list[Scenario]:
@@ -306,7 +311,9 @@ def scenarios(release: str = "23.03") -> list[Scenario]:
          "transforms": [{"kind": "snat", "from": test.ip4, "to": W.node_ip4, "router": W.gr}]},
         expected_ct_new={"verdict": "dropped", "outputs": [], "datapaths": [W.name],
                          "drop": _drop(W.name, "ingress", "ls_in_lb", "reject",
-                                       match_has=[f"ip4.dst == {svc_none.vip4}", "tcp.dst == 80"]),
+                                       # OVN 26.03 matches the port in reg1
+                                       match_has=[f"ip4.dst == {svc_none.vip4}",
+                                                  ["tcp.dst == 80", "reg1[0..15] == 80"]]),
                          "reply": {"kind": "tcp_reset", "to": test.lsp}},
         expected_openflow={"verdict": "controller",
                            "note": "tcp_reset is built by ovn-controller (pinctrl)"},
@@ -376,8 +383,10 @@ def scenarios(release: str = "23.03") -> list[Scenario]:
         "base", pod_packet(test, "udp4", dns_remote.ip4, 5353, ttl=1), W.name,
         {"verdict": "dropped", "outputs": [],
          "datapaths": [W.name, "ovn_cluster_router", W.name],
+         # OVN 26.03 adds a priority-31 flow for the port's own subnet (the source's)
          "drop": _drop("ovn_cluster_router", "ingress", "lr_in_ip_input", "ttl",
-                       match_has=['inport == "rtos-ovn-worker"', "ip4", "ip.ttl == {0, 1}"]),
+                       match_has=['inport == "rtos-ovn-worker"', "ip4", "ip.ttl == {0, 1}"],
+                       highest=True),
          "reply": {"kind": "icmp4", "type": 11, "to": test.lsp}},
         expected_openflow={"verdict": "controller",
                            "note": "icmp4 time exceeded is built by ovn-controller (pinctrl)"},
@@ -917,10 +926,15 @@ class DB:
         for piece in spec.get("match_has") or []:
             if piece == "1":
                 cands = [lf for lf in cands if lf["match"] == "1"]
+            elif isinstance(piece, list):   # any of these
+                cands = [lf for lf in cands if any(p in lf["match"] for p in piece)]
             else:
                 cands = [lf for lf in cands if piece in lf["match"]]
         if spec.get("priority") is not None:
             cands = [lf for lf in cands if lf["priority"] == spec["priority"]]
+        if spec.get("highest") and cands:
+            top = max(lf["priority"] for lf in cands)
+            cands = [lf for lf in cands if lf["priority"] == top]
         if len(cands) != 1:
             raise LookupError(f"drop {spec}: {len(cands)} candidate flows: "
                               + "; ".join(f"{c['priority']} {c['match']}" for c in cands))
@@ -1381,6 +1395,10 @@ def main(argv=None) -> int:
     ap.add_argument("--release", default="23.03", choices=sorted(RELEASE_ROOTS),
                     help="the OVN release to record: 23.03 (the host's, samples/) or a Debian "
                          "root's (samples/ovn-<release>/)")
+    ap.add_argument("--only", nargs="+", metavar="NAME",
+                    help="record these scenarios only (and their database states)")
+    ap.add_argument("--skip-ovs-state", action="store_true",
+                    help="do not save the OpenFlow tables and conf.db of each state")
     args = ap.parse_args(argv)
     release = args.release
 
@@ -1391,6 +1409,11 @@ def main(argv=None) -> int:
     all_scenarios = scenarios(release)
     names = [s.name for s in all_scenarios]
     assert len(set(names)) == len(names), "duplicate scenario names"
+    if args.only:
+        unknown = sorted(set(args.only) - set(names))
+        if unknown:
+            raise SystemExit(f"generate.py: no scenario {', '.join(unknown)}")
+        all_scenarios = [s for s in all_scenarios if s.name in args.only]
     clean_outputs(out)
     out.mkdir(exist_ok=True)
     local = [n for n in T.NODES if n.local][0]
@@ -1429,7 +1452,9 @@ def main(argv=None) -> int:
                     {"logged": T.STATE_ADMIN_POLICIES[state],
                      "names": [n for n, _p, _b in T.admin_policies()]})
                 db_states[state]["sampling"] = state in T.STATE_SAMPLING
-                db_states[state]["ovs"] = save_ovs_state(sb, out / "db" / state / "ovs", out)
+                if not args.skip_ovs_state:
+                    db_states[state]["ovs"] = save_ovs_state(sb, out / "db" / state / "ovs",
+                                                             out)
             for sc in all_scenarios:
                 if sc.state != state:
                     continue
@@ -1503,6 +1528,7 @@ def main(argv=None) -> int:
         },
         "versions": versions,
         **({"release": release,
+            "subset": bool(args.only),
             "root": None if root is None else {
                 "suite": RELEASE_ROOTS[release], "path": str(root),
                 "packages": debian_root_packages(root),

@@ -11,8 +11,10 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "samples"
 #: the samples of each recorded OVN release: 23.03 (the host's) in samples/,
-#: later ones (recorded in a Debian root) in samples/ovn-<release>/
-SAMPLE_DIRS = {"23.03": SAMPLES, "25.03": SAMPLES / "ovn-25.03"}
+#: later ones (recorded in a Debian root) in samples/ovn-<release>/ (26.03: a
+#: subset, for ovn-detrace's indented form of OVN >= 25.09)
+SAMPLE_DIRS = {"23.03": SAMPLES, "25.03": SAMPLES / "ovn-25.03",
+               "26.03": SAMPLES / "ovn-26.03"}
 
 
 def sample_manifests() -> dict[str, tuple[Path, dict]]:
