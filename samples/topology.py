@@ -1004,10 +1004,11 @@ def set_admin_policy_logging(sb, logged: bool) -> None:
     b = Batch()
     for name, pol, banp in admin_policies():
         for acl in admin_acls(name, pol, banp, logged):
-            uuid = sb.nbctl("--bare", "--columns=_uuid", "find", "ACL",
-                            f'external_ids:"k8s.ovn.org/id"={_q(acl["ids"]["k8s.ovn.org/id"])}').strip()
+            acl_uuid = sb.nbctl("--bare", "--columns=_uuid", "find", "ACL",
+                                f'external_ids:"k8s.ovn.org/id"={_q(acl["ids"]["k8s.ovn.org/id"])}'
+                                ).strip()
             log = acl["log"]
-            b.add("set", "ACL", uuid, f"log={'true' if log else 'false'}",
+            b.add("set", "ACL", acl_uuid, f"log={'true' if log else 'false'}",
                   f"severity={_q(log['severity']) if log else '[]'}")
     b.run(sb)
 
@@ -1020,7 +1021,8 @@ def remove_admin_policies(sb) -> None:
         for direction in ("Ingress", "Egress"):
             for gidx in range(len(pol[direction.lower()])):
                 for fam in ("v4", "v6"):
-                    b.add("destroy", "Address_Set", admin_address_set(name, banp, direction, gidx, fam))
+                    b.add("destroy", "Address_Set",
+                          admin_address_set(name, banp, direction, gidx, fam))
     b.run(sb)
 
 
@@ -1051,13 +1053,13 @@ def enable_sampling(sb) -> None:
           "probability=65535", f'external_ids:sample-features="{",".join(features)}"')
     acls = json.loads(sb.nbctl("--format=json", "--columns=_uuid,external_ids,match,action",
                                "list", "ACL"))["data"]
-    for i, (uuid, ids, match, action) in enumerate(acls):
+    for i, (row_uuid, ids, match, action) in enumerate(acls):
         ids = dict(ids[1])
         if ids.get("k8s.ovn.org/owner-type") not in SAMPLE_FEATURES:
             continue
         meta = acl_sample_id({"external_ids": ids, "match": match, "action": action})
         b.add(f"--id=@s{i}", "create", "Sample", "collectors=@coll", f"metadata={meta}")
-        b.add("set", "ACL", uuid[1], f"sample_new=@s{i}", f"sample_est=@s{i}")
+        b.add("set", "ACL", row_uuid[1], f"sample_new=@s{i}", f"sample_est=@s{i}")
     b.run(sb)
     # ovn-controller writes sample() into OpenFlow only for a collector set
     # configured on br-int: the one ovnkube-observ creates (local sampling to
