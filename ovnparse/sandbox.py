@@ -22,6 +22,16 @@ Typical use::
 Only the standard library is used.  Daemons are stopped by the pids found in
 the sandbox's own pidfiles (never by process name) and the sandbox waits for
 each of them to exit.
+
+Another release of OVN/OVS can run from a Debian root built by
+``tools/build-debian-root`` (e.g. Debian 13's OVN 25.03): ``OvnSandbox(root=
+debian_root("trixie"))`` runs every daemon and every command of :meth:`run`
+through ``chroot`` (which needs root).  The private directory is then made
+under the root's ``/tmp``; the paths and remotes the sandbox hands out for
+commands (``*_remote``, :meth:`ctl_path`, :meth:`bridge_mgmt`, :attr:`env`)
+are as seen from inside the root, the directories Python reads
+(:attr:`workdir`, :attr:`rundir`, ``*_db_path``...) are host paths, and
+:meth:`outside` / :meth:`inside` convert between the two.
 """
 
 from __future__ import annotations
@@ -42,6 +52,7 @@ __all__ = [
     "SandboxError",
     "SandboxCommandError",
     "missing_tools",
+    "debian_root",
     "REQUIRED_TOOLS",
 ]
 
@@ -67,6 +78,22 @@ REQUIRED_TOOLS = (
 #: fake chassis has to advertise them too or northd disables the features
 FAKE_CHASSIS_FEATURES = ("ct-no-masked-label", "ovn-ct-lb-related",
                          "mac-binding-timestamp", "port-up-notif")
+
+#: ... and those of later releases (controller/chassis.c, chassis_build_other_config
+#: at v25.03.0).  ovn-sample-with-registers and ct-label-flush are "true" only
+#: when OVS supports them: a fake chassis copies the real chassis' value.
+CHASSIS_FEATURES_BY_RELEASE = {
+    "23.03": FAKE_CHASSIS_FEATURES,
+    "25.03": FAKE_CHASSIS_FEATURES + ("fdb-timestamp", "ls-dpg-column", "ct-commit-nat-v2",
+                                      "ct-commit-to-zone", "ovn-sample-with-registers",
+                                      "ct-next-zone", "ct-label-flush"),
+}
+# v26.03.0 adds ct-state-save
+CHASSIS_FEATURES_BY_RELEASE["26.03"] = CHASSIS_FEATURES_BY_RELEASE["25.03"] + ("ct-state-save",)
+
+#: where tools/build-debian-root keeps its roots, and the file it writes last
+DEBIAN_ROOTS = Path(os.environ.get("OVNPARSE_ROOTS") or "/var/cache/ovnparse")
+DEBIAN_ROOT_STAMP = ".ovnparse-root-complete"
 
 #: default timeout (seconds) of one command run through the sandbox
 DEFAULT_TIMEOUT = 60.0
@@ -100,13 +127,42 @@ class SandboxCommandError(SandboxError):
         super().__init__(msg)
 
 
-def missing_tools(tools: Iterable[str] = REQUIRED_TOOLS) -> list[str]:
-    """Names of the OVS/OVN programs (and schema files) that cannot be found."""
-    missing = [t for t in tools if shutil.which(t) is None]
+def missing_tools(tools: Iterable[str] = REQUIRED_TOOLS,
+                  root: str | os.PathLike | None = None) -> list[str]:
+    """Names of the OVS/OVN programs (and schema files) that cannot be found
+    (on the host, or in the Debian root *root*)."""
+    if root is None:
+        missing = [t for t in tools if shutil.which(t) is None]
+    else:
+        path = os.pathsep.join(str(Path(root) / d.lstrip("/")) for d in _ROOT_PATH.split(":"))
+        missing = [t for t in tools if shutil.which(t, path=path) is None]
     for schema in (OVS_SCHEMA, NB_SCHEMA, SB_SCHEMA):
-        if not os.path.exists(schema):
+        if not os.path.exists(schema if root is None else Path(root) / schema.lstrip("/")):
             missing.append(schema)
     return missing
+
+
+def debian_root(suite: str = "trixie") -> Path | None:
+    """The complete Debian root *suite* built by ``tools/build-debian-root``, or None.
+
+    A root counts only once its stamp file (written last) exists.
+    """
+    root = DEBIAN_ROOTS / suite
+    return root if (root / DEBIAN_ROOT_STAMP).is_file() else None
+
+
+def debian_root_packages(root: str | os.PathLike) -> dict[str, str]:
+    """{package: version} of the OVN/OVS packages in *root*, from its stamp file."""
+    out = {}
+    for line in (Path(root) / DEBIAN_ROOT_STAMP).read_text().splitlines()[1:]:
+        name, _, version = line.partition("\t")
+        if version:
+            out[name] = version
+    return out
+
+
+#: PATH of commands run inside a Debian root
+_ROOT_PATH = "/usr/sbin:/usr/bin:/sbin:/bin"
 
 
 def _pid_alive(pid: int) -> bool:
@@ -138,12 +194,15 @@ def _cmdline(pid: int) -> list[str]:
 class _Daemon:
     """Book-keeping for one daemon the sandbox started."""
 
-    def __init__(self, name: str, program: str, pidfile: Path, ctl: Path, log: Path):
+    def __init__(self, name: str, program: str, pidfile: Path, ctl: Path, log: Path,
+                 pidfile_arg: str | None = None):
         self.name = name
         self.program = program
-        self.pidfile = pidfile
+        self.pidfile = pidfile      # host paths: read and written by Python
         self.ctl = ctl
         self.log = log
+        # the pidfile as the daemon's own argv names it (inside a Debian root)
+        self.pidfile_arg = pidfile_arg or str(pidfile)
         self.pid: int | None = None
 
     def read_pid(self) -> int | None:
@@ -161,7 +220,7 @@ class _Daemon:
         prog = os.path.basename(argv[0])
         # ovs daemons rewrite argv[0] to e.g. "ovs-vswitchd: monitoring pid ..."
         # only with --monitor, which the sandbox never uses.
-        return prog.startswith(self.program) and any(str(self.pidfile) in a for a in argv)
+        return prog.startswith(self.program) and any(self.pidfile_arg in a for a in argv)
 
 
 class OvnSandbox:
@@ -178,9 +237,14 @@ class OvnSandbox:
     system_id, hostname, encap_ip, encap_type:
         The identity of the sandbox's chassis (``external_ids`` of the
         ``Open_vSwitch`` row read by ovn-controller).
-    nb_db, sb_db:
+    nb_db, sb_db, conf_db:
         Optional existing database files served (as private copies) instead
-        of fresh, empty ones.
+        of fresh, empty ones (``conf_db``: an Open_vSwitch database, served
+        as it is: the sandbox writes nothing into it).
+    root:
+        A Debian root (:func:`debian_root`) whose OVN/OVS runs instead of the
+        host's, through ``chroot``; ``None`` runs the host's binaries.  An
+        explicit *workdir* must then lie inside the root.
     """
 
     def __init__(self, workdir: str | os.PathLike | None = None, *,
@@ -190,11 +254,14 @@ class OvnSandbox:
                  encap_ip: str = "127.0.0.1", encap_type: str = "geneve",
                  nb_db: str | os.PathLike | None = None,
                  sb_db: str | os.PathLike | None = None,
+                 conf_db: str | os.PathLike | None = None,
+                 root: str | os.PathLike | None = None,
                  timeout: float = DEFAULT_TIMEOUT):
         if controller and not vswitchd:
             raise ValueError("ovn-controller needs ovs-vswitchd (vswitchd=True)")
         if vswitchd and not ovs_db:
             raise ValueError("ovs-vswitchd needs the Open_vSwitch database (ovs_db=True)")
+        self.root = Path(root).resolve() if root is not None else None
         self._own_workdir = workdir is None
         self._workdir_arg = workdir
         self.workdir: Path | None = None
@@ -209,6 +276,9 @@ class OvnSandbox:
         self.timeout = timeout
         self._nb_source = Path(nb_db) if nb_db else None
         self._sb_source = Path(sb_db) if sb_db else None
+        self._conf_source = Path(conf_db) if conf_db else None
+        if self._conf_source is not None and (vswitchd or not ovs_db):
+            raise ValueError("conf_db is served as it is: ovs_db=True, vswitchd=False")
         self._daemons: dict[str, _Daemon] = {}
         self._started: list[_Daemon] = []
         self._history: dict[str, int] = {}
@@ -219,27 +289,56 @@ class OvnSandbox:
     @classmethod
     def serve_files(cls, nb: str | os.PathLike | None = None,
                     sb: str | os.PathLike | None = None,
-                    workdir: str | os.PathLike | None = None, **kwargs) -> OvnSandbox:
+                    workdir: str | os.PathLike | None = None, *,
+                    conf: str | os.PathLike | None = None, **kwargs) -> OvnSandbox:
         """A started sandbox serving private copies of existing NB/SB database files.
 
         Only the ovsdb-servers run (no northd, vswitchd or controller), so the
         copies keep exactly the content of the files: use ``nb_remote`` /
         ``sb_remote`` with ovn-trace, ovn-nbctl, ovn-detrace, ovsdbapp...
         Writes go to the copies, never to the original files.  Clustered
-        databases are converted to standalone copies first.
+        databases are converted to standalone copies first.  *conf*, an
+        Open_vSwitch database (conf.db), is served too (``ovs_remote``: e.g.
+        for ``ovn-detrace --ovs``).
         """
         kwargs.setdefault("northd", False)
         kwargs.setdefault("controller", False)
         kwargs.setdefault("vswitchd", False)
-        kwargs.setdefault("ovs_db", False)
-        box = cls(workdir, nb_db=nb, sb_db=sb, **kwargs)
+        kwargs.setdefault("ovs_db", conf is not None)
+        box = cls(workdir, nb_db=nb, sb_db=sb, conf_db=conf, **kwargs)
         box.start()
         return box
 
     def _p(self, *parts: str) -> Path:
+        """A path of the private directory, on the host."""
         if self.workdir is None:
             raise SandboxError("sandbox not started")
         return self.workdir.joinpath(*parts)
+
+    def _c(self, *parts: str) -> str:
+        """A path of the private directory, as the sandbox's commands see it."""
+        return self.inside(self._p(*parts))
+
+    def inside(self, path: str | os.PathLike) -> str:
+        """A host path (or ``unix:`` remote) as seen from inside the root."""
+        text = os.fspath(path)
+        if self.root is None:
+            return text
+        prefix, p = _split_remote(text)
+        try:
+            rel = Path(p).relative_to(self.root)
+        except ValueError:
+            raise SandboxError(f"{p} is outside the sandbox's root {self.root}") from None
+        return prefix + "/" + ("" if rel == Path(".") else str(rel))
+
+    def outside(self, path: str | os.PathLike) -> str:
+        """A path (or ``unix:`` remote) seen from inside the root, as a host path:
+        e.g. to reach a root's ovsdb-server from Python on the host."""
+        text = os.fspath(path)
+        if self.root is None:
+            return text
+        prefix, p = _split_remote(text)
+        return prefix + str(self.root / p.lstrip("/"))
 
     @property
     def rundir(self) -> Path:
@@ -271,35 +370,39 @@ class OvnSandbox:
 
     @property
     def ovs_remote(self) -> str:
-        return f"unix:{self.ovs_sock}"
+        return f"unix:{self._c('run', 'db.sock')}"
 
     @property
     def nb_remote(self) -> str:
-        return f"unix:{self._p('run', 'nb.sock')}"
+        return f"unix:{self._c('run', 'nb.sock')}"
 
     @property
     def sb_remote(self) -> str:
-        return f"unix:{self._p('run', 'sb.sock')}"
+        return f"unix:{self._c('run', 'sb.sock')}"
 
     def bridge_mgmt(self, bridge: str = "br-int") -> str:
         """OpenFlow management socket of *bridge*, as a remote (``ovn-trace --ovs=``)."""
-        return f"unix:{self._p('run', bridge + '.mgmt')}"
+        return f"unix:{self._c('run', bridge + '.mgmt')}"
 
     @property
     def env(self) -> dict[str, str]:
         """Environment for subprocesses: every OVS/OVN directory points into the sandbox."""
-        env = dict(os.environ)
-        for var in list(env):
-            if var.startswith(("OVS_", "OVN_")):
-                del env[var]
-        run, db, log, etc = (str(self._p(d)) for d in ("run", "db", "log", "etc"))
+        if self.root is None:
+            env = dict(os.environ)
+            for var in list(env):
+                if var.startswith(("OVS_", "OVN_")):
+                    del env[var]
+        else:
+            # nothing of the host's (PYTHONPATH, virtualenvs...) leaks into the root
+            env = {"PATH": _ROOT_PATH, "LANG": "C.UTF-8"}
+        run, db, log, etc = (self._c(d) for d in ("run", "db", "log", "etc"))
         env.update({
             "OVS_RUNDIR": run, "OVS_DBDIR": db, "OVS_LOGDIR": log, "OVS_SYSCONFDIR": etc,
             "OVN_RUNDIR": run, "OVN_DBDIR": db, "OVN_LOGDIR": log, "OVN_SYSCONFDIR": etc,
             "OVN_NB_DB": self.nb_remote, "OVN_SB_DB": self.sb_remote,
         })
         if self.ovs_db:
-            env["DB_SOCK"] = str(self.ovs_sock)
+            env["DB_SOCK"] = self._c("run", "db.sock")
         return env
 
     @property
@@ -324,11 +427,15 @@ class OvnSandbox:
 
         Returns stdout (``str``, decoded without newline translation, or
         ``bytes`` with ``binary=True``).  Raises :class:`SandboxCommandError`
-        with the command's stderr when it fails and *check* is true.
+        with the command's stderr when it fails and *check* is true.  With a
+        root, *argv* runs inside it (its paths are the root's).
         """
         if isinstance(argv, (str, bytes)):
             raise TypeError("argv must be a sequence of arguments, not a string")
         argv = [os.fspath(a) for a in argv]
+        shown = argv
+        if self.root is not None:
+            argv = [_chroot(), str(self.root), *argv]
         if isinstance(input, str):
             input = input.encode()
         timeout = self.timeout if timeout is None else timeout
@@ -339,14 +446,14 @@ class OvnSandbox:
                                   else None,
                                   timeout=timeout, check=False)
         except subprocess.TimeoutExpired as e:
-            raise SandboxCommandError(argv, None, e.stdout or b"", e.stderr or b"",
+            raise SandboxCommandError(shown, None, e.stdout or b"", e.stderr or b"",
                                       note=f"after {timeout}s") from None
         except FileNotFoundError as e:
-            raise SandboxCommandError(argv, 127, b"", str(e).encode(),
+            raise SandboxCommandError(shown, 127, b"", str(e).encode(),
                                       note="program not found") from None
         self.last_stderr = proc.stderr
         if check and proc.returncode != 0:
-            raise SandboxCommandError(argv, proc.returncode, proc.stdout, proc.stderr)
+            raise SandboxCommandError(shown, proc.returncode, proc.stdout, proc.stderr)
         if binary:
             return proc.stdout
         return proc.stdout.decode("utf-8", "surrogateescape")
@@ -386,7 +493,7 @@ class OvnSandbox:
                    "vswitchd": "ovs-vswitchd"}
         name = aliases.get(target, target)
         if name in self._daemons:
-            return self._daemons[name].ctl
+            return Path(self.inside(self._daemons[name].ctl))
         if "/" in target:
             return Path(target)
         raise SandboxError(f"unknown appctl target {target!r}; known: {sorted(self._daemons)}")
@@ -466,8 +573,35 @@ class OvnSandbox:
             args += ["--", "set", "Chassis", name, f'hostname="{hostname}"']
         if features:
             args += ["--", "set", "Chassis", name,
-                     *(f'other_config:{k}="true"' for k in FAKE_CHASSIS_FEATURES)]
+                     *(f'other_config:{k}="{v}"' for k, v in self.chassis_features().items())]
         self.sbctl(*args)
+
+    def chassis_features(self) -> dict[str, str]:
+        """The feature flags a real ovn-controller of this release advertises.
+
+        Copied from the sandbox's own chassis when its ovn-controller runs
+        (some depend on what OVS supports), otherwise all "true".
+        """
+        release = ".".join(self.ovn_version().split(".")[:2])
+        keys = CHASSIS_FEATURES_BY_RELEASE.get(release)
+        if keys is None:   # an unlisted release: the nearest older one's list
+            older = [r for r in CHASSIS_FEATURES_BY_RELEASE
+                     if tuple(map(int, r.split("."))) <= tuple(map(int, release.split(".")))]
+            keys = CHASSIS_FEATURES_BY_RELEASE[max(older or ["23.03"],
+                                                   key=lambda r: tuple(map(int, r.split("."))))]
+        real: dict[str, str] = {}
+        if self.controller and self._running:
+            out = self.sbctl("--bare", "--columns=other_config", "find", "Chassis",
+                             f'name="{self.system_id}"').strip()
+            real = dict(kv.split("=", 1) for kv in out.split() if "=" in kv)
+        return {k: real.get(k, "true") for k in keys}
+
+    def ovn_version(self) -> str:
+        """The OVN release the sandbox runs, e.g. ``25.03.0`` (from ``ovn-nbctl --version``)."""
+        if getattr(self, "_ovn_version", None) is None:
+            first = self.run(["ovn-nbctl", "--version"]).splitlines()[0]
+            self._ovn_version = first.split()[-1]
+        return self._ovn_version
 
     # ------------------------------------------------------------ snapshots
     def snapshot(self, dest_dir: str | os.PathLike, *, ovs: bool = False) -> dict[str, Path]:
@@ -491,8 +625,8 @@ class OvnSandbox:
                 tmp = scratch / f"{name}.db"
                 tmp.write_bytes(data)
                 # normalise: a compacted standalone file, exactly one record
-                self.run(["ovsdb-tool", "compact", str(tmp)])
-                self.run(["ovsdb-tool", "db-is-standalone", str(tmp)])
+                self.run(["ovsdb-tool", "compact", self.inside(tmp)])
+                self.run(["ovsdb-tool", "db-is-standalone", self.inside(tmp)])
                 final = dest / f"{name}.db"
                 shutil.copyfile(tmp, final)
                 out[name] = final
@@ -514,15 +648,23 @@ class OvnSandbox:
         """Create the databases and start the daemons; returns self."""
         if self._running:
             raise SandboxError("sandbox already started")
-        missing = missing_tools([t for t in REQUIRED_TOOLS
-                                 if self._needs_tool(t)])
+        if self.root is not None:
+            if os.geteuid() != 0:
+                raise SandboxError(f"running the OVN of {self.root} needs root (chroot)")
+            _chroot()
+        missing = missing_tools([t for t in REQUIRED_TOOLS if self._needs_tool(t)], self.root)
         if missing:
-            raise SandboxError("missing OVS/OVN programs or schemas: " + ", ".join(missing))
+            where = f" in {self.root}" if self.root is not None else ""
+            raise SandboxError(f"missing OVS/OVN programs or schemas{where}: " + ", ".join(missing))
         if self._own_workdir:
-            # keep it short: unix socket paths are limited to ~107 bytes
-            self.workdir = Path(tempfile.mkdtemp(prefix="ovnsb-"))
+            # keep it short: unix socket paths are limited to ~107 bytes; with
+            # a root, the commands must reach it: under the root's /tmp
+            tmp = None if self.root is None else self.root / "tmp"
+            self.workdir = Path(tempfile.mkdtemp(prefix="ovnsb-", dir=tmp))
         else:
             self.workdir = Path(self._workdir_arg).resolve()
+            if self.root is not None:
+                self.inside(self.workdir)   # raises unless inside the root
             self.workdir.mkdir(parents=True, exist_ok=True)
         for d in ("run", "db", "log", "etc"):
             self._p(d).mkdir(exist_ok=True)
@@ -531,14 +673,15 @@ class OvnSandbox:
             base = {"nb": "ovsdb-server-nb", "sb": "ovsdb-server-sb"}.get(d, d)
             self._daemons[d] = _Daemon(d, prog, self._p("run", base + ".pid"),
                                        self._p("run", base + ".ctl"),
-                                       self._p("log", base + ".log"))
+                                       self._p("log", base + ".log"),
+                                       pidfile_arg=self._c("run", base + ".pid"))
         self._running = True
         if not self._atexit_registered:
             atexit.register(self.stop)
             self._atexit_registered = True
         try:
             self._start_databases()
-            if self.ovs_db:
+            if self.ovs_db and self._conf_source is None:
                 self._init_ovs()
             self.nbctl("init")
             self.sbctl("init")
@@ -596,10 +739,11 @@ class OvnSandbox:
             raise SandboxError("this sandbox runs no Open_vSwitch database")
 
     def _daemon_args(self, d: _Daemon) -> list[str]:
-        args = ["--detach", "--no-chdir", f"--pidfile={d.pidfile}",
-                f"--log-file={d.log}", "-vconsole:off", "-vsyslog:off", "-vfile:info"]
+        args = ["--detach", "--no-chdir", f"--pidfile={d.pidfile_arg}",
+                f"--log-file={self.inside(d.log)}", "-vconsole:off", "-vsyslog:off",
+                "-vfile:info"]
         if d.name not in _NO_UNIXCTL_OPTION:
-            args.append(f"--unixctl={d.ctl}")
+            args.append(f"--unixctl={self.inside(d.ctl)}")
         return args
 
     def _start_daemon(self, name: str, extra: list[str]) -> int:
@@ -629,29 +773,30 @@ class OvnSandbox:
 
     def _prepare_db(self, target: Path, schema: str, source: Path | None) -> None:
         if source is None:
-            self.run(["ovsdb-tool", "create", str(target), schema])
+            self.run(["ovsdb-tool", "create", self.inside(target), schema])
             return
         if not source.exists():
             raise SandboxError(f"database file {source} does not exist")
         shutil.copyfile(source, target)
-        standalone = subprocess.run(["ovsdb-tool", "db-is-standalone", str(target)],
-                                    capture_output=True).returncode == 0
-        if not standalone:
+        try:
+            self.run(["ovsdb-tool", "db-is-standalone", self.inside(target)])
+        except SandboxCommandError:
             conv = target.with_suffix(".standalone")
-            self.run(["ovsdb-tool", "cluster-to-standalone", str(conv), str(target)])
+            self.run(["ovsdb-tool", "cluster-to-standalone", self.inside(conv),
+                      self.inside(target)])
             os.replace(conv, target)
 
     def _start_databases(self) -> None:
         if self.ovs_db:
-            self._prepare_db(self.ovs_db_path, OVS_SCHEMA, None)
+            self._prepare_db(self.ovs_db_path, OVS_SCHEMA, self._conf_source)
             self._start_daemon("ovsdb-server", [
-                str(self.ovs_db_path), f"--remote=punix:{self.ovs_sock}"])
+                self._c("db", "conf.db"), f"--remote=punix:{self._c('run', 'db.sock')}"])
         self._prepare_db(self.nb_db_path, NB_SCHEMA, self._nb_source)
-        self._start_daemon("nb", [str(self.nb_db_path),
-                                  f"--remote=punix:{self._p('run', 'nb.sock')}"])
+        self._start_daemon("nb", [self._c("db", "nb.db"),
+                                  f"--remote=punix:{self._c('run', 'nb.sock')}"])
         self._prepare_db(self.sb_db_path, SB_SCHEMA, self._sb_source)
-        self._start_daemon("sb", [str(self.sb_db_path),
-                                  f"--remote=punix:{self._p('run', 'sb.sock')}"])
+        self._start_daemon("sb", [self._c("db", "sb.db"),
+                                  f"--remote=punix:{self._c('run', 'sb.sock')}"])
 
     def _init_ovs(self) -> None:
         ext = {
@@ -713,6 +858,22 @@ class OvnSandbox:
     def __repr__(self) -> str:
         state = "running" if self._running else "stopped"
         return f"<OvnSandbox {self.workdir} {state} pids={self.pids}>"
+
+
+def _split_remote(text: str) -> tuple[str, str]:
+    """``unix:/a/b`` → (``unix:``, ``/a/b``); a plain path → ("", path)."""
+    for prefix in ("unix:", "punix:"):
+        if text.startswith(prefix):
+            return prefix, text[len(prefix):]
+    return "", text
+
+
+def _chroot() -> str:
+    """The chroot(8) program (in /usr/sbin, which a non-root PATH may lack)."""
+    found = shutil.which("chroot", path=os.environ.get("PATH", "") + os.pathsep + _ROOT_PATH)
+    if found is None:
+        raise SandboxError("chroot(8) not found: it runs the daemons of a Debian root")
+    return found
 
 
 def _network_of(ip_cidr: str) -> str:

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Record real ovn-trace / ofproto/trace / ovn-detrace outputs from a private OVN.
 
-    python samples/generate.py [--keep-sandbox DIR] [--only NAME ...]
+    python samples/generate.py [--release 23.03|25.03|26.03] [--keep-sandbox DIR]
+                               [--only NAME ...] [--skip-ovs-state]
 
 Starts an :class:`ovnparse.sandbox.OvnSandbox`, builds the ovn-kubernetes-like
 topology of ``samples/topology.py`` and, for every scenario below, runs the
@@ -12,6 +13,17 @@ real tools and stores exactly what they printed on stdout under
 output file and the *expected* result — computed from the topology this
 script built and from the databases (port groups, multicast groups, logical
 flows looked up by their ``stage-hint``), never from the trace text.
+
+``--release 25.03`` runs the same scenarios, plus those only OVN with ACL
+tiers can express (AdminNetworkPolicy, BaselineAdminNetworkPolicy, ACL
+sampling, allow-stateless), with the OVN/OVS of Debian 13 from the root
+``tools/build-debian-root trixie`` builds (``26.03``: Debian unstable's), and
+writes everything under ``samples/ovn-<release>/`` with the same layout; the
+23.03 files (the default, the host's OVN) are left alone.  Those releases also
+save, per database state, what an offline OpenFlow replay needs
+(``db/<state>/ovs/``: conf.db, ovs-ofctl dumps of br-int, ovs-vsctl show,
+dpif/show), unless ``--skip-ovs-state``.  ``--only`` records some scenarios
+(and their database states) only; the manifest says so (``subset``).
 
 The script deletes and rewrites everything it generates; it is rerunnable.
 """
@@ -32,12 +44,21 @@ ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(HERE))
 
-from ovnparse.sandbox import OvnSandbox, SandboxCommandError  # noqa: E402
+from ovnparse.sandbox import (OvnSandbox, SandboxCommandError, debian_root,  # noqa: E402
+                              debian_root_packages)
 import topology as T  # noqa: E402
 
 MANIFEST = HERE / "manifest.json"
 DB_DIR = HERE / "db"
 GENERATED_MARK = ".generated"   # every scenario directory carries it, so reruns may delete it
+
+#: release -> the Debian root (tools/build-debian-root SUITE) it runs from; None: the host
+RELEASE_ROOTS = {"23.03": None, "25.03": "trixie", "26.03": "sid"}
+
+
+def out_dir(release: str) -> Path:
+    """Where a release's samples go: samples/ itself for 23.03, else samples/ovn-<release>/."""
+    return HERE if release == "23.03" else HERE / f"ovn-{release}"
 
 # how many ct passes to set explicitly for "--ct=new" / "--ct-next trk,new"
 CT_PASSES = 6
@@ -169,14 +190,18 @@ class Scenario:
 
 
 def _drop(datapath, pipeline, stage, reason_code, *, acl=None, acl_type=None, ct=None,
-          match_has=None, priority=None):
-    """Describe a drop so that it can be resolved to one Logical_Flow in the SB."""
+          match_has=None, priority=None, highest=False):
+    """Describe a drop so that it can be resolved to one Logical_Flow in the SB.
+
+    *highest*: where several flows are left, all matching the packet (a
+    release that adds a more specific one), the packet meets the highest."""
     return {"datapath": datapath, "pipeline": pipeline, "stage": stage,
             "reason_code": reason_code, "acl": acl, "acl_type": acl_type, "ct": ct,
-            "match_has": match_has, "priority": priority}
+            "match_has": match_has, "priority": priority, "highest": highest}
 
 
-def scenarios() -> list[Scenario]:
+def scenarios(release: str = "23.03") -> list[Scenario]:
+    """Every scenario of *release* (call T.configure(release) first)."""
     W = T.node("ovn-worker")
     W2 = T.node("ovn-worker2")
     test = T.pod("prod/test-6459")
@@ -286,7 +311,9 @@ def scenarios() -> list[Scenario]:
          "transforms": [{"kind": "snat", "from": test.ip4, "to": W.node_ip4, "router": W.gr}]},
         expected_ct_new={"verdict": "dropped", "outputs": [], "datapaths": [W.name],
                          "drop": _drop(W.name, "ingress", "ls_in_lb", "reject",
-                                       match_has=[f"ip4.dst == {svc_none.vip4}", "tcp.dst == 80"]),
+                                       # OVN 26.03 matches the port in reg1
+                                       match_has=[f"ip4.dst == {svc_none.vip4}",
+                                                  ["tcp.dst == 80", "reg1[0..15] == 80"]]),
                          "reply": {"kind": "tcp_reset", "to": test.lsp}},
         expected_openflow={"verdict": "controller",
                            "note": "tcp_reset is built by ovn-controller (pinctrl)"},
@@ -330,11 +357,11 @@ def scenarios() -> list[Scenario]:
     out.append(Scenario(
         "nd-ns-gateway",
         "prod/test-6459 sends a neighbour solicitation for its gateway fd00:10:244:1::1: the "
-        "switch would answer with nd_na_router, but ovn-trace 23.03 aborts on that action",
+        f"switch would answer with nd_na_router, but ovn-trace {release} aborts on that action",
         "base", Packet(test.lsp, test.mac, "33:33:ff:00:00:01", "nd_ns", src=test.ip6,
                        dst="ff02::1:ff00:1", nd_target=W.gw6), W.name,
         {"verdict": "error"},
-        known_failure="ovn-trace 23.03.x handles nd_na_router with ovnact_get_ND_NA() and "
+        known_failure=f"ovn-trace {release}.x handles nd_na_router with ovnact_get_ND_NA() and "
                       "aborts on the assertion 'ovnact->type == OVNACT_ND_NA' "
                       "(utilities/ovn-trace.c, case OVNACT_ND_NA_ROUTER); nothing reaches stdout",
     ))
@@ -356,8 +383,10 @@ def scenarios() -> list[Scenario]:
         "base", pod_packet(test, "udp4", dns_remote.ip4, 5353, ttl=1), W.name,
         {"verdict": "dropped", "outputs": [],
          "datapaths": [W.name, "ovn_cluster_router", W.name],
+         # OVN 26.03 adds a priority-31 flow for the port's own subnet (the source's)
          "drop": _drop("ovn_cluster_router", "ingress", "lr_in_ip_input", "ttl",
-                       match_has=['inport == "rtos-ovn-worker"', "ip4", "ip.ttl == {0, 1}"]),
+                       match_has=['inport == "rtos-ovn-worker"', "ip4", "ip.ttl == {0, 1}"],
+                       highest=True),
          "reply": {"kind": "icmp4", "type": 11, "to": test.lsp}},
         expected_openflow={"verdict": "controller",
                            "note": "icmp4 time exceeded is built by ovn-controller (pinctrl)"},
@@ -444,7 +473,10 @@ def scenarios() -> list[Scenario]:
                            "action (sampled userspace action in the datapath actions)"},
         expected_openflow_ct_est={"verdict": "dropped"},
         detrace_ovs=True,
-        notes=[f"port group {deny_web_in} = hash('default') + '_ingressDefaultDeny', as in the guide",
+        notes=[f"port group {deny_web_in} = hash('default') + '_ingressDefaultDeny', as in the guide"
+               if not T.tiered() else
+               f"port group {deny_web_in} = hash('{T.CONTROLLER}:NetpolNamespace:default:Ingress'), "
+               "as current ovn-kubernetes names it",
                "a single --ct=new only sets the first ct_lb_mark (ingress pipeline); the egress "
                "one falls back to trk,est, see ovn-trace.ct-new-once.detailed.txt"],
     ))
@@ -501,7 +533,7 @@ def scenarios() -> list[Scenario]:
         detrace_ovs=True,
         notes=["restricted/locked-0 is on OpenFlow port 13: ovn-detrace --ovs reads in_port with "
                "the regex 'in_port=([0-9])+', keeps only the last digit and names the interface "
-               "of port 3 (default/web's) - a bug of ovn-detrace 23.03"],
+               f"of port 3 (default/web's) - a bug of ovn-detrace {release}"],
     ))
     out.append(Scenario(
         "acl-egress-allowed-dns",
@@ -559,6 +591,13 @@ def scenarios() -> list[Scenario]:
                         "router": W.gr, "port": f"rtoe-{W.gr}"}},
         expected_openflow={"verdict": "controller",
                            "note": "nd_ns is built by ovn-controller (pinctrl)"},
+        notes=[] if not T.tiered() else [
+            "OVN >= 24.09 (commit c141d8b19, 'Use paused controller action for packet "
+            "buffering') writes 'nd_ns { ... }; output;': ovn-trace follows that output, the "
+            "original packet with eth.dst 00:00:00:00:00:00, through ext_ovn-worker's "
+            "_MC_unknown to the localnet port; in OpenFlow the nd_ns is controller(...,pause), "
+            "which holds the packet in ovn-controller until the neighbour is resolved (the "
+            "datapath actions show no userspace action for it)"],
     ))
     out.append(Scenario(
         "arp-reply-learned-by-gateway",
@@ -577,6 +616,181 @@ def scenarios() -> list[Scenario]:
                      "mac": "02:42:ac:12:00:05", "action": "put_arp"}},
         ofproto_bridge="breth0", ofproto_in_port="eth0",
         expected_openflow={"verdict": "controller", "note": "put_arp is done by ovn-controller"},
+    ))
+    if T.tiered():
+        out += tiered_scenarios()
+    return out
+
+
+def tiered_scenarios() -> list[Scenario]:
+    """What OVN with ACL tiers (≥ 23.09) and current ovn-kubernetes add: the
+    AdminNetworkPolicy tiers, allow-stateless and ACL sampling.  ``acls`` lists
+    the ACLs the packet meets, in order, as the policies say it must."""
+    W = T.node("ovn-worker")
+    test = T.pod("prod/test-6459")
+    web = T.pod("default/web")
+    api0 = T.pod("prod/api-0")
+    dns_local = T.pod("openshift-dns/dns-default-6prvx")
+    locked = T.pod("restricted/locked-0")
+
+    def acl_drop(pipeline, stage, acl, ct, acl_type=None):
+        return _drop(W.name, pipeline, stage, "acl", acl=acl, acl_type=acl_type, ct=ct)
+
+    def dropped(pipeline, stage, acl, *, acl_type=None, logs=(), acls=()):
+        """expected (trk,est) and expected_ct_new of a drop by ACL *acl*."""
+        return tuple({"verdict": "dropped", "outputs": [], "datapaths": [W.name],
+                      "drop": acl_drop(pipeline, stage, acl, ct, acl_type),
+                      "acl_logs": list(logs), "acls": list(acls)} for ct in ("est", "new"))
+
+    def delivered(port, *, logs=(), acls=()):
+        return {"verdict": "delivered", "outputs": [port], "datapaths": [W.name],
+                "acl_logs": list(logs), "acls": list(acls)}
+
+    def log(name, verdict, severity):
+        return {"name": name, "verdict": verdict, "severity": severity}
+
+    def of_out(p):
+        return {"verdict": "delivered", "output_ofport": p.ofport, "output_interface": p.iface}
+
+    out = []
+    pass_np = ("ANP:default-ingress:Ingress:1", "pass")
+    est, new = dropped("egress", "ls_out_acl", "NP:default:Ingress", acl_type="defaultDeny",
+                       logs=[log("ANP:default-ingress:Ingress:1", "pass", "warning"),
+                             log("NP:default:Ingress", "drop", "alert")],
+                       acls=[pass_np, ("NP:default:Ingress", "drop")])
+    out.append(Scenario(
+        "anp-pass-to-networkpolicy-deny",
+        "prod/test-6459 -> default/web tcp/80 under AdminNetworkPolicy default-ingress, whose "
+        "rule 1 passes traffic from purpose=production namespaces (tier 1, ACL action pass, "
+        "logged at warning) on to the NetworkPolicies: deny-by-default of namespace default "
+        "drops it in tier 2 (logged at alert)",
+        "admin-policies", pod_packet(test, "tcp4", web.ip4, 80, eth_dst=web.mac), W.name,
+        est, expected_ct_new=new,
+        expected_openflow={"verdict": "dropped"}, expected_openflow_ct_est={"verdict": "dropped"},
+        detrace_ovs=True,
+    ))
+    est, new = dropped("egress", "ls_out_acl", "ANP:protect-prod:Ingress:0",
+                       logs=[log("ANP:protect-prod:Ingress:0", "drop", "alert")],
+                       acls=[("ANP:protect-prod:Ingress:0", "drop")])
+    out.append(Scenario(
+        "anp-deny-logged",
+        "openshift-dns/dns-default-6prvx -> prod/api-0 tcp/8080: AdminNetworkPolicy "
+        "protect-prod (priority 20) denies ingress from openshift-dns to port 8080: dropped in "
+        "tier 1 of ovn-worker's egress pipeline, logged (the ANP's acl-logging deny: alert)",
+        "admin-policies", pod_packet(dns_local, "tcp4", api0.ip4, 8080, eth_dst=api0.mac), W.name,
+        est, expected_ct_new=new,
+        expected_openflow={"verdict": "dropped"}, expected_openflow_ct_est={"verdict": "dropped"},
+    ))
+    est, new = dropped("ingress", "ls_in_acl_after_lb", "ANP:restricted-no-dns:Egress:0",
+                       acls=[("ANP:restricted-no-dns:Egress:0", "drop")])
+    out.append(Scenario(
+        "anp-deny-overrides-networkpolicy-allow",
+        "restricted/locked-0 -> openshift-dns/dns-default-6prvx udp/5353, which NetworkPolicy "
+        "allow-dns-only allows (scenario acl-egress-allowed-dns): AdminNetworkPolicy "
+        "restricted-no-dns denies it first, in tier 1 of the source switch's "
+        "ls_in_acl_after_lb_eval (from-lport, apply-after-lb); the ANP does not log",
+        "admin-policies", pod_packet(locked, "udp4", dns_local.ip4, 5353, eth_dst=dns_local.mac),
+        W.name, est, expected_ct_new=new,
+        expected_openflow={"verdict": "dropped"}, expected_openflow_ct_est={"verdict": "dropped"},
+        detrace_ovs=True,
+    ))
+    exp = delivered(web.lsp, logs=[log("ANP:default-ingress:Ingress:0", "allow", "notice")],
+                    acls=[("ANP:default-ingress:Ingress:0", "allow-related")])
+    out.append(Scenario(
+        "anp-allow-overrides-networkpolicy-deny",
+        "openshift-dns/dns-default-6prvx -> default/web tcp/80, which deny-by-default of "
+        "namespace default drops (scenario acl-ingress-default-deny-other-namespace-pod): "
+        "AdminNetworkPolicy default-ingress rule 0 allows it in tier 1 (allow-related, logged "
+        "at notice) before the NetworkPolicies are looked at",
+        "admin-policies", pod_packet(dns_local, "tcp4", web.ip4, 80, eth_dst=web.mac), W.name,
+        exp, expected_ct_new=exp,
+        expected_openflow=of_out(web), expected_openflow_ct_est=of_out(web),
+    ))
+    pass_dns = ("ANP:dns-delegate:Ingress:0", "pass")
+    exp = delivered(dns_local.lsp, acls=[pass_dns, ("BANP:default:Ingress:0", "allow-related")])
+    out.append(Scenario(
+        "anp-pass-then-banp-allow",
+        "prod/test-6459 -> openshift-dns/dns-default-6prvx tcp/9153: AdminNetworkPolicy "
+        "dns-delegate passes prod's traffic (tier 1, unlogged), namespace openshift-dns has no "
+        "NetworkPolicy (tier 2 decides nothing), BaselineAdminNetworkPolicy default rule 0 "
+        "allows port 9153 from prod (tier 3)",
+        "admin-policies", pod_packet(test, "tcp4", dns_local.ip4, 9153, eth_dst=dns_local.mac),
+        W.name, exp, expected_ct_new=exp,
+        expected_openflow=of_out(dns_local), expected_openflow_ct_est=of_out(dns_local),
+    ))
+    est, new = dropped("egress", "ls_out_acl", "BANP:default:Ingress:1",
+                       logs=[log("BANP:default:Ingress:1", "drop", "alert")],
+                       acls=[pass_dns, ("BANP:default:Ingress:1", "drop")])
+    out.append(Scenario(
+        "anp-pass-then-banp-deny",
+        "prod/test-6459 -> openshift-dns/dns-default-6prvx tcp/8080: passed by "
+        "AdminNetworkPolicy dns-delegate (tier 1), no NetworkPolicy (tier 2), denied by "
+        "BaselineAdminNetworkPolicy default rule 1 (every namespace) in tier 3, logged at alert",
+        "admin-policies", pod_packet(test, "tcp4", dns_local.ip4, 8080, eth_dst=dns_local.mac),
+        W.name, est, expected_ct_new=new,
+        expected_openflow={"verdict": "dropped"}, expected_openflow_ct_est={"verdict": "dropped"},
+        detrace_ovs=True,
+    ))
+    est, new = dropped("egress", "ls_out_acl", "BANP:default:Ingress:1",
+                       acls=[pass_dns, ("BANP:default:Ingress:1", "drop")])
+    out.append(Scenario(
+        "banp-deny-unlogged",
+        "anp-pass-then-banp-deny's packet after the acl-logging annotations of the "
+        "AdminNetworkPolicies and the BaselineAdminNetworkPolicy were removed: the same tier-3 "
+        "drop, without a log",
+        "admin-policies-unlogged",
+        pod_packet(test, "tcp4", dns_local.ip4, 8080, eth_dst=dns_local.mac),
+        W.name, est, expected_ct_new=new,
+        expected_openflow={"verdict": "dropped"}, expected_openflow_ct_est={"verdict": "dropped"},
+    ))
+    est, new = dropped("ingress", "ls_in_acl_after_lb", "NP:restricted:Egress",
+                       acl_type="defaultDeny", acls=[("NP:restricted:Egress", "drop")])
+    out.append(Scenario(
+        "anp-no-match-networkpolicy-deny",
+        "restricted/locked-0 -> prod/api-0 tcp/8080 with the AdminNetworkPolicies in place: no "
+        "ANP rule matches (tier 1), the egress default deny of namespace restricted drops it in "
+        "tier 2, unlogged (namespace restricted has no acl-logging annotation)",
+        "admin-policies", pod_packet(locked, "tcp4", api0.ip4, 8080, eth_dst=api0.mac), W.name,
+        est, expected_ct_new=new,
+        expected_openflow={"verdict": "dropped"}, expected_openflow_ct_est={"verdict": "dropped"},
+    ))
+    exp = delivered(api0.lsp, acls=[("NP:prod:stateless-api-ingress:Ingress:0",
+                                     "allow-stateless")])
+    out.append(Scenario(
+        "acl-allow-stateless",
+        "default/web -> prod/api-0 tcp/8080: NetworkPolicy stateless-api-ingress (annotation "
+        "k8s.ovn.org/acl-stateless) allows port 8080 from namespace default with an "
+        "allow-stateless ACL: no connection tracking commit for it",
+        "admin-policies", pod_packet(web, "tcp4", api0.ip4, 8080, eth_dst=api0.mac), W.name,
+        exp, expected_ct_new=exp,
+        expected_openflow=of_out(api0), expected_openflow_ct_est=of_out(api0),
+    ))
+    est, new = dropped("egress", "ls_out_acl", "NP:default:Ingress", acl_type="defaultDeny",
+                       logs=[log("NP:default:Ingress", "drop", "alert")],
+                       acls=[("NP:default:Ingress", "drop")])
+    for e in (est, new):
+        e["samples"] = ["NP:default:Ingress"]
+    out.append(Scenario(
+        "acl-sampling-default-deny",
+        "The guide's scenario (prod/test-6459 -> default/web tcp/80, deny-by-default) with "
+        "ovn-kubernetes observability on: every ACL carries a Sample (sample_new = "
+        "sample_est, collector set 42); the drop is sampled besides being logged",
+        "observability", pod_packet(test, "tcp4", web.ip4, 80, eth_dst=web.mac), W.name,
+        est, expected_ct_new=new,
+        expected_openflow={"verdict": "dropped"}, expected_openflow_ct_est={"verdict": "dropped"},
+        detrace_ovs=True,
+    ))
+    exp = delivered(dns_local.lsp, acls=[("NP:restricted:allow-dns-only:Egress:0",
+                                          "allow-related")])
+    exp["samples"] = ["NP:restricted:allow-dns-only:Egress:0"]
+    out.append(Scenario(
+        "acl-sampling-allowed",
+        "restricted/locked-0 -> openshift-dns/dns-default-6prvx udp/5353 with observability "
+        "on: allowed by allow-dns-only, whose ACL samples new (Sampling_App acl-new) and "
+        "established (acl-est) connections",
+        "observability", pod_packet(locked, "udp4", dns_local.ip4, 5353, eth_dst=dns_local.mac),
+        W.name, exp, expected_ct_new=exp,
+        expected_openflow=of_out(dns_local), expected_openflow_ct_est=of_out(dns_local),
     ))
     return out
 
@@ -617,6 +831,10 @@ class DB:
         self.port_groups = _rows(sb, sb.nbctl, "Port_Group")
         self.lsps = {r["_uuid"]: r for r in _rows(sb, sb.nbctl, "Logical_Switch_Port")}
         self.lbs = _rows(sb, sb.nbctl, "Load_Balancer")
+        if T.tiered():
+            self.samples = {r["_uuid"]: r for r in _rows(sb, sb.nbctl, "Sample")}
+            self.collectors = {r["_uuid"]: r for r in _rows(sb, sb.nbctl, "Sample_Collector")}
+            self.sampling_apps = {r["type"]: r["id"] for r in _rows(sb, sb.nbctl, "Sampling_App")}
 
     def dp_uuid(self, name: str) -> str:
         for u, d in self.datapaths.items():
@@ -642,7 +860,54 @@ class DB:
             raise LookupError(f"ACL {name} type={acl_type}: {len(hits)} rows")
         return hits[0]
 
+    def acl_by_action(self, name: str, action: str) -> dict:
+        hits = [a for a in self.acls if a["name"] == name and a["action"] == action]
+        if len(hits) != 1:
+            raise LookupError(f"ACL {name} action={action}: {len(hits)} rows")
+        return hits[0]
+
+    @staticmethod
+    def owner(acl: dict) -> dict:
+        """The Kubernetes object behind an ACL, from ovn-kubernetes' owner ids."""
+        ids = acl["external_ids"]
+        kind, name = ids.get("k8s.ovn.org/owner-type"), ids.get("k8s.ovn.org/name")
+        out = {"owner_type": kind, "kind": kind, "namespace": None, "name": name}
+        if kind == "NetworkPolicy" and name and ":" in name:
+            out["namespace"], out["name"] = name.split(":", 1)
+        elif kind == "NetpolNamespace":
+            # the namespace's default deny, shared by all its NetworkPolicies
+            out.update(kind="NetworkPolicy", namespace=name, name=None)
+        elif kind == "EgressFirewall":
+            out.update(namespace=name, name="default")
+        return out
+
+    def describe_acl(self, acl: dict) -> dict:
+        return {"name": acl["name"], "uuid": acl["_uuid"], "action": acl["action"],
+                "tier": acl.get("tier", 0), "priority": acl["priority"],
+                "direction": acl["direction"], "match": acl["match"],
+                "log": acl.get("log") is True, "severity": acl.get("severity") or None,
+                "owner": self.owner(acl)}
+
+    def sample_of(self, acl_name: str) -> dict:
+        """The Sample of the (single, non-arp) ACL *acl_name* and its collector."""
+        hits = [a for a in self.acls if a["name"] == acl_name and a["sample_new"]]
+        hits = [a for a in hits if a["external_ids"].get("type") != "arpAllow"]
+        if len(hits) != 1:
+            raise LookupError(f"sampled ACL {acl_name}: {len(hits)} rows")
+        acl = hits[0]
+        sample = self.samples[acl["sample_new"]]
+        [coll] = [self.collectors[c] for c in ([sample["collectors"]]
+                                                if isinstance(sample["collectors"], str)
+                                                else sample["collectors"])]
+        return {"acl": acl_name, "acl_uuid": acl["_uuid"], "sample_uuid": sample["_uuid"],
+                "sample_new_is_sample_est": acl["sample_new"] == acl["sample_est"],
+                "metadata": sample["metadata"], "collector_set_id": coll["set_id"],
+                "probability": coll["probability"],
+                "sampling_apps": dict(sorted(self.sampling_apps.items()))}
+
     def resolve_drop(self, spec: dict) -> dict:
+        if T.tiered() and spec.get("acl"):
+            return self.resolve_tiered_acl_drop(spec)
         dp = self.dp_uuid(spec["datapath"])
         cands = [lf for lf in self.lflows
                  if lf["pipeline"] == spec["pipeline"]
@@ -661,10 +926,15 @@ class DB:
         for piece in spec.get("match_has") or []:
             if piece == "1":
                 cands = [lf for lf in cands if lf["match"] == "1"]
+            elif isinstance(piece, list):   # any of these
+                cands = [lf for lf in cands if any(p in lf["match"] for p in piece)]
             else:
                 cands = [lf for lf in cands if piece in lf["match"]]
         if spec.get("priority") is not None:
             cands = [lf for lf in cands if lf["priority"] == spec["priority"]]
+        if spec.get("highest") and cands:
+            top = max(lf["priority"] for lf in cands)
+            cands = [lf for lf in cands if lf["priority"] == top]
         if len(cands) != 1:
             raise LookupError(f"drop {spec}: {len(cands)} candidate flows: "
                               + "; ".join(f"{c['priority']} {c['match']}" for c in cands))
@@ -678,6 +948,39 @@ class DB:
                        acl_direction=acl["direction"], acl_match=acl["match"],
                        acl_action=acl["action"])
         return out
+
+    def resolve_tiered_acl_drop(self, spec: dict) -> dict:
+        """OVN ≥ 23.09: the ACL's flow in <stage>_eval (stage-hint = the ACL)
+        only sets the verdict bit reg8[17]; the drop itself is the generic
+        'reg8[17] == 1' flow of <stage>_action, where the pipeline ends."""
+        dp = self.dp_uuid(spec["datapath"])
+        acl = self.acl(spec["acl"], spec.get("acl_type"))
+
+        def flows(stage):
+            return [lf for lf in self.lflows
+                    if lf["pipeline"] == spec["pipeline"]
+                    and lf["external_ids"].get("stage-name") == stage
+                    and dp in self.flow_datapaths(lf)]
+        reg = {"new": "reg0[9] == 1", "est": "reg0[10] == 1"}[spec.get("ct") or "new"]
+        evals = [lf for lf in flows(spec["stage"] + "_eval")
+                 if lf["external_ids"].get("stage-hint") == acl["_uuid"][:8] and reg in lf["match"]]
+        actions = [lf for lf in flows(spec["stage"] + "_action") if lf["match"] == "reg8[17] == 1"]
+        if len(evals) != 1 or len(actions) != 1:
+            raise LookupError(f"drop {spec}: {len(evals)} eval flows, {len(actions)} action flows")
+        ev, lf = evals[0], actions[0]
+        return {"datapath": spec["datapath"], "pipeline": spec["pipeline"],
+                "table": lf["table_id"], "stage": spec["stage"] + "_action",
+                "priority": lf["priority"], "match": lf["match"], "actions": lf["actions"],
+                "lflow": lf["_uuid"][:8], "lflow_uuid": lf["_uuid"],
+                "reason_code": spec["reason_code"],
+                "acl_flow": {"table": ev["table_id"], "stage": spec["stage"] + "_eval",
+                             "priority": ev["priority"], "match": ev["match"],
+                             "actions": ev["actions"], "lflow": ev["_uuid"][:8],
+                             "lflow_uuid": ev["_uuid"]},
+                "acl_name": acl["name"], "acl_uuid": acl["_uuid"], "acl_priority": acl["priority"],
+                "acl_direction": acl["direction"], "acl_match": acl["match"],
+                "acl_action": acl["action"], "acl_tier": acl.get("tier", 0),
+                "acl_log": acl.get("log") is True, "owner": self.owner(acl)}
 
     def flood_ports(self, datapath: str, group: str, inport: str) -> list[str]:
         dp = self.dp_uuid(datapath)
@@ -720,6 +1023,11 @@ def resolve_expected(exp: dict | None, db: DB, sc: Scenario) -> dict | None:
         exp["flood_group"] = {"datapath": dp, "name": group}
     if exp.get("drop"):
         exp["drop"] = db.resolve_drop(exp["drop"])
+    if exp.get("acls"):
+        exp["acls"] = [db.describe_acl(db.acl_by_action(name, action))
+                       for name, action in exp["acls"]]
+    if exp.get("samples"):
+        exp["samples"] = [db.sample_of(name) for name in exp["samples"]]
     exp.setdefault("transforms", [])
     exp.setdefault("drop", None)
     return exp
@@ -885,8 +1193,30 @@ def run_scenario(rec: Recorder, sc: Scenario, db: DB, local_ofports: dict) -> di
         if sc.openflow and sc.packet.uses_ct else None,
         "notes": sc.notes,
     }
+    if T.tiered():
+        entry["reverse"] = reverse_of(sc.packet)
     _sanity_check(entry, rec.outdir)
     return entry
+
+
+def reverse_of(packet: Packet) -> dict | None:
+    """The reply direction of a pod-to-pod packet (for replaying both ways):
+    from the destination pod, addressed like the original (the peer's MAC on
+    one switch, the destination node's router port MAC across the router)."""
+    src = next((p for p in T.PODS if p.lsp == packet.inport), None)
+    dst = next((p for p in T.PODS if packet.dst in (p.ip4, p.ip6)), None)
+    if src is None or dst is None or packet.kind not in ("tcp4", "udp4", "tcp6", "udp6"):
+        return None
+    same_switch = packet.eth_dst == dst.mac
+    back = Packet(inport=dst.lsp, eth_src=dst.mac,
+                  eth_dst=src.mac if same_switch else T.node(dst.node).rtos_mac,
+                  kind=packet.kind, src=packet.dst, dst=packet.src, ttl=64,
+                  sport=packet.dport, dport=packet.sport)
+    local = T.node(dst.node).local
+    return {"datapath": dst.node, "microflow": back.microflow(), "packet": back.describe(),
+            "source": {"pod": f"{dst.namespace}/{dst.name}", "lsp": dst.lsp, "node": dst.node,
+                       "ofport": dst.ofport if local else None},
+            "openflow_flow": back.openflow(dst.ofport) if local else None}
 
 
 def _sanity_check(entry: dict, outdir: Path) -> None:
@@ -919,11 +1249,17 @@ def tool_versions(sb) -> dict:
 
 
 def topology_summary(ofports: dict, sb) -> dict:
-    return {
+    out = {
         "convention": "ovn-kubernetes (default network controller, shared gateway mode, "
                       "mid-2023 naming: legacy hashed default-deny port group names as in the "
                       "OpenShift guide, owner-based ACL external_ids; EgressFirewall as current "
-                      "ovn-kubernetes writes it)",
+                      "ovn-kubernetes writes it)" if not T.tiered() else
+                      "ovn-kubernetes as of late 2024 (default network controller, shared "
+                      "gateway mode): ACL tiers (ANP 1, NetworkPolicy/EgressFirewall/"
+                      "multicast/node 2, BANP 3), port groups named HashForOVN of their "
+                      "owner ids, NetworkPolicy ACL ids keyed by port-policy-protocol, the "
+                      "acl-logging meter on every ACL, hairpin allow ACLs, observability "
+                      "sampling (state observability)",
         "cluster_subnets": [T.CLUSTER_V4, T.CLUSTER_V6],
         "service_subnets": [T.SERVICE_V4, T.SERVICE_V6],
         "join_subnets": [T.JOIN_V4, T.JOIN_V6],
@@ -963,30 +1299,123 @@ def topology_summary(ofports: dict, sb) -> dict:
                 "underlay_interface": "eth0", "bridge_mappings": "physnet:breth0",
                 "ofports": ofports},
     }
+    if T.tiered():
+        out["network_policies"] = {k: {**v, "port_group": T.policy_pg(v["namespace"], k),
+                                       "stateless": k in T.STATELESS_POLICIES}
+                                   for k, v in T.NETWORK_POLICIES.items()}
+        out["admin_network_policies"] = {
+            name: {"kind": T.admin_kind(banp), **pol, "port_group": T.admin_pg(name, banp),
+                   "tier": T.TIER_BANP if banp else T.TIER_ANP,
+                   "acls": [{k: a[k] for k in ("name", "priority", "action", "direction",
+                                                "match")} for a in T.admin_acls(name, pol, banp)]}
+            for name, pol, banp in T.admin_policies()}
+    return out
 
 
-def clean_outputs() -> None:
-    """Delete what a previous run generated (only directories it marked)."""
-    for child in HERE.iterdir():
+def clean_outputs(out: Path) -> None:
+    """Delete what a previous run generated in *out* (only directories it marked)."""
+    if not out.is_dir():
+        return
+    for child in out.iterdir():
         if child.is_dir() and (child / GENERATED_MARK).exists():
             shutil.rmtree(child)
-    if DB_DIR.exists():
-        shutil.rmtree(DB_DIR)
-    if MANIFEST.exists():
-        MANIFEST.unlink()
+    if (out / "db").exists():
+        shutil.rmtree(out / "db")
+    if (out / "manifest.json").exists():
+        (out / "manifest.json").unlink()
+
+
+#: what an offline OpenFlow replay of a database state needs (file, argv tail)
+OVS_DUMPS = [
+    ("br-int.dump-flows.of15.txt", ["ovs-ofctl", "-O", "OpenFlow15", "dump-flows", "br-int"]),
+    ("br-int.dump-groups.of15.txt", ["ovs-ofctl", "-O", "OpenFlow15", "dump-groups", "br-int"]),
+    ("br-int.dump-meters.of15.txt", ["ovs-ofctl", "-O", "OpenFlow15", "dump-meters", "br-int"]),
+    ("br-int.dump-tlv-map.txt", ["ovs-ofctl", "dump-tlv-map", "br-int"]),
+    ("br-int.dump-flows.txt", ["ovs-ofctl", "dump-flows", "br-int"]),
+    ("breth0.dump-flows.txt", ["ovs-ofctl", "dump-flows", "breth0"]),
+    ("ovs-vsctl-show.txt", ["ovs-vsctl", "show"]),
+    ("dpif-show.txt", ["ovs-appctl", "dpif/show"]),
+]
+
+
+def save_ovs_state(sb, dest: Path, out: Path) -> dict:
+    """conf.db and the OpenFlow tables of the running switch, for replays."""
+    dest.mkdir(parents=True, exist_ok=True)
+    files = {"conf.db": {"file": str(sb.snapshot(dest, ovs=True)["conf"].relative_to(out)),
+                         "argv": ["ovsdb-client", "backup", sb.ovs_remote, "Open_vSwitch"]}}
+    # snapshot() wrote nb/sb again beside conf.db: the state's own copies are one level up
+    for extra in ("nb.db", "sb.db"):
+        (dest / extra).unlink()
+    ctl = str(sb.ctl_path("ovs-vswitchd"))
+    for fname, argv in OVS_DUMPS:
+        if argv[0] == "ovs-appctl":
+            argv = [argv[0], "-t", ctl, *argv[1:]]
+        elif argv[0] == "ovs-vsctl":
+            argv = [argv[0], f"--db={sb.ovs_remote}", *argv[1:]]
+        data = sb.run(argv, binary=True)
+        (dest / fname).write_bytes(data)
+        files[fname] = {"file": str((dest / fname).relative_to(out)), "argv": argv}
+    for info in files.values():
+        data = (out / info["file"]).read_bytes()
+        info.update(bytes=len(data), sha256=hashlib.sha256(data).hexdigest())
+    return files
+
+
+STATE_DESCRIPTIONS = {
+    "base": "the topology with NetworkPolicies deny-by-default (default) and allow-dns-only "
+            "(restricted), and the EgressFirewall of prod",
+    "allow-prod": "base + NetworkPolicy web-allow-prod (default)",
+    "admin-policies": "base + the AdminNetworkPolicies default-ingress, protect-prod, "
+                      "restricted-no-dns, dns-delegate (tier 1) and the "
+                      "BaselineAdminNetworkPolicy default (tier 3), with their acl-logging "
+                      "annotations, + the stateless NetworkPolicy stateless-api-ingress (prod)",
+    "admin-policies-unlogged": "admin-policies with the acl-logging annotations of the "
+                               "(Baseline)AdminNetworkPolicies removed",
+    "observability": "base with ovn-kubernetes observability on (Sampling_App, "
+                     "Sample_Collector, a Sample on every ACL)",
+}
+
+
+def release_root(release: str) -> Path | None:
+    suite = RELEASE_ROOTS[release]
+    if suite is None:
+        return None
+    root = debian_root(suite)
+    if root is None:
+        raise SystemExit(f"generate.py: no Debian {suite} root for OVN {release}: "
+                         f"run tools/build-debian-root {suite}")
+    return root
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[1])
     ap.add_argument("--keep-sandbox", metavar="DIR",
-                    help="run the sandbox in DIR and leave its files there (daemons still stop)")
+                    help="run the sandbox in DIR and leave its files there (daemons still stop); "
+                         "with a Debian root, DIR must lie inside it")
+    ap.add_argument("--release", default="23.03", choices=sorted(RELEASE_ROOTS),
+                    help="the OVN release to record: 23.03 (the host's, samples/) or a Debian "
+                         "root's (samples/ovn-<release>/)")
+    ap.add_argument("--only", nargs="+", metavar="NAME",
+                    help="record these scenarios only (and their database states)")
+    ap.add_argument("--skip-ovs-state", action="store_true",
+                    help="do not save the OpenFlow tables and conf.db of each state")
     args = ap.parse_args(argv)
+    release = args.release
 
     t0 = time.monotonic()
-    all_scenarios = scenarios()
+    T.configure(release)
+    root = release_root(release)
+    out = out_dir(release)
+    all_scenarios = scenarios(release)
     names = [s.name for s in all_scenarios]
     assert len(set(names)) == len(names), "duplicate scenario names"
-    clean_outputs()
+    if args.only:
+        unknown = sorted(set(args.only) - set(names))
+        if unknown:
+            raise SystemExit(f"generate.py: no scenario {', '.join(unknown)}")
+        all_scenarios = [s for s in all_scenarios if s.name in args.only]
+    clean_outputs(out)
+    out.mkdir(exist_ok=True)
     local = [n for n in T.NODES if n.local][0]
     workdir = args.keep_sandbox
     if workdir and Path(workdir).exists():
@@ -996,11 +1425,14 @@ def main(argv=None) -> int:
         if s.state not in states:
             states.append(s.state)
     with OvnSandbox(workdir, system_id=local.chassis, hostname=local.name,
-                    encap_ip=local.encap_ip) as sb:
+                    encap_ip=local.encap_ip, root=root) as sb:
         print(f"sandbox {sb.workdir} up in {time.monotonic() - t0:.1f}s", file=sys.stderr)
+        running = sb.ovn_version()
+        if not running.startswith(release + "."):
+            raise SystemExit(f"generate.py: asked for OVN {release}, the sandbox runs {running}")
         ofports = T.build(sb, states[0])
         print(f"topology built in {time.monotonic() - t0:.1f}s", file=sys.stderr)
-        rec = Recorder(sb, HERE)
+        rec = Recorder(sb, out)
         entries = []
         db_states = {}
         previous = None
@@ -1008,16 +1440,21 @@ def main(argv=None) -> int:
             if previous is not None:
                 T.apply_state(sb, state, previous)
             previous = state
-            snap = sb.snapshot(DB_DIR / state)
+            snap = sb.snapshot(out / "db" / state)
             db = DB(sb)
             db_states[state] = {
-                "nb": str(snap["nb"].relative_to(HERE)), "sb": str(snap["sb"].relative_to(HERE)),
+                "nb": str(snap["nb"].relative_to(out)), "sb": str(snap["sb"].relative_to(out)),
                 "policies": T.STATE_POLICIES[state],
-                "description": {"base": "the topology with NetworkPolicies deny-by-default "
-                                        "(default) and allow-dns-only (restricted), and the "
-                                        "EgressFirewall of prod",
-                                "allow-prod": "base + NetworkPolicy web-allow-prod (default)"}
-                .get(state, state)}
+                "description": STATE_DESCRIPTIONS.get(state, state)}
+            if T.tiered():
+                db_states[state]["admin_policies"] = (
+                    None if state not in T.STATE_ADMIN_POLICIES else
+                    {"logged": T.STATE_ADMIN_POLICIES[state],
+                     "names": [n for n, _p, _b in T.admin_policies()]})
+                db_states[state]["sampling"] = state in T.STATE_SAMPLING
+                if not args.skip_ovs_state:
+                    db_states[state]["ovs"] = save_ovs_state(sb, out / "db" / state / "ovs",
+                                                             out)
             for sc in all_scenarios:
                 if sc.state != state:
                     continue
@@ -1027,7 +1464,7 @@ def main(argv=None) -> int:
                     entries.append(entry)
         versions = tool_versions(sb)
         summary = topology_summary(ofports, sb)
-        sandbox_dir = sb.workdir
+        sandbox_dir = sb.inside(sb.workdir)
     manifest = {
         "generator": "samples/generate.py",
         "description": "Real outputs of ovn-trace, ovs-appctl ofproto/trace and ovn-detrace "
@@ -1035,7 +1472,7 @@ def main(argv=None) -> int:
                        "ovn-kubernetes-like topology. Files hold exactly what the tool printed on "
                        "stdout. 'expected' values come from the topology and the databases, not "
                        "from the traces.",
-        "paths": "relative to samples/",
+        "paths": f"relative to {out.relative_to(ROOT)}/",
         "sandbox_dir": str(sandbox_dir),
         "sandbox_layout": "argv hold the sandbox's paths: <sandbox_dir>/run/{nb,sb,db}.sock "
                           "(NB, SB, Open_vSwitch), <sandbox_dir>/run/br-int.mgmt, "
@@ -1071,16 +1508,42 @@ def main(argv=None) -> int:
             "observability": "--summary and --minimal print no stage names, tables, priorities "
                              "or lflow uuids, and --minimal no datapath names: the drop details "
                              "and datapaths are only visible in --detailed / --all output",
+            **({"drop (ACL, OVN with tiers)":
+                "the ACL's own flow in <stage>_eval only sets the verdict register "
+                "(reg8[17] = 1); the pipeline ends in the generic 'reg8[17] == 1' flow of "
+                "<stage>_action, which 'drop' names; 'acl_flow' is the _eval flow (stage-hint "
+                "= the ACL), acl_tier/acl_log/owner the ACL's tier, logging and the "
+                "Kubernetes object behind it (owner_type as ovn-kubernetes writes it; "
+                "NetpolNamespace = the namespace's default deny, kind NetworkPolicy)",
+                "acls": "the ACLs the packet meets, in order of evaluation (tier 1 before "
+                        "2 before 3), as the policies say it must: name, uuid, action, tier, "
+                        "owner",
+                "samples": "ACL sampling: the Sample row of each named ACL (metadata = "
+                           "observation point id), its collector set, and the Sampling_App "
+                           "ids (observation domains) of acl-new / acl-est / drop",
+                "reverse": "(scenario) the reply direction of a pod-to-pod packet: source, "
+                           "datapath, microflow and OpenFlow flow, for replays; no output "
+                           "was recorded for it"}
+               if T.tiered() else {}),
         },
         "versions": versions,
+        **({"release": release,
+            "subset": bool(args.only),
+            "root": None if root is None else {
+                "suite": RELEASE_ROOTS[release], "path": str(root),
+                "packages": debian_root_packages(root),
+                "note": "every tool ran in this Debian root through chroot; the paths in "
+                        "argv are the root's"}}
+           if release != "23.03" else {}),
         "db_states": db_states,
         "topology": summary,
         "scenarios": entries,
         "known_tool_failures": rec.known_failures,
         "failures": rec.failures,
     }
-    MANIFEST.write_text(json.dumps(manifest, indent=1, sort_keys=False) + "\n")
-    total = sum(f.stat().st_size for f in HERE.rglob("*") if f.is_file())
+    (out / "manifest.json").write_text(json.dumps(manifest, indent=1, sort_keys=False) + "\n")
+    total = sum(f.stat().st_size for f in out.rglob("*") if f.is_file()
+                if release != "23.03" or not f.relative_to(HERE).parts[0].startswith("ovn-"))
     print(f"{len(entries)} scenarios, {sum(len(e['commands']) for e in entries)} outputs, "
           f"{len(rec.failures)} failures, samples/ is {total / 1e6:.1f} MB, "
           f"{time.monotonic() - t0:.1f}s", file=sys.stderr)

@@ -33,6 +33,30 @@ era, the era of OVN 23.03 and of the OpenShift guide whose
 
 Everything is created with a handful of batched ``ovn-nbctl`` calls.  Only
 the standard library and :mod:`ovnparse.sandbox` are used.
+
+``configure("25.03")`` switches to what current ovn-kubernetes writes for OVN
+with ACL tiers (go-controller, late 2024: ``pkg/libovsdb/util/acl.go``,
+``pkg/libovsdb/ops/db_object_types.go``, ``pkg/ovn/controller/admin_network_policy``):
+
+* every ACL has a ``tier``: 2 (``DefaultACLTier``) for NetworkPolicy,
+  EgressFirewall, multicast and node ACLs; AdminNetworkPolicy ACLs tier 1
+  (``DefaultANPACLTier``), BaselineAdminNetworkPolicy ACLs tier 3;
+* port groups are named ``HashForOVN(k8s.ovn.org/id)`` of their owner ids
+  (``…:NetpolNamespace:<ns>:<Ingress|Egress>``, ``…:NetworkPolicy:<ns>:<policy>``,
+  ``…:Cluster:clusterPortGroup``), no longer ``hash(ns)_ingressDefaultDeny``;
+* NetworkPolicy ACL ids key ``port-policy-protocol`` (``None``/``tcp``/``udp``)
+  instead of ``port-policy-index``; the multicast deny matches ``mldv1 || mldv2``;
+  the hairpin allow ACLs (``NetpolDefault``, ``allow-hairpinning``) on the
+  cluster port group;
+* AdminNetworkPolicies (``ANP:<name>:<Ingress|Egress>:<rule index>``, priority
+  ``30000 - 100 * spec.priority - rule index``, actions allow-related / pass /
+  drop) and the BaselineAdminNetworkPolicy ``default`` (``BANP:default:…``,
+  priority ``1750 - rule index``), their port groups and peer address sets;
+  logging per object from its ``k8s.ovn.org/acl-logging`` annotation;
+* a NetworkPolicy annotated ``k8s.ovn.org/acl-stateless`` (allow-stateless ACLs);
+* observability: Sampling_App rows (drop 1, acl-new 2, acl-est 3), one
+  Sample_Collector (set 42, probability 65535) and one Sample per ACL
+  (metadata = FNV-1a 32 of id + match + action) as ``sample_new``/``sample_est``.
 """
 
 from __future__ import annotations
@@ -54,10 +78,40 @@ NODE_NET_V4 = "172.18.0.0/16"
 NODE_NET_V6 = "fc00:f853:ccd:e793::/64"
 HAIRPIN_SNAT = "169.254.169.5 fd69::5"
 
+#: the OVN release whose ovn-kubernetes conventions are written (configure())
+RELEASE = "23.03"
+
+# ovn-kubernetes ACL tiers (pkg/types/const.go)
+TIER_ANP, TIER_DEFAULT, TIER_BANP = 1, 2, 3
+
+
+def configure(release: str) -> None:
+    """Write the topology as ovn-kubernetes does for OVN *release*."""
+    global RELEASE
+    RELEASE = release
+    for name, policy in TIERED_NETWORK_POLICIES.items():
+        if tiered():
+            NETWORK_POLICIES[name] = policy
+        else:
+            NETWORK_POLICIES.pop(name, None)
+
+
+def tiered() -> bool:
+    """OVN ≥ 23.09 with ACL tiers, and the ovn-kubernetes of that era."""
+    return RELEASE != "23.03"
+
 
 # --------------------------------------------------------------------------
 # naming helpers (ovn-kubernetes conventions)
 # --------------------------------------------------------------------------
+def fnv1a32(s: str) -> int:
+    h = 0x811C9DC5
+    for b in s.encode():
+        h ^= b
+        h = (h * 0x01000193) & 0xFFFFFFFF
+    return h
+
+
 def hash_for_ovn(s: str) -> str:
     """ovn-kubernetes ``util.HashForOVN``: ``"a"`` + FNV-1a 64-bit hash in decimal."""
     h = 0xCBF29CE484222325
@@ -283,6 +337,52 @@ NETWORK_POLICIES = {
                                     "ports": [("UDP", 5353)]}]),
 }
 
+# 25.03 only: NetworkPolicy with the k8s.ovn.org/acl-stateless annotation
+# (in NETWORK_POLICIES only once configure() chose a release with tiers)
+STATELESS_POLICIES = {"stateless-api-ingress"}
+TIERED_NETWORK_POLICIES = {
+    "stateless-api-ingress": dict(
+        namespace="prod", pod_selector={"app": "api"}, policy_types=["Ingress"],
+        ingress=[{"namespace_selector": {"kubernetes.io/metadata.name": "default"},
+                  "ports": [("TCP", 8080)]}], egress=[]),
+}
+
+# 25.03 only: AdminNetworkPolicies (tier 1) and the BaselineAdminNetworkPolicy
+# (tier 3). Rules: (action, namespaceSelector of the peers, ports).
+ADMIN_NETWORK_POLICIES = {
+    # default/web: openshift-dns may reach port 80 whatever the namespace's
+    # NetworkPolicies say; prod is passed on to them
+    "default-ingress": dict(priority=10, subject={"kubernetes.io/metadata.name": "default"},
+                            acl_logging={"allow": "notice", "pass": "warning"},
+                            ingress=[("Allow", {"kubernetes.io/metadata.name": "openshift-dns"},
+                                      [("TCP", 80)]),
+                                     ("Pass", {"purpose": "production"}, [])],
+                            egress=[]),
+    "protect-prod": dict(priority=20, subject={"kubernetes.io/metadata.name": "prod"},
+                         acl_logging={"deny": "alert"},
+                         ingress=[("Deny", {"kubernetes.io/metadata.name": "openshift-dns"},
+                                   [("TCP", 8080)])],
+                         egress=[]),
+    # overrides the NetworkPolicy allow-dns-only of namespace restricted (no logging)
+    "restricted-no-dns": dict(priority=30, subject={"kubernetes.io/metadata.name": "restricted"},
+                              acl_logging={},
+                              ingress=[],
+                              egress=[("Deny", {"kubernetes.io/metadata.name": "openshift-dns"},
+                                       [("UDP", 5353)])]),
+    # hands prod's traffic to openshift-dns down to the tiers below
+    "dns-delegate": dict(priority=40, subject={"kubernetes.io/metadata.name": "openshift-dns"},
+                         acl_logging={},
+                         ingress=[("Pass", {"kubernetes.io/metadata.name": "prod"}, [])],
+                         egress=[]),
+}
+BASELINE_ADMIN_NETWORK_POLICY = dict(
+    name="default", subject={"kubernetes.io/metadata.name": "openshift-dns"},
+    acl_logging={"deny": "alert"},
+    ingress=[("Allow", {"kubernetes.io/metadata.name": "prod"}, [("TCP", 9153)]),
+             ("Deny", {}, [])],
+    egress=[])
+ANP_FLOW_START_PRIORITY, ANP_MAX_RULES, BANP_FLOW_PRIORITY = 30000, 100, 1750
+
 # EgressFirewall "default" in namespace prod: rule 0 denies 8.8.8.8/32
 EGRESS_FIREWALLS = {
     "prod": [("Deny", "8.8.8.8/32")],
@@ -291,7 +391,16 @@ EGRESS_FIREWALLS = {
 STATE_POLICIES = {
     "base": ["deny-by-default", "allow-dns-only"],
     "allow-prod": ["deny-by-default", "allow-dns-only", "web-allow-prod"],
+    # 25.03 only
+    "admin-policies": ["deny-by-default", "allow-dns-only", "stateless-api-ingress"],
+    "admin-policies-unlogged": ["deny-by-default", "allow-dns-only", "stateless-api-ingress"],
+    "observability": ["deny-by-default", "allow-dns-only"],
 }
+#: states with the AdminNetworkPolicies and the BANP: with their acl-logging
+#: annotations (True) or with the annotations removed (False)
+STATE_ADMIN_POLICIES = {"admin-policies": True, "admin-policies-unlogged": False}
+#: states with ovn-kubernetes observability (ACL sampling) enabled
+STATE_SAMPLING = {"observability"}
 
 
 def pods_in(namespace: str) -> list[Pod]:
@@ -343,13 +452,68 @@ def ns_address_set_name(ns: str, family: str) -> str:
     return hash_for_ovn(ns_address_set_ids(ns, family)["k8s.ovn.org/id"])
 
 
+def owner_ids(owner_type: str, *values: str, keys: dict | None = None) -> dict:
+    """ovn-kubernetes DbObjectIDs.GetExternalIDs(): owner keys, the object's own
+    keys and k8s.ovn.org/id = controller:type:value:value..."""
+    ids = {"k8s.ovn.org/owner-controller": CONTROLLER, "k8s.ovn.org/owner-type": owner_type}
+    ids.update(keys or {})
+    ids["k8s.ovn.org/id"] = ":".join([CONTROLLER, owner_type, *values])
+    return ids
+
+
+def default_deny_pg_ids(ns: str, direction: str) -> dict:
+    return owner_ids("NetpolNamespace", ns, direction,
+                     keys={"k8s.ovn.org/name": ns, "direction": direction})
+
+
 def default_deny_pg(ns: str, direction: str) -> str:
+    if tiered():
+        return hash_for_ovn(default_deny_pg_ids(ns, direction)["k8s.ovn.org/id"])
     suffix = {"Ingress": "ingressDefaultDeny", "Egress": "egressDefaultDeny"}[direction]
     return f"{hash_for_ovn(ns)}_{suffix}"
 
 
+def policy_pg_ids(ns: str, policy: str) -> dict:
+    return owner_ids("NetworkPolicy", f"{ns}:{policy}", keys={"k8s.ovn.org/name": f"{ns}:{policy}"})
+
+
 def policy_pg(ns: str, policy: str) -> str:
+    if tiered():
+        return hash_for_ovn(policy_pg_ids(ns, policy)["k8s.ovn.org/id"])
     return hash_for_ovn(f"{ns}_{policy}")
+
+
+def cluster_pg_ids(base: str) -> dict:
+    return owner_ids("Cluster", base, keys={"k8s.ovn.org/name": base})
+
+
+def cluster_pg(base: str) -> str:
+    """clusterPortGroup / clusterRtrPortGroup (hashed names on current ovn-kubernetes)."""
+    if tiered():
+        return hash_for_ovn(cluster_pg_ids(base)["k8s.ovn.org/id"])
+    return base
+
+
+def admin_kind(banp: bool) -> str:
+    return "BaselineAdminNetworkPolicy" if banp else "AdminNetworkPolicy"
+
+
+def admin_pg_ids(name: str, banp: bool) -> dict:
+    return owner_ids(admin_kind(banp), name, keys={"k8s.ovn.org/name": name})
+
+
+def admin_pg(name: str, banp: bool = False) -> str:
+    return hash_for_ovn(admin_pg_ids(name, banp)["k8s.ovn.org/id"])
+
+
+def admin_address_set_ids(name: str, banp: bool, direction: str, gidx: int, family: str) -> dict:
+    return owner_ids(admin_kind(banp), name, direction, str(gidx), family,
+                     keys={"k8s.ovn.org/name": name, "direction": direction,
+                           "gress-index": str(gidx), "ip-family": family})
+
+
+def admin_address_set(name: str, banp: bool, direction: str, gidx: int, family: str) -> str:
+    return hash_for_ovn(admin_address_set_ids(name, banp, direction, gidx, family)["k8s.ovn.org/id"])
 
 
 def namespace_pg_ids(ns: str) -> dict:
@@ -367,8 +531,13 @@ def namespace_pg(ns: str) -> str:
 
 def acl_log(ns: str, action: str) -> dict:
     """log/severity columns from the namespace's acl-logging annotation."""
-    levels = namespace(ns).acl_logging
-    key = "allow" if action.startswith("allow") else "deny"
+    return log_columns(namespace(ns).acl_logging, action)
+
+
+def log_columns(levels: dict, action: str) -> dict:
+    """log/severity/meter of an ACL with *action* under acl-logging *levels*
+    (ovn-kubernetes getLogSeverity: allow*, drop/reject, pass)."""
+    key = ("allow" if action.startswith("allow") else "pass" if action == "pass" else "deny")
     sev = levels.get(key)
     if not sev:
         return {}
@@ -410,9 +579,16 @@ def _uuid_of(sb, table: str, name: str) -> str:
 
 
 def _acl_cmd(batch: Batch, var: str, *, name: str, direction: str, priority: int, match: str,
-             action: str, external_ids: dict, options: dict | None = None, log: dict | None = None):
+             action: str, external_ids: dict, options: dict | None = None, log: dict | None = None,
+             tier: int | None = None):
     cols = [f"name={_q(name)}", f"direction={direction}", f"priority={priority}",
             f"match={_q(match)}", f"action={action}"]
+    if tiered():
+        # ovn-kubernetes' BuildACL: DefaultACLTier unless an (B)ANP says otherwise,
+        # and the acl-logging meter on every ACL, logged or not
+        cols.append(f"tier={TIER_DEFAULT if tier is None else tier}")
+        if not log:
+            cols.append('meter="acl-logging"')
     cols += _map("external_ids", external_ids)
     cols += _map("options", options or {})
     for k, v in (log or {}).items():
@@ -444,10 +620,12 @@ def build_infrastructure(sb) -> None:
     b.add("lsp-set-addresses", "jtor-ovn_cluster_router", "router")
     b.add("lsp-set-options", "jtor-ovn_cluster_router", "router-port=rtoj-ovn_cluster_router")
     # cluster port groups (management ports / router ports of every node)
-    b.add("pg-add", "clusterPortGroup")
-    b.add("set", "Port_Group", "clusterPortGroup", 'external_ids:name="clusterPortGroup"')
-    b.add("pg-add", "clusterRtrPortGroup")
-    b.add("set", "Port_Group", "clusterRtrPortGroup", 'external_ids:name="clusterRtrPortGroup"')
+    for base in ("clusterPortGroup", "clusterRtrPortGroup"):
+        b.add("pg-add", cluster_pg(base))
+        if tiered():
+            b.add("set", "Port_Group", cluster_pg(base), *_map("external_ids", cluster_pg_ids(base)))
+        else:
+            b.add("set", "Port_Group", base, f'external_ids:name="{base}"')
     b.run(sb)
     lbg = {g: _uuid_of(sb, "Load_Balancer_Group", g)
            for g in ("clusterLBGroup", "clusterSwitchLBGroup", "clusterRouterLBGroup")}
@@ -475,7 +653,8 @@ def build_infrastructure(sb) -> None:
         mgmt_mac = "0a:58:" + ":".join(f"{o:02x}" for o in ipaddress.IPv4Address(n.mgmt4).packed)
         b.add("lsp-add", sw, mgmt)
         b.add("lsp-set-addresses", mgmt, f"{mgmt_mac} {n.mgmt4} {n.mgmt6}")
-        b.add("pg-set-ports", "clusterPortGroup", *[f"k8s-{m.name}" for m in NODES if m.index <= n.index])
+        b.add("pg-set-ports", cluster_pg("clusterPortGroup"),
+              *[f"k8s-{m.name}" for m in NODES if m.index <= n.index])
         # allow traffic from the node's management port (ACLNetpolNode)
         _acl_cmd(b, f"nodeacl{n.index}", name="", direction="to-lport", priority=1001,
                  match=f"ip4.src=={n.mgmt4}", action="allow-related",
@@ -547,18 +726,32 @@ def build_infrastructure(sb) -> None:
         b.add("lr-route-add", "ovn_cluster_router", n.join6, n.join6)
         b.run(sb)
     b = Batch()
-    b.add("pg-set-ports", "clusterRtrPortGroup", *[f"stor-{n.name}" for n in NODES])
+    b.add("pg-set-ports", cluster_pg("clusterRtrPortGroup"), *[f"stor-{n.name}" for n in NODES])
     # multicast default deny on every pod (ACLMulticastCluster)
+    mcast = ("(ip4.mcast || mldv1 || mldv2 || (ip6.dst[120..127] == 0xff && ip6.dst[116] == 1))"
+             if tiered() else "(ip4.mcast || mld || igmp || ip6.mcast)")
     for direction, pipe, lport in (("Egress", "from-lport", "inport"), ("Ingress", "to-lport", "outport")):
         var = f"mcast{direction}"
         _acl_cmd(b, var, name="", direction=pipe, priority=1011,
-                 match="(ip4.mcast || mld || igmp || ip6.mcast)", action="drop",
+                 match=mcast, action="drop",
                  options={"apply-after-lb": "true"} if pipe == "from-lport" else None,
                  external_ids={"k8s.ovn.org/owner-controller": CONTROLLER,
                                "k8s.ovn.org/owner-type": "MulticastCluster",
                                "type": "DefaultDeny", "direction": direction,
                                "k8s.ovn.org/id": f"{CONTROLLER}:MulticastCluster:DefaultDeny:{direction}"})
-        b.add("add", "Port_Group", "clusterPortGroup", "acls", f"@{var}")
+        b.add("add", "Port_Group", cluster_pg("clusterPortGroup"), "acls", f"@{var}")
+    if tiered():
+        # addHairpinAllowACL: the service hairpin masquerade IPs may reach any pod
+        for direction, pipe in (("Ingress", "to-lport"), ("Egress", "from-lport")):
+            var = f"hairpin{direction}"
+            _acl_cmd(b, var, name="", direction=pipe, priority=1001,
+                     match="(ip4.src == 169.254.169.5 || ip6.src == fd69::5)",
+                     action="allow-related",
+                     options={"apply-after-lb": "true"} if pipe == "from-lport" else None,
+                     external_ids=owner_ids("NetpolDefault", "allow-hairpinning", direction,
+                                            keys={"k8s.ovn.org/name": "allow-hairpinning",
+                                                  "direction": direction}))
+            b.add("add", "Port_Group", cluster_pg("clusterPortGroup"), "acls", f"@{var}")
     b.run(sb)
 
 
@@ -621,7 +814,11 @@ def _ensure_default_deny(b: Batch, ns: str, created: set) -> None:
                  match=f"{lport} == @{pg} && (arp || nd)", action="allow",
                  external_ids=ids("arpAllow"), options=opts)
         b.add("pg-add", pg)
-        b.add("set", "Port_Group", pg, f"external_ids:name={_q(f'{ns}_{pg.split(chr(95), 1)[1]}')}")
+        if tiered():
+            b.add("set", "Port_Group", pg, *_map("external_ids", default_deny_pg_ids(ns, direction)))
+        else:
+            b.add("set", "Port_Group", pg,
+                  f"external_ids:name={_q(f'{ns}_{pg.split(chr(95), 1)[1]}')}")
         b.add("add", "Port_Group", pg, "acls", f"@{dvar}", f"@{avar}")
 
 
@@ -645,14 +842,18 @@ def build_network_policies(sb, names, existing=()) -> None:
         ns = np["namespace"]
         pg = policy_pg(ns, pname)
         b.add("pg-add", pg, *[p.lsp for p in select_pods(ns, np["pod_selector"])])
-        b.add("set", "Port_Group", pg, f"external_ids:name={_q(f'{ns}_{pname}')}")
+        if tiered():
+            b.add("set", "Port_Group", pg, *_map("external_ids", policy_pg_ids(ns, pname)))
+        else:
+            b.add("set", "Port_Group", pg, f"external_ids:name={_q(f'{ns}_{pname}')}")
+        action = "allow-stateless" if pname in STATELESS_POLICIES else "allow-related"
         for direction in ("Ingress", "Egress"):
             for gidx, rule in enumerate(np["ingress" if direction == "Ingress" else "egress"]):
                 for acl in _policy_acls(ns, pname, pg, direction, gidx, rule):
                     _acl_cmd(b, acl["var"], name=acl["name"], direction=acl["direction"],
-                             priority=1001, match=acl["match"], action="allow-related",
+                             priority=1001, match=acl["match"], action=action,
                              external_ids=acl["ids"], options=acl["options"],
-                             log=acl_log(ns, "allow-related"))
+                             log=acl_log(ns, action))
                     b.add("add", "Port_Group", pg, "acls", f"@{acl['var']}")
     for pg, ports in deny_ports.items():
         b.add("pg-set-ports", pg, *sorted(ports))
@@ -674,12 +875,20 @@ def _policy_acls(ns, pname, pg, direction, gidx, rule) -> list[dict]:
         else:
             proto = pp[0].lower()
             match = f"{l3} && {proto} && {proto}.dst=={pp[1]} && {lport} == @{pg}"
-        ids = {"k8s.ovn.org/owner-controller": CONTROLLER,
-               "k8s.ovn.org/owner-type": "NetworkPolicy",
-               "k8s.ovn.org/name": f"{ns}:{pname}", "direction": direction,
-               "gress-index": str(gidx), "port-policy-index": str(pidx),
-               "ip-block-index": "-1",
-               "k8s.ovn.org/id": f"{CONTROLLER}:NetworkPolicy:{ns}:{pname}:{direction}:{gidx}:{pidx}:-1"}
+        if tiered():
+            # ACLNetworkPolicy: the ACLs of a rule are keyed by protocol now
+            proto = "None" if pp is None else pp[0].lower()
+            ids = owner_ids("NetworkPolicy", f"{ns}:{pname}", direction, str(gidx), proto, "-1",
+                            keys={"k8s.ovn.org/name": f"{ns}:{pname}", "direction": direction,
+                                  "gress-index": str(gidx), "port-policy-protocol": proto,
+                                  "ip-block-index": "-1"})
+        else:
+            ids = {"k8s.ovn.org/owner-controller": CONTROLLER,
+                   "k8s.ovn.org/owner-type": "NetworkPolicy",
+                   "k8s.ovn.org/name": f"{ns}:{pname}", "direction": direction,
+                   "gress-index": str(gidx), "port-policy-index": str(pidx),
+                   "ip-block-index": "-1",
+                   "k8s.ovn.org/id": f"{CONTROLLER}:NetworkPolicy:{ns}:{pname}:{direction}:{gidx}:{pidx}:-1"}
         out.append({"var": f"np_{pname.replace('-', '_')}_{direction}_{gidx}_{pidx + 1}",
                     "name": f"NP:{ns}:{pname}:{direction}:{gidx}", "direction": pipe,
                     "match": match, "ids": ids,
@@ -707,6 +916,157 @@ def build_egress_firewalls(sb) -> None:
                      log=acl_log(ns, action))
             b.add("add", "Port_Group", pg, "acls", f"@{var}")
     b.run(sb)
+
+
+def select_pods_in_namespaces(selector: dict) -> list[Pod]:
+    names = {ns.name for ns in select_namespaces(selector)}
+    return [p for p in PODS if p.namespace in names]
+
+
+_ADMIN_ACTIONS = {"Allow": "allow-related", "Deny": "drop", "Pass": "pass"}
+
+
+def admin_policies() -> list[tuple[str, dict, bool]]:
+    """(name, spec, is_banp) of every AdminNetworkPolicy and the BANP."""
+    return [*((n, p, False) for n, p in ADMIN_NETWORK_POLICIES.items()),
+            (BASELINE_ADMIN_NETWORK_POLICY["name"], BASELINE_ADMIN_NETWORK_POLICY, True)]
+
+
+def admin_acls(name: str, pol: dict, banp: bool, logged: bool = True) -> list[dict]:
+    """The ACLs ovn-kubernetes writes for one (B)ANP (convertANPRuleToACL)."""
+    kind = admin_kind(banp)
+    prefix = "BANP" if banp else "ANP"
+    top = BANP_FLOW_PRIORITY if banp else ANP_FLOW_START_PRIORITY - pol["priority"] * ANP_MAX_RULES
+    pg = admin_pg(name, banp)
+    out = []
+    for direction in ("Ingress", "Egress"):
+        lport, l3dir = (("outport", "src") if direction == "Ingress" else ("inport", "dst"))
+        for gidx, (verb, peers, ports) in enumerate(pol[direction.lower()]):
+            action = _ADMIN_ACTIONS[verb]
+            as4 = admin_address_set(name, banp, direction, gidx, "v4")
+            as6 = admin_address_set(name, banp, direction, gidx, "v6")
+            l3 = f"((ip4.{l3dir} == ${as4} || ip6.{l3dir} == ${as6}))"
+            by_proto: dict = {}
+            for proto, port in ports:
+                by_proto.setdefault(proto.lower(), []).append(str(port))
+            for proto, plist in (by_proto or {"None": None}).items():
+                match = f"{lport} == @{pg} && {l3}"
+                if plist:
+                    dst = f"{proto}.dst=={plist[0]}" if len(plist) == 1 else \
+                        f"{proto}.dst=={{{','.join(plist)}}}"
+                    match += f" && {proto} && {dst}"
+                out.append({
+                    "var": f"{prefix.lower()}_{name.replace('-', '_')}_{direction}_{gidx}_{proto}",
+                    "name": f"{prefix}:{name}:{direction}:{gidx}",
+                    "direction": "to-lport" if direction == "Ingress" else "from-lport",
+                    "priority": top - gidx, "match": match, "action": action,
+                    "tier": TIER_BANP if banp else TIER_ANP,
+                    "options": {"apply-after-lb": "true"} if direction == "Egress" else None,
+                    "log": log_columns(pol["acl_logging"] if logged else {}, action),
+                    "ids": owner_ids(kind, name, direction, str(gidx), proto,
+                                     keys={"k8s.ovn.org/name": name, "direction": direction,
+                                           "gress-index": str(gidx),
+                                           "port-policy-protocol": proto}),
+                    "peers": [p.lsp for p in select_pods_in_namespaces(peers)],
+                })
+    return out
+
+
+def build_admin_policies(sb, logged: bool = True) -> None:
+    """AdminNetworkPolicies (tier 1) and the BaselineAdminNetworkPolicy (tier 3)."""
+    b = Batch()
+    for name, pol, banp in admin_policies():
+        pg = admin_pg(name, banp)
+        subject = select_pods_in_namespaces(pol["subject"])
+        b.add("pg-add", pg, *[p.lsp for p in subject])
+        b.add("set", "Port_Group", pg, *_map("external_ids", admin_pg_ids(name, banp)))
+        for direction in ("Ingress", "Egress"):
+            for gidx, (_verb, peers, _ports) in enumerate(pol[direction.lower()]):
+                pods = select_pods_in_namespaces(peers)
+                for fam, ips in (("v4", [p.ip4 for p in pods]), ("v6", [p.ip6 for p in pods])):
+                    b.add("create", "Address_Set",
+                          f"name={admin_address_set(name, banp, direction, gidx, fam)}",
+                          f"addresses={_set(ips)}",
+                          *_map("external_ids",
+                                admin_address_set_ids(name, banp, direction, gidx, fam)))
+        for acl in admin_acls(name, pol, banp, logged):
+            _acl_cmd(b, acl["var"], name=acl["name"], direction=acl["direction"],
+                     priority=acl["priority"], match=acl["match"], action=acl["action"],
+                     external_ids=acl["ids"], options=acl["options"], log=acl["log"],
+                     tier=acl["tier"])
+            b.add("add", "Port_Group", pg, "acls", f"@{acl['var']}")
+    b.run(sb)
+
+
+def set_admin_policy_logging(sb, logged: bool) -> None:
+    """What ovn-kubernetes does when the (B)ANPs' acl-logging annotations change
+    (UpdateACLLogging: log and severity; the meter stays)."""
+    b = Batch()
+    for name, pol, banp in admin_policies():
+        for acl in admin_acls(name, pol, banp, logged):
+            acl_uuid = sb.nbctl("--bare", "--columns=_uuid", "find", "ACL",
+                                f'external_ids:"k8s.ovn.org/id"={_q(acl["ids"]["k8s.ovn.org/id"])}'
+                                ).strip()
+            log = acl["log"]
+            b.add("set", "ACL", acl_uuid, f"log={'true' if log else 'false'}",
+                  f"severity={_q(log['severity']) if log else '[]'}")
+    b.run(sb)
+
+
+def remove_admin_policies(sb) -> None:
+    """Delete the (B)ANPs' port groups (their ACLs go with them) and address sets."""
+    b = Batch()
+    for name, pol, banp in admin_policies():
+        b.add("pg-del", admin_pg(name, banp))
+        for direction in ("Ingress", "Egress"):
+            for gidx in range(len(pol[direction.lower()])):
+                for fam in ("v4", "v6"):
+                    b.add("destroy", "Address_Set",
+                          admin_address_set(name, banp, direction, gidx, fam))
+    b.run(sb)
+
+
+# ovn-kubernetes observability (pkg/observability, pkg/libovsdb/ops/sample.go)
+SAMPLING_APPS = {"drop": 1, "acl-new": 2, "acl-est": 3}
+SAMPLE_COLLECTOR_SET_ID = 42
+SAMPLE_FEATURES = {"AdminNetworkPolicy": "AdminNetworkPolicy",
+                   "BaselineAdminNetworkPolicy": "AdminNetworkPolicy",
+                   "MulticastNS": "Multicast", "MulticastCluster": "Multicast",
+                   "NetpolNode": "NetworkPolicy", "NetworkPolicy": "NetworkPolicy",
+                   "NetpolNamespace": "NetworkPolicy", "EgressFirewall": "EgressFirewall",
+                   "UDNIsolation": "UDNIsolation"}
+
+
+def acl_sample_id(acl: dict) -> int:
+    """GetACLSampleID: FNV-1a 32 of the ACL's k8s.ovn.org/id + match + action."""
+    return fnv1a32(acl["external_ids"].get("k8s.ovn.org/id", "") + acl["match"] + acl["action"])
+
+
+def enable_sampling(sb) -> None:
+    """Observability on: the sampling apps, one collector for every feature at
+    100 % and one Sample (sample_new = sample_est) per ACL of those features."""
+    b = Batch()
+    for app, ident in SAMPLING_APPS.items():
+        b.add("create", "Sampling_App", f"type={app}", f"id={ident}")
+    features = sorted(set(SAMPLE_FEATURES.values()))
+    b.add("--id=@coll", "create", "Sample_Collector", "id=1", f"set_id={SAMPLE_COLLECTOR_SET_ID}",
+          "probability=65535", f'external_ids:sample-features="{",".join(features)}"')
+    acls = json.loads(sb.nbctl("--format=json", "--columns=_uuid,external_ids,match,action",
+                               "list", "ACL"))["data"]
+    for i, (row_uuid, ids, match, action) in enumerate(acls):
+        ids = dict(ids[1])
+        if ids.get("k8s.ovn.org/owner-type") not in SAMPLE_FEATURES:
+            continue
+        meta = acl_sample_id({"external_ids": ids, "match": match, "action": action})
+        b.add(f"--id=@s{i}", "create", "Sample", "collectors=@coll", f"metadata={meta}")
+        b.add("set", "ACL", row_uuid[1], f"sample_new=@s{i}", f"sample_est=@s{i}")
+    b.run(sb)
+    # ovn-controller writes sample() into OpenFlow only for a collector set
+    # configured on br-int: the one ovnkube-observ creates (local sampling to
+    # psample group 123, which the dummy datapath cannot do)
+    sb.vsctl("--", "--id=@br", "get", "Bridge", "br-int",
+             "--", "create", "Flow_Sample_Collector_Set", f"id={SAMPLE_COLLECTOR_SET_ID}",
+             "bridge=@br", "local_group_id=123", 'external_ids:owner="ovnk-debug"')
 
 
 UPSTREAM_ROUTER = ("172.18.0.1", "02:42:d4:4e:5a:01")
@@ -778,6 +1138,10 @@ def build(sb, state: str = "base") -> dict:
     build_services(sb)
     build_network_policies(sb, STATE_POLICIES[state])
     build_egress_firewalls(sb)
+    if state in STATE_ADMIN_POLICIES:
+        build_admin_policies(sb, STATE_ADMIN_POLICIES[state])
+    if state in STATE_SAMPLING:
+        enable_sampling(sb)
     setup_fake_chassis(sb)
     sb.wait_northd()
     bind_remote_ports(sb)
@@ -797,13 +1161,57 @@ def port_iface(lsp: str) -> str:
 
 
 def apply_state(sb, state: str, previous: str = "base") -> None:
-    """Move a topology built for *previous* to *state* (adds the policies it lacks)."""
+    """Move a topology built for *previous* to *state*: adds the policies it
+    lacks (and, for the 25.03 states, removes those it has too many of, turns
+    the (B)ANPs' logging on or off, enables sampling)."""
     have = STATE_POLICIES[previous]
+    gone = [p for p in have if p not in STATE_POLICIES[state]]
+    if gone:
+        remove_network_policies(sb, gone, keep=[p for p in have if p not in gone])
+        have = [p for p in have if p not in gone]
     todo = [p for p in STATE_POLICIES[state] if p not in have]
     if todo:
         build_network_policies(sb, todo, existing=have)
+    admin_before, admin_after = (STATE_ADMIN_POLICIES.get(previous),
+                                 STATE_ADMIN_POLICIES.get(state))
+    if admin_before is None and admin_after is not None:
+        build_admin_policies(sb, admin_after)
+    elif admin_before is not None and admin_after is None:
+        remove_admin_policies(sb)
+    elif admin_before != admin_after:
+        set_admin_policy_logging(sb, admin_after)
+    if previous in STATE_SAMPLING and state not in STATE_SAMPLING:
+        raise ValueError(f"state {state} after {previous}: sampling is never turned off")
+    if state in STATE_SAMPLING and previous not in STATE_SAMPLING:
+        enable_sampling(sb)
     sb.wait_northd()
     sb.wait_controller()
+
+
+def remove_network_policies(sb, names, keep) -> None:
+    """Delete NetworkPolicies *names* (their port groups, and with them their
+    ACLs); the default-deny groups keep the pods the policies *keep* select."""
+    b = Batch()
+    for pname in names:
+        b.add("pg-del", policy_pg(NETWORK_POLICIES[pname]["namespace"], pname))
+    deny_ports: dict = {}
+    for pname in [*names, *keep]:
+        np = NETWORK_POLICIES[pname]
+        for direction in np["policy_types"]:
+            deny_ports.setdefault(default_deny_pg(np["namespace"], direction), set())
+    for pname in keep:
+        np = NETWORK_POLICIES[pname]
+        for direction in np["policy_types"]:
+            deny_ports[default_deny_pg(np["namespace"], direction)].update(
+                p.lsp for p in select_pods(np["namespace"], np["pod_selector"]))
+    for pg, ports in deny_ports.items():
+        if ports:
+            b.add("pg-set-ports", pg, *sorted(ports))
+        else:
+            # the namespace's last policy of that type is gone: ovn-kubernetes
+            # deletes its default-deny port group (and ACLs)
+            b.add("pg-del", pg)
+    b.run(sb)
 
 
 def add_mac_bindings(sb) -> None:

@@ -10,6 +10,46 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "samples"
+#: the samples of each recorded OVN release: 23.03 (the host's) in samples/,
+#: later ones (recorded in a Debian root) in samples/ovn-<release>/ (26.03: a
+#: subset, for ovn-detrace's indented form of OVN >= 25.09)
+SAMPLE_DIRS = {"23.03": SAMPLES, "25.03": SAMPLES / "ovn-25.03",
+               "26.03": SAMPLES / "ovn-26.03"}
+
+
+def sample_manifests() -> dict[str, tuple[Path, dict]]:
+    """{release: (its samples directory, its manifest)} of the releases recorded."""
+    out = {}
+    for release, base in SAMPLE_DIRS.items():
+        if (base / "manifest.json").exists():
+            out[release] = (base, json.loads((base / "manifest.json").read_text()))
+    return out
+
+
+def debian_root_or_skip(suite: str) -> Path:
+    """The Debian root *suite* (tools/build-debian-root), built now if missing;
+    skips only when it cannot be built (not root, no archive)."""
+    import subprocess
+    from ovnparse.sandbox import debian_root
+    root = debian_root(suite)
+    if root is not None:
+        return root
+    if os.geteuid() != 0:
+        pytest.skip(f"the Debian {suite} root is not built and building it needs root "
+                    f"(tools/build-debian-root {suite})")
+    proc = subprocess.run([str(ROOT / "tools" / "build-debian-root"), suite],
+                          capture_output=True, text=True, timeout=1800)
+    root = debian_root(suite)
+    if root is None:
+        why = (proc.stderr.strip().splitlines() or [f"exit status {proc.returncode}"])[-1]
+        pytest.skip(f"the Debian {suite} root could not be built: {why}")
+    return root
+
+
+@pytest.fixture(scope="session")
+def trixie_root() -> Path:
+    """Debian 13's root (OVN 25.03, OVS 3.5) for OvnSandbox(root=...)."""
+    return debian_root_or_skip("trixie")
 
 
 def shared_dir() -> Path:

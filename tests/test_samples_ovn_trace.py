@@ -5,11 +5,14 @@ datapath hops and drop point, taken by samples/generate.py from the topology
 it built and from the Southbound database (never from this parser).  Each
 recorded command names which expectation applies to it (`expected` for the
 default conntrack state, `expected_ct_new` for --ct=new).
+
+The samples of OVN 25.03 (samples/ovn-25.03/) run through the same tests;
+those about verdicts and drops are expected to fail for them until the
+analysis knows ACL tiers (issue 8), those about parsing and printing must pass.
 """
 
 from __future__ import annotations
 
-import json
 
 import pytest
 
@@ -17,12 +20,28 @@ from ovnparse import api
 from ovnparse.analysis import explain
 from ovnparse.views import ovn_trace_text
 
-from conftest import SAMPLES
+from conftest import sample_manifests
 
-MANIFEST = json.loads((SAMPLES / "manifest.json").read_text())
-SCENARIOS = {s["name"]: s for s in MANIFEST["scenarios"]}
-RUNS = [(s["name"], c) for s in MANIFEST["scenarios"] for c in s["commands"]
-        if c["tool"] == "ovn-trace"]
+MANIFESTS = sample_manifests()
+BASES = {rel: base for rel, (base, _m) in MANIFESTS.items()}
+SCENARIOS = {(rel, s["name"]): s for rel, (_b, m) in MANIFESTS.items() for s in m["scenarios"]}
+RUNS = [(rel, s["name"], c) for rel, (_b, m) in MANIFESTS.items() for s in m["scenarios"]
+        for c in s["commands"] if c["tool"] == "ovn-trace"]
+NAMES = sorted({(rel, name) for rel, name, _c in RUNS})
+# the analysis does not know ACL tiers yet: a 25.03 ACL drop comes out incomplete
+ANALYSIS_XFAIL = pytest.mark.xfail(
+    strict=False, reason="ACL tiers: issue 8 analysis (and 24.09+ nd_ns {...}; output;)")
+
+
+def _params(items, analysis: bool):
+    """pytest params over (release, ...): the 25.03 ones of an analysis test xfail."""
+    out = []
+    for item in items:
+        rel = item[0]
+        ident = "/".join([rel, item[-1]["file"] if isinstance(item[-1], dict) else item[-1]])
+        marks = [ANALYSIS_XFAIL] if analysis and rel != "23.03" else []
+        out.append(pytest.param(*item, id=ident, marks=marks))
+    return out
 DROP_FIELDS = ("datapath", "pipeline", "table", "stage", "priority", "match", "lflow",
                "reason_code")
 PRINTERS = {"ovn-trace/detailed": ovn_trace_text.detailed,
@@ -30,18 +49,18 @@ PRINTERS = {"ovn-trace/detailed": ovn_trace_text.detailed,
             "ovn-trace/minimal": ovn_trace_text.minimal}
 
 
-def _expected(name: str, command: dict) -> dict:
-    return SCENARIOS[name][command["expected"]]
+def _expected(rel: str, name: str, command: dict) -> dict:
+    return SCENARIOS[rel, name][command["expected"]]
 
 
-def _traces(command: dict):
-    return list(api.parse(SAMPLES / command["file"]))
+def _traces(rel: str, command: dict):
+    return list(api.parse(BASES[rel] / command["file"]))
 
 
-@pytest.mark.parametrize("name,command", RUNS, ids=[c["file"] for _, c in RUNS])
-def test_sample_matches_topology_and_database(name, command):
-    expected = _expected(name, command)
-    traces = _traces(command)
+@pytest.mark.parametrize("rel,name,command", _params(RUNS, analysis=True))
+def test_sample_matches_topology_and_database(rel, name, command):
+    expected = _expected(rel, name, command)
+    traces = _traces(rel, command)
     forms = [t.format for t in traces]
     if command["form"] == "all":
         assert forms == ["ovn-trace/detailed", "ovn-trace/summary", "ovn-trace/minimal"]
@@ -75,10 +94,10 @@ def test_sample_matches_topology_and_database(name, command):
             assert got["reason_code"] == want["reason_code"]
 
 
-@pytest.mark.parametrize("name,command", RUNS, ids=[c["file"] for _, c in RUNS])
-def test_sample_transforms(name, command):
-    expected = _expected(name, command)
-    for trace in _traces(command):
+@pytest.mark.parametrize("rel,name,command", _params(RUNS, analysis=True))
+def test_sample_transforms(rel, name, command):
+    expected = _expected(rel, name, command)
+    for trace in _traces(rel, command):
         if trace.format != "ovn-trace/detailed":
             continue
         got = explain(trace).transforms
@@ -90,10 +109,10 @@ def test_sample_transforms(name, command):
             assert g["to"] in (w["to"], w["to"].rsplit(":", 1)[0]), (g, w)
 
 
-@pytest.mark.parametrize("name,command", RUNS, ids=[c["file"] for _, c in RUNS])
-def test_sample_prints_back_byte_for_byte(name, command):
-    text = (SAMPLES / command["file"]).read_text()
-    traces = _traces(command)
+@pytest.mark.parametrize("rel,name,command", _params(RUNS, analysis=False))
+def test_sample_prints_back_byte_for_byte(rel, name, command):
+    text = (BASES[rel] / command["file"]).read_text()
+    traces = _traces(rel, command)
     if command["form"] == "all":
         markers = ["# Detailed trace.\n", "# Summary trace.\n", "# Minimal trace.\n"]
         header = "# " + traces[0].microflow + "\n"
@@ -106,22 +125,23 @@ def test_sample_prints_back_byte_for_byte(name, command):
     assert printed == text
 
 
-@pytest.mark.parametrize("name", sorted(SCENARIOS))
-def test_detailed_parse_prints_ovn_trace_own_summary(name):
+@pytest.mark.parametrize("rel,name", _params(NAMES, analysis=False))
+def test_detailed_parse_prints_ovn_trace_own_summary(rel, name):
     """The summary printed from the parsed --detailed trace is ovn-trace's --summary."""
-    files = {c["file"].rsplit("/", 1)[1]: c for c in SCENARIOS[name]["commands"]}
+    files = {c["file"].rsplit("/", 1)[1]: c for c in SCENARIOS[rel, name]["commands"]}
     for detailed, summary in (("ovn-trace.detailed.txt", "ovn-trace.summary.txt"),
                               ("ovn-trace.ct-new.detailed.txt", "ovn-trace.ct-new.summary.txt")):
         if detailed in files and summary in files:
-            [trace] = _traces(files[detailed])
-            assert ovn_trace_text.summary(trace) == (SAMPLES / files[summary]["file"]).read_text()
+            [trace] = _traces(rel, files[detailed])
+            assert ovn_trace_text.summary(trace) == \
+                (BASES[rel] / files[summary]["file"]).read_text()
 
 
-@pytest.mark.parametrize("name", sorted(SCENARIOS))
-def test_three_forms_agree(name):
+@pytest.mark.parametrize("rel,name", _params(NAMES, analysis=True))
+def test_three_forms_agree(rel, name):
     """The same packet in its three forms: same verdict and outputs."""
-    for command in SCENARIOS[name]["commands"]:
+    for command in SCENARIOS[rel, name]["commands"]:
         if command["tool"] == "ovn-trace" and command["form"] == "all":
             verdicts = {(explain(t).verdict, tuple(sorted(explain(t).outputs)))
-                        for t in _traces(command)}
+                        for t in _traces(rel, command)}
             assert len(verdicts) == 1, verdicts
