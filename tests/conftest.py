@@ -58,6 +58,11 @@ def shared_dir() -> Path:
 
 
 CORPUS = shared_dir() / "corpus"
+#: the corpus is the project's shared data, not this repository's: a clone
+#: without ../shared beside it skips the tests that read it (CI has it)
+needs_corpus = pytest.mark.skipif(not (CORPUS / "index.json").exists(),
+                                  reason=f"the shared corpus is not at {CORPUS} "
+                                         "(set OVNPARSE_SHARED to the folder holding corpus/)")
 
 
 def corpus_entries(tool: str | None = None) -> list[dict]:

@@ -13,7 +13,7 @@ from ovnparse import api
 from ovnparse.analysis import explain
 from ovnparse.views import ovn_trace_text
 
-from conftest import corpus_entries
+from conftest import corpus_entries, needs_corpus
 
 ENTRIES = corpus_entries("ovn-trace")
 PRINTERS = {
@@ -54,6 +54,7 @@ def test_corpus_output_parses(corpus_dir, entry):
         assert trace.problems, "a drawing without indentation must be reported"
 
 
+@needs_corpus
 def test_corpus_is_there():
     assert len(ENTRIES) > 100, "the ovn-trace corpus should be found beside the repo"
 
