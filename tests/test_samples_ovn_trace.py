@@ -80,8 +80,16 @@ def test_sample_matches_topology_and_database(rel, name, command):
             continue
         want = expected["drop"]
         got = ex.drop.to_dict()
+        acted = None
+        if want.get("acl_flow"):
+            # OVN >= 23.06: the ACL's acl_eval flow is the drop point; the
+            # acl_action flow that acted on its verdict is named beside it.
+            acted, want = want, {**want, **want["acl_flow"]}
         if trace.format == "ovn-trace/detailed":
             assert {k: got[k] for k in DROP_FIELDS} == {k: want[k] for k in DROP_FIELDS}
+            if acted is not None:
+                assert {k: got["acl_action"][k] for k in ("stage", "table", "priority", "lflow")} \
+                    == {k: acted[k] for k in ("stage", "table", "priority", "lflow")}
         else:
             # The short forms print no tables: only what they show is filled.
             assert (got["table"], got["stage"], got["lflow"]) == (None, None, None)

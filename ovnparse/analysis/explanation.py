@@ -61,6 +61,9 @@ class Drop:
     acl: Acl | None = None
     owner: Owner | None = None
     openflow_flows: list[str] | None = None  # dump-flows lines with the drop's cookie
+    # OVN >= 23.06: the acl_action flow that acted on the drop verdict the ACL's
+    # acl_eval flow (the drop point) set: {"stage", "table", "priority", "lflow", "line"}
+    acl_action: dict | None = None
 
     def resolve(self, resolution: Resolution | None) -> list[str]:
         """Take what enrichment found for the dropping flow; its problems."""

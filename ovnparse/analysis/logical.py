@@ -129,7 +129,10 @@ def branch_endings(trace: Trace) -> list[Ending]:
                 sub.reply, sub.reply_stage = node, ctx.stage
                 sub.reply_pipeline, sub.reply_log = ctx.pipeline, ctx.log
             if node.name in RESOLUTION_FORKS:
-                sub.resolution = True
+                # ovn-controller sends the request and holds the packet; what
+                # follows the request (OVN >= 24.09: `nd_ns {...}; output;`,
+                # a paused continuation) is the packet once resolved.
+                sub.resolution = ctx.resolution = True
             stack.append([[iter(node.children)], sub, None])
         elif _output_port(node) is not None:
             # Each output is a delivery, wherever it stands: the short forms
@@ -342,7 +345,13 @@ def _drop(e: Ending) -> Drop:
         priority=stage.priority if stage else None,
         match=stage.match if stage else None,
         lflow=stage.key if stage else None, reason_code=code, reason=reason,
-        line=stage.line if stage else (e.node.line if e.node else None))
+        line=stage.line if stage else (e.node.line if e.node else None),
+        acl_action=_step_dict(e.acted) if isinstance(e.acted, Stage) else None)
+
+
+def _step_dict(stage: Stage) -> dict:
+    return {"stage": stage.stage, "table": stage.table, "priority": stage.priority,
+            "lflow": stage.key, "line": stage.line}
 
 
 def _is_time_exceeded(fork: Fork) -> bool:
@@ -368,12 +377,23 @@ def _reason(e: Ending, stage: Stage | None):
 # --- path and rewrites ------------------------------------------------------------
 
 def datapaths(trace: Trace) -> list[str]:
-    """Datapaths in printed order; ingress+egress of one in a row is one visit."""
+    """Datapaths in printed order; ingress+egress of one in a row is one visit.
+    (Not those of a packet held while ovn-controller resolves its next hop:
+    what ovn-trace >= 24.09 prints after `nd_ns {...};`/`arp {...};`.)"""
     visits: list[str] = []
-    for node in trace.walk():
+    stack: list[Iterator[Node]] = [iter(trace.roots)]
+    while stack:
+        node = next(stack[-1], None)
+        if node is None:
+            stack.pop()
+            continue
         if isinstance(node, Pipeline) and node.datapath is not None:
             if not visits or visits[-1] != node.datapath:
                 visits.append(node.datapath)
+        elif isinstance(node, Fork) and node.name in RESOLUTION_FORKS:
+            stack[-1] = iter(())  # the rest of the list: the packet once resolved
+        if node.children:
+            stack.append(iter(node.children))
     return visits
 
 
@@ -421,15 +441,27 @@ def transforms(trace: Trace) -> list[dict]:
 def _forks(items: list[Node], stage: Stage | None) -> Iterator[tuple[Stage | None, Fork]]:
     """(the stage it stands in, fork) for every fork on the packet's own
     paths, in printed order: not inside the ARP/ND requests and error replies
-    OVN builds instead of it."""
-    for node in items:
+    OVN builds instead of it, nor after a request (the packet is held until
+    the next hop is resolved)."""
+    stack: list[tuple[Iterator[Node], Stage | None]] = [(iter(items), stage)]
+    while stack:
+        nodes, stage = stack[-1]
+        node = next(nodes, None)
+        if node is None:
+            stack.pop()
+            continue
         if isinstance(node, Stage):
             stage = node
+            stack[-1] = (nodes, stage)
         if isinstance(node, Fork):
-            if node.name in REPLY_FORKS or node.name in RESOLUTION_FORKS:
+            if node.name in RESOLUTION_FORKS:
+                stack[-1] = (iter(()), stage)
+                continue
+            if node.name in REPLY_FORKS:
                 continue
             yield stage, node
-        yield from _forks(node.children, stage)
+        if node.children:
+            stack.append((iter(node.children), stage))
 
 
 _BACKENDS = re.compile(r"ct_lb(?:_mark)?\(backends=([^;)]*)")

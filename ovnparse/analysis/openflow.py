@@ -133,6 +133,10 @@ def explain_openflow(trace: Trace) -> Explanation:
         # Older OVS prints the controller action as a slow-path reason only.
         if any("packet-in" in line for line in p.notes):
             others.append((_last_step(p), None, {}))
+        # A paused controller action (ovn-controller finishes the packet, e.g.
+        # nd_ns and arp since OVN 24.09) puts nothing in the datapath actions.
+        for step, action in _paused(p):
+            others.append((step, decode_controller(action.text), {}))
 
     drop = None
     problems: list[str] = []
@@ -292,6 +296,19 @@ def _last_step(p: OfPass) -> OfTable | None:
             node = last
         else:
             return step
+
+
+def _paused(p: OfPass) -> list[tuple[OfTable, OfAction]]:
+    """The steps of a pass whose `controller(...,pause)` action hands the packet
+    to the controller to finish (a continuation): (step, action)."""
+    found = []
+    for step in _steps(p):
+        for action in step.children:
+            text = action.text
+            if action.__class__ is OfAction and text.startswith("controller(") \
+                    and (text.endswith(",pause)") or ",pause," in text):
+                found.append((step, action))
+    return found
 
 
 def _controller_step(p: OfPass, userspace: dict) -> tuple[OfTable | None, dict | None]:

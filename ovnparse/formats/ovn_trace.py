@@ -262,7 +262,9 @@ def _leaf(text: str, number: int, minimal: bool, appended: bool = False) -> Node
         return _log(text, number)
     if minimal:
         name = _FORK_RE.match(text)
-        if name and name.group(1) in FORK_NAMES:
+        # (`arp.op = 2` is a modification of the packet, `arp {` a transformation)
+        if name and name.group(1) in FORK_NAMES \
+                and text[len(name.group(1)):][:1] in ("", "(", " ", ":"):
             return _fork(text, number)
         m = _MODIFY_OUTPUT_RE.match(text)
         return Modify(text, number, output_port=m.group(1) if m else None)
