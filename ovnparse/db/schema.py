@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 import os
+import reprlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping
@@ -156,7 +157,7 @@ class ColumnType:
         if isinstance(j, str):
             return cls(key=_base_type(j)[0])
         if not isinstance(j, dict) or "key" not in j:
-            raise SchemaError(f"bad column type {j!r}")
+            raise SchemaError(f"bad column type {reprlib.repr(j)}")
         key, kref = _base_type(j["key"])
         value = vref = None
         if "value" in j:
@@ -165,7 +166,7 @@ class ColumnType:
         mx = j.get("max", 1)
         mx = float("inf") if mx == "unlimited" else mx
         if mn not in (0, 1) or not (mx >= 1) or mx < mn:
-            raise SchemaError(f"bad min/max in column type {j!r}")
+            raise SchemaError(f"bad min/max in column type {reprlib.repr(j)}")
         return cls(key, value, mn, mx, kref, vref)
 
     # -- shapes (lib/ovsdb-types.h)
@@ -246,9 +247,9 @@ def _base_type(j: Any) -> tuple[str, str | None]:
     elif isinstance(j, dict) and isinstance(j.get("type"), str):
         t, ref = j["type"], j.get("refTable")
     else:
-        raise SchemaError(f"bad base type {j!r}")
+        raise SchemaError(f"bad base type {reprlib.repr(j)}")
     if t not in _ATOM_DEFAULTS:
-        raise SchemaError(f"unknown atomic type {t!r}")
+        raise SchemaError(f"unknown atomic type {reprlib.repr(t)}")
     return t, ref
 
 
@@ -273,9 +274,23 @@ class Schema:
 
     @classmethod
     def from_json(cls, j: Any) -> "Schema":
+        """The schema of a ``.ovsschema``'s JSON; :class:`SchemaError` for anything else."""
         if not isinstance(j, dict) or not isinstance(j.get("name"), str) \
                 or not isinstance(j.get("tables"), dict):
             raise SchemaError("not an OVSDB schema (no name or tables)")
+        if not isinstance(j.get("version", ""), str):
+            raise SchemaError(f"schema {j['name']}: the version is not a string")
+        try:
+            return cls._from_json(j)
+        except SchemaError:
+            raise
+        except (TypeError, AttributeError, KeyError, ValueError, IndexError) as e:
+            # (a damaged record or a hostile server: a table or column that is not an object)
+            raise SchemaError(f"schema {j['name']}: malformed table or column "
+                              f"({type(e).__name__}: {e})") from None
+
+    @classmethod
+    def _from_json(cls, j: dict) -> "Schema":
         tables = {}
         for tname, tj in j["tables"].items():
             cols = {}
