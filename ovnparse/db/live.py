@@ -55,7 +55,7 @@ from ._json import gc_paused
 from .errors import (DatabaseError, LiveDisconnected, LiveProtocolError, LiveSourceError,
                      LiveTimeoutError, LiveWrongSchema, WrongSchemaError)
 from .index import cookie_key
-from .schema import Schema, SchemaError, decode_generic
+from .schema import Schema, SchemaError, decode_generic, missing_from
 from .source import DatabaseSource
 
 __all__ = ["LiveSource", "LiveSourceError", "LiveTimeoutError", "LiveDisconnected",
@@ -195,8 +195,8 @@ class _Framer:
         return None
 
 
-#: every byte but the quote and the braces (what depth tracking looks at)
-_DELETE = bytes(c for c in range(256) if c not in b'"{}')
+#: every byte but the quote, the braces and the brackets (what depth tracking looks at)
+_DELETE = bytes(c for c in range(256) if c not in b'"{}[]')
 _STRING = re.compile(rb'"[^"]*"')
 
 
@@ -205,7 +205,7 @@ class _FastFramer:
 
     :class:`_Framer`'s scan costs about as much as parsing on a 40 MB ``select``
     reply (one regular-expression step a string).  Here each chunk is reduced to
-    its quotes and braces (escaped backslashes and quotes removed first, a
+    its quotes, braces and brackets (escaped backslashes and quotes removed first, a
     backslash run at a chunk's end held back for the next), its strings dropped
     (``""`` pairs by ``bytes.replace``: an empty string or two strings with
     nothing between them), and the braces left are counted.  When the count is
@@ -213,7 +213,10 @@ class _FastFramer:
     server's ``echo`` probe beside the reply), :class:`_Framer` cuts it.
 
     At most *max_size* bytes are buffered (what has arrived of the messages not
-    yet parsed): past it, :class:`_BadStream`, before buffering more.
+    yet parsed): past it, :class:`_BadStream`, before buffering more.  The same
+    reduction bounds the nesting (brackets too): deeper than ``_json.MAX_DEPTH``
+    is a :class:`_BadStream` before the parser sees it (an ``orjson`` older than
+    3.9.15 would overflow its stack on it).
     """
 
     def __init__(self, max_size: int = DEFAULT_MAX_REPLY) -> None:
@@ -223,6 +226,7 @@ class _FastFramer:
         self.carry = b""
         self.pending: list = []
         self.max_size = max_size
+        self.nesting = 0  # of braces and brackets, at the end of what was fed
 
     def feed(self, data: bytes) -> None:
         if len(self.buf) + len(data) > self.max_size:
@@ -246,6 +250,11 @@ class _FastFramer:
         self.depth += red.count(b"{") - red.count(b"}")
         if self.depth < 0:
             raise _BadStream("not a JSON-RPC stream (a '}' closes nothing)")
+        nesting = _json.reduced_depth(red, self.nesting)
+        if nesting is None:
+            raise _BadStream(f"JSON nested deeper than {_json.MAX_DEPTH} levels (which OVS's "
+                             f"own parser refuses)")
+        self.nesting = nesting
 
     def next_object(self) -> Any | None:
         """The next whole message, parsed; ``None`` until one has fully arrived."""
@@ -259,9 +268,10 @@ class _FastFramer:
             end -= 1
         if not end:
             return None
+        self.nesting = 0
         try:
             with gc_paused():
-                return _json.loads(buf)
+                return _json.loads_checked(buf)  # (its nesting bounded as it was fed)
         except (ValueError, RecursionError):  # several messages in one buffer? cut them
             pass
         framer = _Framer()
@@ -269,8 +279,8 @@ class _FastFramer:
         while (raw := framer.next_message()) is not None:
             try:
                 with gc_paused():
-                    self.pending.append(_json.loads(raw))
-            except (ValueError, RecursionError) as e:  # (orjson: nested deeper than 1024)
+                    self.pending.append(_json.loads_checked(raw))
+            except (ValueError, RecursionError) as e:
                 raise _BadStream(f"not valid JSON ({_brief(str(e))}): "
                                  f"{bytes(raw[:60])!r}") from None
         if framer.depth or framer.buf[framer.pos:].strip():
@@ -338,8 +348,12 @@ class _Connection:
         """Seconds left until *deadline*; LiveTimeoutError if none."""
         left = deadline - time.monotonic()
         if left <= 0:
-            raise LiveTimeoutError(self.remote, f"{what} within {self.timeout:g} s")
+            raise LiveTimeoutError(self.remote, self._late(what))
         return left
+
+    def _late(self, what: str) -> str:
+        return what.replace("{within}", f"within {self.timeout:g} s") if "{within}" in what \
+            else f"{what} within {self.timeout:g} s"
 
     @staticmethod
     def _unix(path: str, timeout: float) -> socket.socket:
@@ -428,8 +442,8 @@ class _Connection:
             except LiveTimeoutError:
                 raise
             except (socket.timeout, TimeoutError):
-                raise LiveTimeoutError(self.remote, f"{self._silence(what, ignored)} within "
-                                       f"{self.timeout:g} s") from None
+                raise LiveTimeoutError(self.remote, self._late(self._silence(what, ignored))) \
+                    from None
             except OSError as exc:
                 raise LiveDisconnected(self.remote, f"connection lost: {exc.strerror or exc}") \
                     from None
@@ -445,10 +459,10 @@ class _Connection:
     def _silence(self, what: str, ignored: int) -> str:
         """What the server did not do, for a timeout's message."""
         got = len(self._framer.buf)
-        text = (f"reply to {what} not complete ({got} bytes of it received)" if got else
-                f"no answer to {what}")
+        text = (f"reply to {what} not complete {{within}} ({got} bytes of it received)" if got
+                else f"no answer to {what} {{within}}")
         if ignored:
-            text += f"; {ignored} message(s) with other ids ignored"
+            text += f" ({ignored} messages with other ids ignored)"
         return text
 
     def request(self, method: str, params: list, deadline: float | None = None) -> Any:
@@ -532,7 +546,9 @@ class LiveSource(DatabaseSource):
     remotes (as ``-p``, ``-c``, ``-C`` of OVN's tools).  *database*: the database
     to read (``OVN_Southbound``...); by default the server's only one (an error
     when it serves several); the schema the server gives for it must bear its
-    name.  *tables*: read these (:meth:`prefetch`) as part of the opening read.
+    name.  *require*: tables (or ``{table: columns}``) the schema must have, checked
+    before anything is read (:class:`~ovnparse.db.errors.LiveWrongSchema`).
+    *tables*: read these (:meth:`prefetch`) as part of the opening read.
 
     Connects at once.  Errors: :class:`~ovnparse.db.errors.LiveSourceError` and
     its subclasses (timeout, disconnection, a malformed reply, another schema).
@@ -547,7 +563,7 @@ class LiveSource(DatabaseSource):
                  certificate: str | os.PathLike | None = None,
                  ca_cert: str | os.PathLike | None = None,
                  database: str | None = None, max_reply: int = DEFAULT_MAX_REPLY,
-                 tables=None):
+                 tables=None, require=None):
         remotes = split_remotes(remote) if isinstance(remote, str) else []
         if not remotes:
             raise ValueError(f"no OVSDB remote in {remote!r}")
@@ -586,12 +602,17 @@ class LiveSource(DatabaseSource):
         self._uuids: dict[str, list[str]] = {}
         with self.read_within():
             self._connect()
-            if tables is not None:
-                try:
+            try:
+                lacks = missing_from(self._schema, require)  # type: ignore[arg-type]
+                if lacks:
+                    raise LiveWrongSchema(self.remote, f"its {self.schema_name} schema "
+                                          f"{self.schema_version} has no {', '.join(lacks)}",
+                                          found=self.schema_name, expected=self.schema_name)
+                if tables is not None:
                     self.prefetch(tables)
-                except BaseException:
-                    self.close()
-                    raise
+            except BaseException:
+                self.close()
+                raise
 
     @contextmanager
     def read_within(self, timeout: float | None = None):
@@ -657,8 +678,10 @@ class LiveSource(DatabaseSource):
                                     f"list of database names")
         if self._database_arg is not None:
             if self._database_arg not in dbs:
-                raise LiveSourceError(conn.remote, f"serves no database "
-                                      f"{self._database_arg!r} (it serves {', '.join(dbs)})")
+                raise LiveWrongSchema(conn.remote, f"serves no database "
+                                      f"{self._database_arg!r} (it serves {', '.join(dbs)})",
+                                      found=", ".join(d for d in dbs if d[:1] != "_"),
+                                      expected=self._database_arg)
             name = self._database_arg
         else:
             mine = [d for d in dbs if not d.startswith("_")]

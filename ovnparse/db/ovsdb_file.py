@@ -872,7 +872,7 @@ def _split_raft_header(data: bytes, rec: _Record) -> tuple[dict, Any, int, int] 
         try:
             schema_json, k = decoder.raw_decode(text)
             break
-        except ValueError:
+        except (ValueError, RecursionError):
             if s0 + window >= end:
                 return None
             window *= 4

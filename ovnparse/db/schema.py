@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any, Callable, Mapping
 
 __all__ = [
-    "ColumnType", "TableSchema", "Schema", "SchemaError",
+    "ColumnType", "TableSchema", "Schema", "SchemaError", "missing_from",
     "decode_generic", "INSTALLED_SCHEMAS", "load_schema", "installed_schema",
     "EMPTY_SET", "EMPTY_MAP",
 ]
@@ -303,6 +303,24 @@ class Schema:
                                         tuple(tuple(i) for i in tj.get("indexes", ())),
                                         frozenset(eph))
         return cls(j["name"], j.get("version", ""), tables, j.get("cksum"), j)
+
+
+def missing_from(schema: Schema, required) -> list[str]:
+    """What of *required* (table names, or ``{table: columns or None}``) *schema* lacks:
+    ``["table X", "column T.c", ...]`` (empty: nothing)."""
+    if required is None:
+        return []
+    if isinstance(required, str):
+        required = [required]
+    spec = required if isinstance(required, Mapping) else {t: None for t in required}
+    out = []
+    for t, cols in spec.items():
+        ts = schema.tables.get(t)
+        if ts is None:
+            out.append(f"table {t}")
+            continue
+        out += [f"column {t}.{c}" for c in (cols or ()) if c != "_uuid" and c not in ts.columns]
+    return out
 
 
 def load_schema(path: str | os.PathLike) -> Schema:
