@@ -771,3 +771,25 @@ def test_the_deadline_covers_the_whole_read_not_each_reply(tmp_path):
         src.close()
     finally:
         server.close()
+
+
+def test_a_hung_member_does_not_use_up_the_time_of_the_others(tmp_path):
+    """Of three remotes, the first never answers: it gets its share of the timeout, and the
+    next one, healthy, is read."""
+    hung = Hostile(tmp_path / "hung.sock", silent)
+    good = Hostile(tmp_path / "good.sock", lambda peer: [peer.send(honest(m)) for m in
+                                                         iter(peer.request, None)])
+    try:
+        remotes = f"{hung.remote},{good.remote},{hung.remote}"
+        src = run_bounded(lambda: open_database_for(remotes, "OVN_Southbound", timeout=1.5,
+                                                    tables=["Chassis"]), 3.5)["value"]
+        assert src.remote == good.remote and src.rows("Chassis") == {}
+        src.close()
+        # all hung: each one's message says what it was given
+        expect(lambda: open_database_for(f"{hung.remote},{hung.remote}", "OVN_Southbound",
+                                         timeout=TIMEOUT), LiveTimeoutError,
+               r"no usable OVSDB server: .*hung\.sock: no answer to list_dbs within its 0\.5 s "
+               r"share of the 1 s timeout; .*hung\.sock: no answer to list_dbs within 1 s")
+    finally:
+        hung.close()
+        good.close()

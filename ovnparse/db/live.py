@@ -317,9 +317,10 @@ class _Connection:
 
     def __init__(self, remote: str, timeout: float, deadline: float,
                  tls: Mapping[str, str | None], stats: dict,
-                 max_reply: int = DEFAULT_MAX_REPLY):
+                 max_reply: int = DEFAULT_MAX_REPLY, share: float | None = None):
         self.remote = remote
         self.timeout = timeout  # (for messages: the read's whole timeout)
+        self.share = share  # (for messages: this remote's part of it, if less)
         self.stats = stats
         self._next_id = 0
         self._framer = _FastFramer(max_reply)
@@ -339,7 +340,7 @@ class _Connection:
         except LiveSourceError:
             raise
         except (socket.timeout, TimeoutError):
-            raise LiveTimeoutError(remote, f"no connection within {timeout:g} s") from None
+            raise LiveTimeoutError(remote, self._late("no connection")) from None
         except OSError as exc:
             raise LiveSourceError(remote, f"cannot connect: {exc.strerror or exc}") from None
         self.sock = sock
@@ -352,8 +353,9 @@ class _Connection:
         return left
 
     def _late(self, what: str) -> str:
-        return what.replace("{within}", f"within {self.timeout:g} s") if "{within}" in what \
-            else f"{what} within {self.timeout:g} s"
+        within = (f"within {self.timeout:g} s" if self.share is None else
+                  f"within its {self.share:.2g} s share of the {self.timeout:g} s timeout")
+        return what.replace("{within}", within) if "{within}" in what else f"{what} {within}"
 
     @staticmethod
     def _unix(path: str, timeout: float) -> socket.socket:
@@ -634,15 +636,19 @@ class LiveSource(DatabaseSource):
         while True:
             errors: list[DatabaseError] = []
             transient = False
-            for remote in self.remotes:
+            for n, remote in enumerate(self.remotes):
+                # each remote left gets its share of the time left: a member that hangs
+                # does not use up the time of the others
+                share = (deadline - time.monotonic()) / (len(self.remotes) - n)
+                until = deadline if n == len(self.remotes) - 1 else time.monotonic() + share
                 try:
-                    conn = _Connection(remote, self.timeout, deadline, self._tls, self.stats,
-                                       self.max_reply)
+                    conn = _Connection(remote, self.timeout, until, self._tls, self.stats,
+                                       self.max_reply, None if until == deadline else share)
                 except LiveSourceError as exc:
                     errors.append(exc)
                     continue
                 try:
-                    why = self._usable(conn, deadline)
+                    why = self._usable(conn, until)
                 except DatabaseError as exc:
                     conn.close()
                     errors.append(exc)
@@ -651,6 +657,7 @@ class LiveSource(DatabaseSource):
                     conn.close()
                     raise
                 if why is None:
+                    conn.share = None
                     self._conn = conn
                     self.remote = remote
                     return
