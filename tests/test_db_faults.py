@@ -323,6 +323,34 @@ def test_a_damaged_schema_record_is_an_error_even_with_salvage(made, unchanged):
                    DamagedFileError, rf"^{re.escape(str(p))}: {what}")
 
 
+FORGED = """
+import sys
+from ovnparse.db import open_database_for
+try:
+    open_database_for(sys.argv[1], "OVN_Northbound", tables=["Logical_Switch"])
+except Exception as e:
+    print(type(e).__name__, e)
+"""
+
+
+def test_a_forged_record_nested_too_deep_is_refused_not_a_crash(made, unchanged):
+    """A record with the right length and SHA-1 whose JSON nests 100,000 deep (orjson before
+    3.9.15 overflows its stack on it and the process dies): refused, as ovsdb-server's
+    parser refuses more than 1000 levels.  In a child process: a crash must not take the
+    test run with it."""
+    data = made["files"]["nb"].read_bytes()
+    k = len(records(data)) - 2
+    off = records(data)[k][0]
+    deep = b'{"Logical_Switch":{"%s":{"name":%s"x"%s}}}\n' % (
+        U1.encode(), b'[{"a":' * 50_000, b"}]" * 50_000)  # (SIGSEGV with orjson 3.8.3)
+    p = unchanged.copy(rehashed(data, k, deep), "nb-deep.db")
+    r = subprocess.run([sys.executable, "-c", FORGED, str(p)], capture_output=True, text=True,
+                       timeout=60, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert r.returncode == 0, (r.returncode, r.stderr[-500:])
+    assert r.stdout.startswith(f"DamagedFileError {p}: record {k} at offset {off}: its ") and \
+        "are not valid JSON (input exceeds maximum nesting depth 1000)" in r.stdout, r.stdout
+
+
 def test_clustered_file_cut_or_damaged(made, clustered, unchanged):
     data = clustered.read_bytes()
     recs = records(data)

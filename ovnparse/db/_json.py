@@ -17,8 +17,8 @@ OVS's own parser refuses it (``JSON_MAX_HEIGHT`` in ``lib/json.c``): a
 recursion (CVE-2024-27454) and a document nested some 20,000 deep — a
 hostile server's reply, a forged file — overflows its stack and kills the
 process; the standard library raises ``RecursionError``.  With such an
-``orjson``, input that holds more than a few thousand ``[``/``{`` is measured
-first (:func:`shallow`, about a quarter of the parse's time); ``orjson`` ≥
+``orjson``, input longer than a few kB is measured first (:func:`shallow`,
+:class:`NestingGauge`; see benchmarks/README.md for the cost); ``orjson`` ≥
 3.9.15 limits itself and is called at once.  :func:`loads_checked` is for input
 whose nesting the caller has bounded already (the live reader's framer).
 """
@@ -40,8 +40,8 @@ __all__ = ["loads", "loads_checked", "JSON_LIBRARY", "MAX_DEPTH", "shallow", "gc
 
 #: the deepest nesting accepted (OVS's ``JSON_MAX_HEIGHT``); OVSDB's own JSON nests 8 deep
 MAX_DEPTH = 1000
-#: input with no more ``[`` and ``{`` than this cannot nest deep enough to hurt orjson
-_FEW_OPENERS = 5000
+#: input this short cannot nest deep enough to hurt orjson (< 3.9.15: some 20,000 levels)
+_FEW_BYTES = 4096
 
 
 def _version(text: str) -> tuple:
@@ -52,20 +52,68 @@ def _version(text: str) -> tuple:
 ORJSON_LIMITS_DEPTH = _orjson is not None and _version(getattr(_orjson, "__version__", "0")) \
     >= (3, 9, 15)
 
-_KEEP = b'"{}[]'
-_DELETE_OTHERS = bytes(c for c in range(256) if c not in _KEEP)
-_ESCAPE = re.compile(rb"\\.", re.S)
+#: every byte but the quote, the braces and the brackets
+_DELETE_OTHERS = bytes(c for c in range(256) if c not in b'"{}[]')
+_STRING = re.compile(rb'"[^"]*"')
+#: the size of the pieces :func:`shallow` looks at (a copy each: no copy of the whole)
+_WINDOW = 4 << 20
+
+
+class NestingGauge:
+    """Follows the nesting of JSON text fed in pieces, at C speed, without parsing it.
+
+    Each piece is reduced to its quotes, braces and brackets (escaped backslashes and
+    quotes blotted out first, a backslash run at a piece's end held back for the next),
+    its strings dropped (``""`` pairs by ``bytes.replace``: an empty string or two
+    strings with nothing but letters between them; the few left by a regular
+    expression), then :func:`reduced_depth` measures it.  :meth:`feed` returns the
+    reduced piece (what the live reader counts braces in) and raises ``ValueError``
+    once the text may nest deeper than *limit*.
+    """
+
+    __slots__ = ("carry", "in_string", "nesting", "limit")
+
+    def __init__(self, limit: int = MAX_DEPTH):
+        self.carry = b""
+        self.in_string = False
+        self.nesting = 0
+        self.limit = limit
+
+    def feed(self, data) -> bytes:
+        seg = self.carry + data
+        stripped = seg.rstrip(b"\\")
+        self.carry = seg[len(stripped):]
+        # (replacements of the same length: a copy and a patch, three times quicker)
+        red = stripped.replace(b"\\\\", b"xx").replace(b'\\"', b"xx").translate(
+            None, _DELETE_OTHERS)
+        if self.in_string:
+            red = b'"' + red
+        red = red.replace(b'""', b"")
+        self.in_string = False
+        if b'"' in red:
+            red = _STRING.sub(b"", red)
+            q = red.find(b'"')
+            if q >= 0:  # an unfinished string: what follows is inside it
+                red = red[:q]
+                self.in_string = True
+        nesting = reduced_depth(red, self.nesting, self.limit)
+        if nesting is None:
+            raise _too_deep(self.limit)
+        self.nesting = nesting
+        return red
 
 
 def shallow(data, limit: int = MAX_DEPTH) -> bool:
     """Whether the JSON text *data* nests no deeper than *limit* (an upper bound is measured:
     ``False`` only beyond *limit* / 2 levels, never for what OVSDB writes)."""
-    if b"\\" in data:
-        data = _ESCAPE.sub(b"", data)  # (an escaped character is never structural)
-    red = data.translate(None, _DELETE_OTHERS)
-    if b'"' in red:
-        red = b"".join(red.split(b'"')[0::2])  # what lies outside the strings
-    return reduced_depth(red, 0, limit) is not None
+    gauge = NestingGauge(limit)
+    view = memoryview(data)
+    try:
+        for i in range(0, len(view), _WINDOW):
+            gauge.feed(view[i:i + _WINDOW].tobytes())
+    except ValueError:
+        return False
+    return True
 
 
 def reduced_depth(red: bytes, before: int, limit: int = MAX_DEPTH) -> int | None:
@@ -91,8 +139,8 @@ def reduced_depth(red: bytes, before: int, limit: int = MAX_DEPTH) -> int | None
     return max(0, before - (len(red) - openers)) + openers
 
 
-def _too_deep() -> ValueError:
-    return ValueError(f"input exceeds maximum nesting depth {MAX_DEPTH}")
+def _too_deep(limit: int = MAX_DEPTH) -> ValueError:
+    return ValueError(f"input exceeds maximum nesting depth {limit}")
 
 
 def _orjson_loads(data):
@@ -100,11 +148,11 @@ def _orjson_loads(data):
     if not ORJSON_LIMITS_DEPTH:
         if isinstance(data, str):
             data = data.encode("utf-8", "surrogatepass")
-        elif isinstance(data, memoryview):
-            data = data.tobytes() if data.nbytes > (1 << 16) or not data.contiguous \
-                else bytes(data)
-        if data.count(b"{") + data.count(b"[") > _FEW_OPENERS and not shallow(data):
-            raise _too_deep()
+        # (fewer bytes than this cannot nest deep enough to hurt; else they are measured)
+        if len(data) > _FEW_BYTES if not isinstance(data, memoryview) else \
+                data.nbytes > _FEW_BYTES:
+            if not shallow(data):
+                raise _too_deep()
     return _orjson.loads(data)
 
 

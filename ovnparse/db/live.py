@@ -195,72 +195,50 @@ class _Framer:
         return None
 
 
-#: every byte but the quote, the braces and the brackets (what depth tracking looks at)
-_DELETE = bytes(c for c in range(256) if c not in b'"{}[]')
-_STRING = re.compile(rb'"[^"]*"')
-
-
 class _FastFramer:
     """Finds where a message ends with a few C-speed passes a chunk, then parses it.
 
     :class:`_Framer`'s scan costs about as much as parsing on a 40 MB ``select``
     reply (one regular-expression step a string).  Here each chunk is reduced to
-    its quotes, braces and brackets (escaped backslashes and quotes removed first, a
-    backslash run at a chunk's end held back for the next), its strings dropped
-    (``""`` pairs by ``bytes.replace``: an empty string or two strings with
-    nothing between them), and the braces left are counted.  When the count is
-    back to zero the buffer is parsed; if it holds more than one message (a
+    its structure by :class:`~ovnparse.db._json.NestingGauge` (its quotes, braces
+    and brackets, strings dropped) and the braces left are counted.  When the count
+    is back to zero the buffer is parsed; if it holds more than one message (a
     server's ``echo`` probe beside the reply), :class:`_Framer` cuts it.
 
     At most *max_size* bytes are buffered (what has arrived of the messages not
-    yet parsed): past it, :class:`_BadStream`, before buffering more.  The same
-    reduction bounds the nesting (brackets too): deeper than ``_json.MAX_DEPTH``
-    is a :class:`_BadStream` before the parser sees it (an ``orjson`` older than
-    3.9.15 would overflow its stack on it).
+    yet parsed): past it, :class:`_BadStream`, before buffering more.  The gauge
+    bounds the nesting: deeper than ``_json.MAX_DEPTH`` is a :class:`_BadStream`
+    before the parser sees it (an ``orjson`` older than 3.9.15 would overflow its
+    stack on it).
     """
 
     def __init__(self, max_size: int = DEFAULT_MAX_REPLY) -> None:
         self.buf = bytearray()
         self.depth = 0
-        self.in_string = False
-        self.carry = b""
+        self.gauge = _json.NestingGauge()
         self.pending: list = []
         self.max_size = max_size
-        self.nesting = 0  # of braces and brackets, at the end of what was fed
 
     def feed(self, data: bytes) -> None:
         if len(self.buf) + len(data) > self.max_size:
             raise _BadStream(f"a reply larger than {_size(self.max_size)} (max_reply), "
                              f"not read further")
         self.buf += data
-        seg = self.carry + data
-        stripped = seg.rstrip(b"\\")
-        self.carry = seg[len(stripped):]
-        red = stripped.replace(b"\\\\", b"").replace(b'\\"', b"").translate(None, _DELETE)
-        if self.in_string:
-            red = b'"' + red
-        red = red.replace(b'""', b"")
-        self.in_string = False
-        if b'"' in red:
-            red = _STRING.sub(b"", red)
-            q = red.find(b'"')
-            if q >= 0:  # an unfinished string: what follows is inside it
-                red = red[:q]
-                self.in_string = True
+        try:
+            red = self.gauge.feed(data)
+        except ValueError:
+            raise _BadStream(f"JSON nested deeper than {_json.MAX_DEPTH} levels (which OVS's "
+                             f"own parser refuses)") from None
         self.depth += red.count(b"{") - red.count(b"}")
         if self.depth < 0:
             raise _BadStream("not a JSON-RPC stream (a '}' closes nothing)")
-        nesting = _json.reduced_depth(red, self.nesting)
-        if nesting is None:
-            raise _BadStream(f"JSON nested deeper than {_json.MAX_DEPTH} levels (which OVS's "
-                             f"own parser refuses)")
-        self.nesting = nesting
 
     def next_object(self) -> Any | None:
         """The next whole message, parsed; ``None`` until one has fully arrived."""
         if self.pending:
             return self.pending.pop(0)
-        if self.depth or self.in_string or self.carry or not self.buf:
+        gauge = self.gauge
+        if self.depth or gauge.in_string or gauge.carry or not self.buf:
             return None
         buf, self.buf = self.buf, bytearray()
         end = len(buf)
@@ -268,7 +246,7 @@ class _FastFramer:
             end -= 1
         if not end:
             return None
-        self.nesting = 0
+        gauge.nesting = 0
         try:
             with gc_paused():
                 return _json.loads_checked(buf)  # (its nesting bounded as it was fed)
@@ -487,7 +465,8 @@ class _Connection:
                 self._send({"result": msg.get("params", []), "error": None, "id": msg["id"]},
                            deadline, "an echo reply")
                 continue
-            if msg.get("id") != rid or "method" in msg:
+            mid = msg.get("id")
+            if type(mid) is not int or mid != rid or "method" in msg:
                 ignored += 1
                 continue  # a notification, or an old reply
             if msg.get("error") is not None:

@@ -367,4 +367,4 @@ def open_source(path: str | os.PathLike, *, table: str | None = None,
         return MemorySource(Database(schema=sch or Schema("", "", {}), tables={tname: rows},
                                      columns={tname: None}, format="ctl-list-json",
                                      path=str(p)))
-    raise ValueError(f"{p}: neither an OVSDB database file nor ovsdb-client/ovn-*ctl JSON")
+    raise OvsdbFileError(str(p), "neither an OVSDB database file nor ovsdb-client/ovn-*ctl JSON")
