@@ -13,6 +13,14 @@ fresh child process (peak RSS is the child's VmHWM; the time is the best of
   * ovnparse's reader, the ten Southbound tables ``DbIndex`` reads;
   * both again with the standard library's ``json`` instead of ``orjson``.
 
+``--checks`` measures instead what the reader's checks cost (the cases taken in
+turn, one read per child, --repeat rounds): every table and the
+ten DbIndex tables, each with every check, without the records' SHA-1 check
+(``verify_checksums=False``), without the nesting guard that an ``orjson`` older
+than 3.9.15 needs (``ovnparse.db._json``), and with neither; and the reading of the
+few rows a trace names (``FileSource.rows_by_uuid_prefix``, what ``ovnparse
+detrace`` does), with and without the checks.
+
 ``--synthetic-flows N`` also builds, in a temporary directory, a Southbound of N
 logical flows (the sample's rows cloned with new uuids, Port_Binding and
 Address_Set grown alongside, to about --mb megabytes) and reads it as three
@@ -53,6 +61,16 @@ CASES = {
     "ovnparse, all tables, stdlib json": ("read-stdlib", None),
     "ovnparse, LF + DB, stdlib json": ("read-stdlib", ["Logical_Flow", "Datapath_Binding"]),
 }
+CHECK_CASES = {
+    "all tables, every check": ("read", None),
+    "all tables, no SHA-1 check": ("read-nosha", None),
+    "all tables, no nesting guard": ("read-noguard", None),
+    "all tables, neither": ("read-nochecks", None),
+    "10 DbIndex tables, every check": ("read", INDEX_TABLES),
+    "10 DbIndex tables, neither": ("read-nochecks", INDEX_TABLES),
+    "100 rows by uuid prefix, every check": ("prefix", None),
+    "100 rows by uuid prefix, neither": ("prefix-nochecks", None),
+}
 
 
 def child(path: str, kind: str, tables, repeat: int) -> dict:
@@ -73,11 +91,27 @@ def child(path: str, kind: str, tables, repeat: int) -> dict:
             best = min(best, time.perf_counter() - start)
             info = {"records": n}
             del data
+        elif kind.startswith("prefix"):
+            from ovnparse.db import FileSource, _json
+            _json.ORJSON_LIMITS_DEPTH |= kind.endswith("nochecks")
+            if not info:  # (the uuids asked for: 100 of the file's, found before timing)
+                uuids = sorted(FileSource(path).rows("Logical_Flow", ["priority"]))[::997][:100]
+                info = {"rows": len(uuids), "lflows": len(uuids), "json": _json.JSON_LIBRARY}
+            start = time.perf_counter()
+            src = FileSource(path, verify_checksums=not kind.endswith("nochecks"))
+            with src.hold():
+                got = src.rows_by_uuid_prefix("Logical_Flow", [u[:8] for u in uuids])
+            best = min(best, time.perf_counter() - start)
+            assert len(got) >= len(uuids)
+            del src, got
         else:
             from ovnparse.db import _json, read_ovsdb_file
             _json.use_stdlib_json(kind == "read-stdlib")
+            # (a guard that orjson >= 3.9.15 does not need, and forced off here)
+            _json.ORJSON_LIMITS_DEPTH |= kind in ("read-noguard", "read-nochecks")
             start = time.perf_counter()
-            db = read_ovsdb_file(path, tables)
+            db = read_ovsdb_file(path, tables,
+                                 verify_checksums=kind not in ("read-nosha", "read-nochecks"))
             best = min(best, time.perf_counter() - start)
             info = {"rows": sum(map(len, db.tables.values())),
                     "lflows": len(db.tables.get("Logical_Flow", {})), "json": db.info["json"],
@@ -171,11 +205,22 @@ def synthesize(sample: Path, flows: int, ports: int, mb: float, out: Path, batch
     return {"compacted": compacted, "uncompacted": uncompacted, "clustered": clustered}
 
 
-def report(label: str, path: Path, repeat: int) -> None:
+def report(label: str, path: Path, repeat: int, cases: dict = CASES,
+           interleave: bool = False) -> None:
+    """Each case's best time; *interleave*: one read per child, the cases taken in turn
+    *repeat* times (what a busy machine's drift does then hits every case alike)."""
     size = path.stat().st_size / 1e6
     print(f"\n{label}: {path} ({size:.1f} MB)")
-    for name, (kind, tables) in CASES.items():
-        r = run_case(path, kind, tables, repeat)
+    results: dict = {}
+    if interleave:
+        for _ in range(repeat):
+            for name, (kind, tables) in cases.items():
+                r = run_case(path, kind, tables, 1)
+                if name not in results or r["seconds"] < results[name]["seconds"]:
+                    results[name] = {**r, "peak_rss_mib": max(
+                        r["peak_rss_mib"], results.get(name, r)["peak_rss_mib"])}
+    for name, (kind, tables) in cases.items():
+        r = results.get(name) or run_case(path, kind, tables, repeat)
         extra = (f"{r['records']} records" if "records" in r else
                  f"{r['rows']} rows, {r['lflows']} lflows, {r['json']}")
         print(f"  {name:44s} {r['seconds']:6.3f} s  peak RSS {r['peak_rss_mib']:6.1f} MiB"
@@ -186,6 +231,8 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("files", nargs="*", type=Path)
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--checks", action="store_true",
+                    help="measure the cost of the SHA-1 checks and the nesting guard")
     ap.add_argument("--synthetic-flows", type=int, default=0, metavar="N")
     ap.add_argument("--ports", type=int, default=24000,
                     help="Port_Binding rows of the synthetic database (default 24000)")
@@ -201,8 +248,12 @@ def main(argv=None) -> int:
     from ovnparse.db import _json
     print(f"Python {sys.version.split()[0]}, JSON library available: {_json.JSON_LIBRARY}, "
           f"{os.cpu_count()} CPUs; best of {args.repeat}, each case in a fresh process")
+    print(f"orjson limits its own nesting (>= 3.9.15): {_json.ORJSON_LIMITS_DEPTH}")
     for f in files:
-        report("file", f, args.repeat)
+        if args.checks:
+            report("file", f, args.repeat, CHECK_CASES, interleave=True)
+        else:
+            report("file", f, args.repeat)
     if args.synthetic_flows:
         tmp = args.keep or Path(tempfile.mkdtemp(prefix="dbread-"))
         try:

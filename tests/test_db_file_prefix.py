@@ -21,7 +21,8 @@ import pytest
 from ovnparse import cli
 from ovnparse.db import read_ovsdb_file
 from ovnparse.db.ovsdb_file import _scan_records
-from ovnparse.db.source import FileSource, _prefix_keys
+from ovnparse.db.keys import prefix_keys
+from ovnparse.db.source import FileSource
 from ovnparse.sandbox import missing_tools
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -62,7 +63,7 @@ def prefix_sets(uuids: list[str], seed: int) -> list[list]:
 
 
 def filtered(rows: dict, prefixes) -> dict:
-    keys = _prefix_keys(prefixes)
+    keys = prefix_keys(prefixes)
     return {u: r for u, r in rows.items() if u.startswith(keys)}
 
 

@@ -15,7 +15,8 @@ import pickle
 
 import pytest
 
-from ovnparse.db import OvsdbFileError, file_kind, read_ovsdb_bytes, read_ovsdb_file
+from ovnparse.db import (DamagedFileError, OvsdbFileError, file_kind, read_ovsdb_bytes,
+                         read_ovsdb_file)
 from ovnparse.db import _json
 from ovnparse.db.schema import EMPTY_MAP, EMPTY_SET, ColumnType, Schema, decode_generic
 
@@ -140,28 +141,46 @@ def test_delete_and_reinsert_and_meta_keys():
     assert db.info["transactions"] == 3 and not db.warnings
 
 
-def test_a_transaction_ovsdb_refuses_ends_the_reading_and_is_not_half_applied():
+def test_a_transaction_ovsdb_refuses_is_an_error_or_salvaged_and_not_half_applied():
     data = standalone({"A": {U[0]: {"s": "a"}}},
                       {"B": {U[1]: {"name": "b"}}, "A": {U[5]: None}},  # deletes nothing
                       {"C": {U[2]: {"name": "c"}}})
-    db = read_ovsdb_bytes(data)
+    second = data.index(b"OVSDB JSON", len(rec(SCHEMA)) + 1)
+    with pytest.raises(DamagedFileError, match=f"record 2 at offset {second}: .*does not exist"
+                       ) as err:
+        read_ovsdb_bytes(data)
+    assert err.value.offset == second
+    # salvage: what precedes it, as ovsdb-server does
+    db = read_ovsdb_bytes(data, salvage=True)
     assert db.tables["B"] == {} and db.tables["C"] == {}
     assert len(db.tables["A"]) == 1
     assert len(db.warnings) == 1 and "does not exist" in db.warnings[0]
-    db = read_ovsdb_bytes(standalone({"A": {U[0]: {"nope": 1}}}))
+    assert f"skipped bytes {second}-{len(data)}" in db.warnings[0]
+    db = read_ovsdb_bytes(standalone({"A": {U[0]: {"nope": 1}}}), salvage=True)
     assert db.tables["A"] == {} and "No column nope" in db.warnings[0]
-    db = read_ovsdb_bytes(standalone({"Z": {U[0]: {}}}))
-    assert "No table named Z" in db.warnings[0]
+    with pytest.raises(DamagedFileError, match="No table named Z"):
+        read_ovsdb_bytes(standalone({"Z": {U[0]: {}}}))
 
 
 # ------------------------------------------------------------------ records
-def test_the_tail_of_a_crashed_append_is_ignored():
+def test_the_tail_of_a_crashed_append_is_ignored_other_damage_is_an_error():
     good = standalone({"A": {U[0]: {"s": "a"}}})
     last = rec({"A": {U[0]: {"s": "b"}}})
-    for tail, why in ((last[:-10], "error reading"),
-                      (last.replace(b'"b"', b'"c"'), "SHA-1"),
-                      (b"garbage\n", "parse error")):
+    # the file ends inside its last record (an append cut short): read up to it, warned
+    for tail in (last[:-10], last[:30], last[:1]):
         db = read_ovsdb_bytes(good + tail)
+        assert db.tables["A"][U[0]]["s"] == "a"
+        assert len(db.warnings) == 1 and "an append cut short" in db.warnings[0]
+        assert f"record 2 at offset {len(good)}: the file ends inside" in db.warnings[0]
+    # anything else: an error naming the offset; salvage reads what precedes it
+    n = len(last) - last.index(b"\n") - 1
+    shorter = last.replace(b" %d " % n, b" %d " % (n - 1), 1)
+    for tail, why in ((last.replace(b'"b"', b'"c"'), "have SHA-1"),
+                      (b"garbage\n", "not a record header line"),
+                      (shorter + last, "have SHA-1")):
+        with pytest.raises(DamagedFileError, match=f"offset {len(good)}: .*{why}"):
+            read_ovsdb_bytes(good + tail)
+        db = read_ovsdb_bytes(good + tail, salvage=True)
         assert db.tables["A"][U[0]]["s"] == "a", why
         assert len(db.warnings) == 1 and why in db.warnings[0]
     # without checksums a changed record is taken as it is
@@ -323,7 +342,9 @@ def test_raft_entry_rewriting_an_uncommitted_index_replaces_the_rest_of_the_log(
     data = clustered(header([SCHEMA, {}], index=1), entry(2, {"A": {U[0]: {}}}),
                      entry(3, {"A": {U[1]: {}}}), {"commit_index": 3},
                      entry(2, {"A": {U[2]: {}}}))
-    db = read_ovsdb_bytes(data)
+    with pytest.raises(DamagedFileError, match="record 4 at offset .*truncate the log"):
+        read_ovsdb_bytes(data)
+    db = read_ovsdb_bytes(data, salvage=True)
     assert set(db.tables["A"]) == {U[0], U[1]} and "truncate" in db.warnings[0]
 
 

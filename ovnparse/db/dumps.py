@@ -26,8 +26,8 @@ from typing import Any
 from .ovsdb_file import Database
 from .schema import INSTALLED_SCHEMAS, Schema, decode_generic, installed_schema, load_schema
 
-__all__ = ["read_ovsdb_client_dump", "read_ctl_list_json", "guess_schema", "iter_json_objects",
-           "DumpError"]
+__all__ = ["read_ovsdb_client_dump", "read_ctl_list_json", "guess_schema", "misfit",
+           "iter_json_objects", "DumpError"]
 
 
 class DumpError(ValueError):
@@ -47,6 +47,8 @@ def iter_json_objects(text: str) -> Iterable[Any]:
             obj, i = dec.raw_decode(text, i)
         except ValueError as e:
             raise DumpError(f"not JSON at character {i}: {e}") from None
+        except RecursionError:
+            raise DumpError(f"not JSON at character {i}: nested too deeply") from None
         yield obj
 
 
@@ -68,6 +70,25 @@ def _resolve_schema(schema: Schema | str | os.PathLike | None) -> Schema | None:
     return load_schema(schema)
 
 
+def misfit(schema: Schema, headings: Mapping[str, Iterable[str]]) -> list[str]:
+    """Why tables with these columns (*headings*: {table: columns}) are not *schema*'s:
+    its tables must all be there and most of the columns (4 in 5) known; ``[]`` if they fit.
+    """
+    out = [f"no table {t}" for t in headings if t not in schema.tables]
+    if out:
+        return out
+    total = known = 0
+    for t, cols in headings.items():
+        for c in cols:
+            if c in ("_uuid", "_version"):
+                continue
+            total += 1
+            known += c in schema.tables[t].columns
+    if known * 5 < total * 4:
+        out.append(f"only {known} of the {total} columns are {schema.name}'s")
+    return out
+
+
 def guess_schema(headings: Mapping[str, Iterable[str]]) -> Schema | None:
     """The installed schema that best fits *headings* ({table: columns}), if one does.
 
@@ -78,7 +99,7 @@ def guess_schema(headings: Mapping[str, Iterable[str]]) -> Schema | None:
     scored = []
     for name in INSTALLED_SCHEMAS:
         s = installed_schema(name)
-        if s is None or not all(t in s.tables for t in headings):
+        if s is None or misfit(s, headings):
             continue
         total = known = 0
         for t, cols in headings.items():
@@ -87,8 +108,7 @@ def guess_schema(headings: Mapping[str, Iterable[str]]) -> Schema | None:
                     continue
                 total += 1
                 known += c in s.tables[t].columns
-        if known * 5 >= total * 4:
-            scored.append((known - total, s))
+        scored.append((known - total, s))
     scored.sort(key=lambda x: -x[0])
     if not scored or (len(scored) > 1 and scored[0][0] == scored[1][0]):
         return None

@@ -28,3 +28,20 @@ def cookie_key(cookie: int | str) -> str | None:
     if value < 0 or value > 0xFFFFFFFF:
         return None
     return f"{value:08x}"
+
+
+def prefix_keys(prefixes) -> tuple[str, ...]:
+    """uuid prefixes (any length, dashes allowed) and cookies (ints or "0x...": their
+    8 hex digits) as lower-case uuid prefixes, once each; ValueError for others."""
+    keys: dict[str, None] = {}
+    for p in prefixes:
+        if isinstance(p, int) or (isinstance(p, str) and p.strip().lower().startswith("0x")):
+            key = cookie_key(p)
+            if key is not None:
+                keys[key] = None
+            continue
+        text = str(p).strip().lower()
+        if not text or not set(text) <= HEX_DASH:
+            raise ValueError(f"not a uuid prefix or cookie: {p!r}")
+        keys[text] = None
+    return tuple(keys)

@@ -18,6 +18,18 @@ asked for, and :meth:`LiveSource.rows_by_uuid_prefix` fetches the few rows a
 trace's cookies name (``_uuid`` column first, then one ``_uuid ==`` select a
 row), so resolving a trace never transfers the whole Logical_Flow table.
 
+*timeout* bounds a whole read, not each wait: opening a source (connect, the
+checks, ``get_schema``, the tables asked for) is one read, and so is each later
+call that asks the server (or every call inside ``with source.read_within():``);
+one monotonic deadline is carried to every connect, send and receive, so a
+server that drips a byte a second, or keeps answering with other ids, is given up
+on in time.  One reply may be at most *max_reply* bytes (1 GiB): the framer stops
+buffering past it.  Every reply is checked before use (a list of names, a
+schema whose name is the database's, rows that are objects with the columns
+asked for...): anything else is a :class:`LiveProtocolError` naming the server
+and what was wrong.  Every error is a :class:`~ovnparse.errors.DatabaseError`
+(see :mod:`ovnparse.db.errors`).
+
 The transport is the standard library's ``socket``/``ssl``; replies are framed
 by a scanner that skips strings and counts braces (possessive regular
 expressions: C speed) and parsed by :mod:`ovnparse.db._json` (``orjson`` when
@@ -32,20 +44,24 @@ from __future__ import annotations
 import json
 import os
 import re
+import reprlib
 import socket
 import time
-from collections.abc import Iterable, Mapping
-from typing import Any
+from contextlib import contextmanager
+from typing import Any, Iterable, Mapping
 
 from . import _json
 from ._json import gc_paused
-from .keys import cookie_key
-from .schema import Schema, decode_generic
+from .errors import (DatabaseError, LiveDisconnected, LiveProtocolError, LiveSourceError,
+                     LiveTimeoutError, LiveWrongSchema, WrongSchemaError)
+from .keys import prefix_keys
+from .schema import Schema, SchemaError, decode_generic, missing_from
 from .source import DatabaseSource
 
 __all__ = ["LiveSource", "LiveSourceError", "LiveTimeoutError", "LiveDisconnected",
-           "ReadOnlyViolation", "open_database",
-           "is_remote", "split_remotes", "READ_ONLY_METHODS", "check_read_only"]
+           "LiveProtocolError", "LiveWrongSchema", "ReadOnlyViolation", "open_database",
+           "is_remote", "split_remotes", "READ_ONLY_METHODS", "check_read_only",
+           "DEFAULT_MAX_REPLY"]
 
 #: the only JSON-RPC methods a LiveSource sends (``transact`` with ``select`` ops only)
 READ_ONLY_METHODS = frozenset({"list_dbs", "get_schema", "transact", "echo"})
@@ -53,22 +69,11 @@ READ_ONLY_METHODS = frozenset({"list_dbs", "get_schema", "transact", "echo"})
 DEFAULT_PORT = 6640
 #: uuids asked for in one transact by :meth:`LiveSource.rows_by_uuid_prefix`
 UUID_BATCH = 500
+#: the largest reply accepted (a 100k-flow Southbound's whole select is ~60 MB)
+DEFAULT_MAX_REPLY = 1 << 30
 
 _REMOTE_RE = re.compile(r"^\s*(unix|tcp|ssl):\S")
 _PASSIVE_RE = re.compile(r"^\s*(punix|ptcp|pssl):")
-_HEX = frozenset("0123456789abcdef")
-
-
-class LiveSourceError(ConnectionError):
-    """No usable server among the remotes, or a server refused or broke a request."""
-
-
-class LiveTimeoutError(LiveSourceError, TimeoutError):
-    """A server did not answer (connect, handshake or a reply) within the timeout."""
-
-
-class LiveDisconnected(LiveSourceError):
-    """The server closed the connection (or it broke) while a request was under way."""
 
 
 class ReadOnlyViolation(AssertionError):
@@ -101,7 +106,32 @@ def check_read_only(method: str, params: Any) -> None:
                 raise ReadOnlyViolation(f"refusing to send a non-select operation: {op!r}")
 
 
+def _brief(v: Any) -> str:
+    """A short, safe rendering of what a server sent (any depth, any size)."""
+    if isinstance(v, str):
+        return v if len(v) <= 200 else v[:200] + "..."
+    return _REPR.repr(v)
+
+
+_REPR = reprlib.Repr()
+_REPR.maxlevel, _REPR.maxstring, _REPR.maxother = 3, 80, 80
+
+
+def _kind(v: Any) -> str:
+    """What JSON value *v* is, in words."""
+    return {dict: "an object", list: "an array", str: "a string", bool: "a boolean",
+            int: "a number", float: "a number", type(None): "null"}.get(type(v), "a value")
+
+
+def _size(n: int) -> str:
+    return f"{n / (1 << 30):g} GiB" if n >= 1 << 30 else \
+        f"{n / (1 << 20):g} MiB" if n >= 1 << 20 else f"{n} bytes"
+
+
 # ---------------------------------------------------------------------------- transport
+class _BadStream(Exception):
+    """The bytes from a server are not JSON-RPC messages (a LiveProtocolError once the
+    connection names the server)."""
 #: skips everything up to the next brace outside a JSON string; stops before an
 #: unfinished string (possessive: no backtracking, C speed)
 _SKIP = re.compile(rb'(?:[^"{}]++|"(?:[^"\\]++|\\.)*+")*+', re.S)
@@ -137,7 +167,7 @@ class _Framer:
                 self.start = self.pos = 0
                 return None
             if buf[start] != _LBRACE:
-                raise LiveSourceError(f"not a JSON-RPC message: {bytes(buf[start:start + 60])!r}")
+                raise _BadStream(f"not a JSON-RPC message: {bytes(buf[start:start + 60])!r}")
             self.start = start
             self.pos = start + 1
             self.depth = 1
@@ -164,56 +194,50 @@ class _Framer:
         return None
 
 
-#: every byte but the quote and the braces (what depth tracking looks at)
-_DELETE = bytes(c for c in range(256) if c not in b'"{}')
-_STRING = re.compile(rb'"[^"]*"')
-
-
 class _FastFramer:
     """Finds where a message ends with a few C-speed passes a chunk, then parses it.
 
     :class:`_Framer`'s scan costs about as much as parsing on a 40 MB ``select``
     reply (one regular-expression step a string).  Here each chunk is reduced to
-    its quotes and braces (escaped backslashes and quotes removed first, a
-    backslash run at a chunk's end held back for the next), its strings dropped
-    (``""`` pairs by ``bytes.replace``: an empty string or two strings with
-    nothing between them), and the braces left are counted.  When the count is
-    back to zero the buffer is parsed; if it holds more than one message (a
+    its structure by :class:`~ovnparse.db._json.NestingGauge` (its quotes, braces
+    and brackets, strings dropped) and the braces left are counted.  When the count
+    is back to zero the buffer is parsed; if it holds more than one message (a
     server's ``echo`` probe beside the reply), :class:`_Framer` cuts it.
+
+    At most *max_size* bytes are buffered (what has arrived of the messages not
+    yet parsed): past it, :class:`_BadStream`, before buffering more.  The gauge
+    bounds the nesting: deeper than ``_json.MAX_DEPTH`` is a :class:`_BadStream`
+    before the parser sees it (an ``orjson`` older than 3.9.15 would overflow its
+    stack on it).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, max_size: int = DEFAULT_MAX_REPLY) -> None:
         self.buf = bytearray()
         self.depth = 0
-        self.in_string = False
-        self.carry = b""
+        self.gauge = _json.NestingGauge()
         self.pending: list = []
+        self.max_size = max_size
 
     def feed(self, data: bytes) -> None:
+        if len(self.buf) + len(data) > self.max_size:
+            raise _BadStream(f"a reply larger than {_size(self.max_size)} (max_reply), "
+                             f"not read further")
         self.buf += data
-        seg = self.carry + data
-        stripped = seg.rstrip(b"\\")
-        self.carry = seg[len(stripped):]
-        red = stripped.replace(b"\\\\", b"").replace(b'\\"', b"").translate(None, _DELETE)
-        if self.in_string:
-            red = b'"' + red
-        red = red.replace(b'""', b"")
-        self.in_string = False
-        if b'"' in red:
-            red = _STRING.sub(b"", red)
-            q = red.find(b'"')
-            if q >= 0:  # an unfinished string: what follows is inside it
-                red = red[:q]
-                self.in_string = True
+        try:
+            red = self.gauge.feed(data)
+        except ValueError:
+            raise _BadStream(f"JSON nested deeper than {_json.MAX_DEPTH} levels (which OVS's "
+                             f"own parser refuses)") from None
         self.depth += red.count(b"{") - red.count(b"}")
         if self.depth < 0:
-            raise LiveSourceError("not a JSON-RPC stream (unbalanced braces)")
+            raise _BadStream("not a JSON-RPC stream (a '}' closes nothing)")
 
     def next_object(self) -> Any | None:
         """The next whole message, parsed; ``None`` until one has fully arrived."""
         if self.pending:
             return self.pending.pop(0)
-        if self.depth or self.in_string or self.carry or not self.buf:
+        gauge = self.gauge
+        if self.depth or gauge.in_string or gauge.carry or not self.buf:
             return None
         buf, self.buf = self.buf, bytearray()
         end = len(buf)
@@ -221,19 +245,24 @@ class _FastFramer:
             end -= 1
         if not end:
             return None
+        gauge.nesting = 0
         try:
             with gc_paused():
-                return _json.loads(buf)
-        except ValueError:  # several messages in one buffer: cut them one by one
-            framer = _Framer()
-            framer.feed(buf)
-            while (raw := framer.next_message()) is not None:
+                return _json.loads_checked(buf)  # (its nesting bounded as it was fed)
+        except (ValueError, RecursionError):  # several messages in one buffer? cut them
+            pass
+        framer = _Framer()
+        framer.feed(buf)
+        while (raw := framer.next_message()) is not None:
+            try:
                 with gc_paused():
-                    self.pending.append(_json.loads(raw))
-            if framer.depth or framer.buf[framer.pos:].strip():
-                raise LiveSourceError(f"not a JSON-RPC message: {bytes(buf[:60])!r}") \
-                    from None
-            return self.pending.pop(0) if self.pending else None
+                    self.pending.append(_json.loads_checked(raw))
+            except (ValueError, RecursionError) as e:
+                raise _BadStream(f"not valid JSON ({_brief(str(e))}): "
+                                 f"{bytes(raw[:60])!r}") from None
+        if framer.depth or framer.buf[framer.pos:].strip():
+            raise _BadStream(f"not a JSON-RPC message: {bytes(buf[:60])!r}")
+        return self.pending.pop(0) if self.pending else None
 
 
 def _parse_address(rest: str, remote: str) -> tuple[str, int]:
@@ -257,38 +286,58 @@ def _parse_address(rest: str, remote: str) -> tuple[str, int]:
 
 
 class _Connection:
-    """One JSON-RPC connection to one remote; blocking, one request at a time."""
+    """One JSON-RPC connection to one remote; blocking, one request at a time.
 
-    def __init__(self, remote: str, timeout: float, tls: Mapping[str, str | None],
-                 stats: dict):
+    Every step (connect, TLS handshake, send, each receive) waits at most until the
+    monotonic *deadline* it is given: the deadline of the read under way.
+    """
+
+    def __init__(self, remote: str, timeout: float, deadline: float,
+                 tls: Mapping[str, str | None], stats: dict,
+                 max_reply: int = DEFAULT_MAX_REPLY, share: float | None = None):
         self.remote = remote
-        self.timeout = timeout
+        self.timeout = timeout  # (for messages: the read's whole timeout)
+        self.share = share  # (for messages: this remote's part of it, if less)
         self.stats = stats
         self._next_id = 0
-        self._framer = _FastFramer()
+        self._framer = _FastFramer(max_reply)
         kind, _, rest = remote.partition(":")
-        deadline = time.monotonic() + timeout
         try:
             if kind == "unix":
-                sock = self._unix(rest)
+                sock = self._unix(rest, self._left(deadline, "no connection"))
             elif kind in ("tcp", "ssl"):
                 host, port = _parse_address(rest, remote)
-                sock = socket.create_connection((host, port), timeout=timeout)
+                sock = socket.create_connection(
+                    (host, port), timeout=self._left(deadline, "no connection"))
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
                 if kind == "ssl":
-                    sock = self._tls(sock, tls, max(0.001, deadline - time.monotonic()))
+                    sock = self._tls(sock, tls, self._left(deadline, "no TLS handshake"))
             else:
                 raise ValueError(f"{remote}: not an active OVSDB remote (unix:, tcp:, ssl:)")
-        except TimeoutError:
-            raise LiveTimeoutError(f"{remote}: no connection within {timeout:g} s") from None
+        except LiveSourceError:
+            raise
+        except (socket.timeout, TimeoutError):
+            raise LiveTimeoutError(remote, self._late("no connection")) from None
         except OSError as exc:
-            raise LiveSourceError(f"{remote}: cannot connect: {exc.strerror or exc}") from None
-        sock.settimeout(timeout)
+            raise LiveSourceError(remote, f"cannot connect: {exc.strerror or exc}") from None
         self.sock = sock
 
-    def _unix(self, path: str) -> socket.socket:
+    def _left(self, deadline: float, what: str) -> float:
+        """Seconds left until *deadline*; LiveTimeoutError if none."""
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise LiveTimeoutError(self.remote, self._late(what))
+        return left
+
+    def _late(self, what: str) -> str:
+        within = (f"within {self.timeout:g} s" if self.share is None else
+                  f"within its {self.share:.2g} s share of the {self.timeout:g} s timeout")
+        return what.replace("{within}", within) if "{within}" in what else f"{what} {within}"
+
+    @staticmethod
+    def _unix(path: str, timeout: float) -> socket.socket:
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        sock.settimeout(self.timeout)
+        sock.settimeout(timeout)
         try:
             if len(os.fsencode(path)) < 100:
                 sock.connect(path)
@@ -303,14 +352,14 @@ class _Connection:
             raise
         return sock
 
-    @staticmethod
-    def _tls(sock: socket.socket, tls: Mapping[str, str | None], timeout: float) -> socket.socket:
+    def _tls(self, sock: socket.socket, tls: Mapping[str, str | None],
+             timeout: float) -> socket.socket:
         import ssl  # noqa: PLC0415 - only for ssl: remotes (a few ms to import)
         missing = [k for k in ("private_key", "certificate", "ca_cert") if not tls.get(k)]
         if missing:
             sock.close()
-            raise LiveSourceError("ssl: remotes need a private key, a certificate and a CA "
-                                  "certificate (missing: " + ", ".join(missing) + ")")
+            raise LiveSourceError(self.remote, "ssl: remotes need a private key, a certificate "
+                                  "and a CA certificate (missing: " + ", ".join(missing) + ")")
         # as OVS's SSL streams: the server's certificate is checked against the CA,
         # not against a host name; TLS 1.2 or later
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
@@ -322,13 +371,14 @@ class _Connection:
             ctx.load_cert_chain(tls["certificate"], tls["private_key"])
         except (OSError, ssl.SSLError) as exc:
             sock.close()
-            raise LiveSourceError(f"cannot load the TLS key, certificate or CA: {exc}") from None
-        sock.settimeout(timeout)
+            raise LiveSourceError(self.remote, f"cannot load the TLS key, certificate or CA: "
+                                  f"{exc}") from None
+        sock.settimeout(timeout)  # (the handshake's whole duration, since Python 3.5)
         try:
             return ctx.wrap_socket(sock)
         except ssl.SSLError as exc:
             sock.close()
-            raise LiveSourceError(f"TLS handshake failed: {exc}") from None
+            raise LiveSourceError(self.remote, f"TLS handshake failed: {exc}") from None
         except BaseException:
             sock.close()
             raise
@@ -340,68 +390,124 @@ class _Connection:
             pass
 
     # -- messages
-    def _send(self, obj: dict) -> None:
+    def _send(self, obj: dict, deadline: float, what: str) -> None:
         data = json.dumps(obj, separators=(",", ":")).encode()
         try:
+            # (sendall: the timeout bounds the whole call, since Python 3.5)
+            self.sock.settimeout(self._left(deadline, f"could not send {what}"))
             self.sock.sendall(data)
-        except TimeoutError:
-            raise LiveTimeoutError(f"{self.remote}: could not send within {self.timeout:g} s") \
-                from None
+        except LiveTimeoutError:
+            raise
+        except (socket.timeout, TimeoutError):
+            raise LiveTimeoutError(self.remote, f"could not send {what} within "
+                                   f"{self.timeout:g} s") from None
         except OSError as exc:
-            raise LiveDisconnected(f"{self.remote}: connection lost: {exc}") from None
+            raise LiveDisconnected(self.remote, f"connection lost: {exc.strerror or exc}") \
+                from None
         self.stats["bytes_sent"] += len(data)
 
-    def _recv_message(self, what: str) -> Any:
+    def _recv_message(self, what: str, deadline: float, ignored: int) -> Any:
         framer = self._framer
         while True:
-            msg = framer.next_object()
+            try:
+                msg = framer.next_object()
+            except _BadStream as exc:
+                raise LiveProtocolError(self.remote, f"reply to {what}: {exc}") from None
             if msg is not None:
                 return msg
             try:
+                self.sock.settimeout(self._left(deadline, self._silence(what, ignored)))
                 data = self.sock.recv(1 << 20)
-            except TimeoutError:
-                raise LiveTimeoutError(f"{self.remote}: no answer to {what} within "
-                                       f"{self.timeout:g} s") from None
+            except LiveTimeoutError:
+                raise
+            except (socket.timeout, TimeoutError):
+                raise LiveTimeoutError(self.remote, self._late(self._silence(what, ignored))) \
+                    from None
             except OSError as exc:
-                raise LiveDisconnected(f"{self.remote}: connection lost: {exc}") from None
+                raise LiveDisconnected(self.remote, f"connection lost: {exc.strerror or exc}") \
+                    from None
             if not data:
-                raise LiveDisconnected(f"{self.remote}: connection closed by the server "
-                                      f"(waiting for the reply to {what})")
+                raise LiveDisconnected(self.remote, f"connection closed by the server "
+                                       f"(waiting for the reply to {what})")
             self.stats["bytes_received"] += len(data)
-            framer.feed(data)
+            try:
+                framer.feed(data)
+            except _BadStream as exc:
+                raise LiveProtocolError(self.remote, f"reply to {what}: {exc}") from None
 
-    def request(self, method: str, params: list) -> Any:
-        """Send one read-only request, wait for its reply; the result (errors raised)."""
+    def _silence(self, what: str, ignored: int) -> str:
+        """What the server did not do, for a timeout's message."""
+        got = len(self._framer.buf)
+        text = (f"reply to {what} not complete {{within}} ({got} bytes of it received)" if got
+                else f"no answer to {what} {{within}}")
+        if ignored:
+            text += f" ({ignored} messages with other ids ignored)"
+        return text
+
+    def request(self, method: str, params: list, deadline: float | None = None) -> Any:
+        """Send one read-only request, wait for its reply until *deadline* (default: the
+        timeout from now); the result."""
         check_read_only(method, params)  # the one door out: nothing else is sent
+        if deadline is None:
+            deadline = time.monotonic() + self.timeout
         self._next_id += 1
         rid = self._next_id
-        self._send({"method": method, "params": params, "id": rid})
+        self._send({"method": method, "params": params, "id": rid}, deadline, method)
         self.stats["requests"] += 1
+        ignored = 0
         while True:
-            msg = self._recv_message(method)
-            if not isinstance(msg, dict):
-                raise LiveSourceError(f"{self.remote}: not a JSON-RPC message: {msg!r:.60}")
+            msg = self._recv_message(method, deadline, ignored)
+            if type(msg) is not dict:
+                raise LiveProtocolError(self.remote, f"reply to {method}: {_kind(msg)}, not a "
+                                        f"JSON-RPC message (an object)")
             if msg.get("method") == "echo" and "id" in msg:  # the server's inactivity probe
-                self._send({"result": msg.get("params", []), "error": None, "id": msg["id"]})
+                self._send({"result": msg.get("params", []), "error": None, "id": msg["id"]},
+                           deadline, "an echo reply")
                 continue
-            if msg.get("id") != rid or "method" in msg:
+            mid = msg.get("id")
+            if type(mid) is not int or mid != rid or "method" in msg:
+                ignored += 1
                 continue  # a notification, or an old reply
             if msg.get("error") is not None:
-                raise LiveSourceError(f"{self.remote}: {method} failed: {msg['error']}")
-            return msg.get("result")
+                raise LiveSourceError(self.remote, f"{method} failed: {_brief(msg['error'])}")
+            if "result" not in msg:
+                raise LiveProtocolError(self.remote, f"reply to {method}: no result")
+            return msg["result"]
 
-    def transact(self, database: str, ops: list[dict]) -> list:
-        result = self.request("transact", [database, *ops])
-        if not isinstance(result, list):
-            raise LiveSourceError(f"{self.remote}: bad transact reply")
-        for op, res in zip(ops, result):
-            if isinstance(res, dict) and "error" in res:
-                raise LiveSourceError(f"{self.remote}: select of {database}.{op.get('table')} "
-                                      f"failed: {res.get('error')}: {res.get('details', '')}")
+    def transact(self, database: str, ops: list[dict], deadline: float) -> list[list[dict]]:
+        """The rows of each select of *ops*: a list of objects each (checked)."""
+        result = self.request("transact", [database, *ops], deadline)
+        what = f"transact on {database}"
+        if type(result) is not list:
+            raise LiveProtocolError(self.remote, f"reply to {what}: the result is "
+                                    f"{_kind(result)}, not an array")
+        out = []
+        for i, res in enumerate(result):
+            table = ops[i].get("table") if i < len(ops) else None
+            if type(res) is not dict:
+                raise LiveProtocolError(self.remote, f"reply to {what}: result {i} ({table}) "
+                                        f"is {_kind(res)}, not an object")
+            if "error" in res:
+                where = f"select of {database}.{table}" if table else what
+                raise LiveSourceError(self.remote, f"{where} failed: {_brief(res.get('error'))}"
+                                      f": {_brief(res.get('details', ''))}")
+            if i >= len(ops):
+                continue
+            rows = res.get("rows")
+            if type(rows) is not list:
+                raise LiveProtocolError(self.remote, f"reply to the select of "
+                                        f"{database}.{table}: 'rows' is {_kind(rows)}, "
+                                        f"not an array")
+            for r in rows:
+                if type(r) is not dict:
+                    raise LiveProtocolError(self.remote, f"reply to the select of "
+                                            f"{database}.{table}: a row is {_kind(r)}, "
+                                            f"not an object")
+            out.append(rows)
         if len(result) < len(ops):
-            raise LiveSourceError(f"{self.remote}: transact reply has {len(result)} results "
-                                  f"for {len(ops)} operations")
-        return result
+            raise LiveProtocolError(self.remote, f"reply to {what}: {len(result)} results for "
+                                    f"{len(ops)} operations")
+        return out
 
 
 # ------------------------------------------------------------------------------ source
@@ -412,24 +518,32 @@ class LiveSource(DatabaseSource):
     list of them, tried in order.  *leader_only*: for a clustered database, use
     only the cluster's leader (other members are skipped; while no member is
     leader, e.g. during an election, the remotes are tried again until the
-    timeout).  *timeout*: seconds to connect to a remote and, afterwards, the
-    longest silence waited for while a reply is due (a long reply that keeps
-    coming never times out).  *private_key*, *certificate*, *ca_cert*: PEM files
-    for ``ssl:`` remotes (as ``-p``, ``-c``, ``-C`` of OVN's tools).
-    *database*: the database to read (``OVN_Southbound``...); by default the
-    server's only one (an error when it serves several).
+    timeout).  *timeout*: seconds a read may take, all of it (connecting, the
+    checks, the schema and the selects): the source's opening is one read, each
+    later call that asks the server another (``with source.read_within():``
+    makes several calls one read).  *max_reply*: the largest reply accepted, in
+    bytes.  *private_key*, *certificate*, *ca_cert*: PEM files for ``ssl:``
+    remotes (as ``-p``, ``-c``, ``-C`` of OVN's tools).  *database*: the database
+    to read (``OVN_Southbound``...); by default the server's only one (an error
+    when it serves several); the schema the server gives for it must bear its
+    name.  *require*: tables (or ``{table: columns}``) the schema must have, checked
+    before anything is read (:class:`~ovnparse.db.errors.LiveWrongSchema`).
+    *tables*: read these (:meth:`prefetch`) as part of the opening read.
 
-    Connects at once (errors: :class:`LiveSourceError`, :class:`LiveTimeoutError`).
+    Connects at once.  Errors: :class:`~ovnparse.db.errors.LiveSourceError` and
+    its subclasses (timeout, disconnection, a malformed reply, another schema).
     ``rows()`` results are cached per table; :meth:`prefetch` gets several tables
     in one transaction (one consistent snapshot).  A connection the server closed
-    meanwhile (an idle client misses its inactivity probes) is opened again once.
+    meanwhile (an idle client misses its inactivity probes), or that a timeout or
+    a malformed reply left unusable, is opened again at the next read.
     """
 
     def __init__(self, remote: str, *, leader_only: bool = True, timeout: float = 10.0,
                  private_key: str | os.PathLike | None = None,
                  certificate: str | os.PathLike | None = None,
                  ca_cert: str | os.PathLike | None = None,
-                 database: str | None = None):
+                 database: str | None = None, max_reply: int = DEFAULT_MAX_REPLY,
+                 tables=None, require=None):
         remotes = split_remotes(remote) if isinstance(remote, str) else []
         if not remotes:
             raise ValueError(f"no OVSDB remote in {remote!r}")
@@ -440,126 +554,210 @@ class LiveSource(DatabaseSource):
             if not _REMOTE_RE.match(r):
                 raise ValueError(f"{r}: not an OVSDB remote (unix:PATH, tcp:HOST:PORT, "
                                  "ssl:HOST:PORT)")
-        if timeout is None or timeout <= 0:
+        if timeout is None or not timeout > 0:
             raise ValueError("timeout must be a positive number of seconds")
+        if not isinstance(max_reply, int) or max_reply <= 0:
+            raise ValueError("max_reply must be a positive number of bytes")
         self.remote_spec = remote
         self.remotes = remotes
         self.leader_only = leader_only
         self.timeout = float(timeout)
+        self.max_reply = max_reply
         self._tls = {"private_key": _path(private_key), "certificate": _path(certificate),
                      "ca_cert": _path(ca_cert)}
         self._database_arg = database
         self.database: str | None = None
         self.remote: str | None = None  # the remote connected to
         self.server: dict = {}  # its _Server.Database row (model, leader...), if any
+        self.warnings: list[str] = []
         self.stats = {"requests": 0, "bytes_sent": 0, "bytes_received": 0, "rows_received": 0}
         #: one entry per request sent: (method, database, [(table, columns, where?)...])
         self.requests: list[tuple] = []
         self._conn: _Connection | None = None
+        self._closed = False
+        self._deadline: float | None = None  # of the read under way
         self._schema: Schema | None = None
         self._rows: dict[str, dict[str, dict]] = {}
         self._columns: dict[str, frozenset] = {}
         self._uuids: dict[str, list[str]] = {}
-        self._connect()
+        with self.read_within():
+            self._connect()
+            try:
+                lacks = missing_from(self._schema, require)  # type: ignore[arg-type]
+                if lacks:
+                    raise LiveWrongSchema(self.remote, f"its {self.schema_name} schema "
+                                          f"{self.schema_version} has no {', '.join(lacks)}",
+                                          found=self.schema_name, expected=self.schema_name)
+                if tables is not None:
+                    self.prefetch(tables)
+            except BaseException:
+                self.close()
+                raise
+
+    @contextmanager
+    def read_within(self, timeout: float | None = None):
+        """Every request made inside is one read: one deadline, *timeout* (default: the
+        source's) seconds from now.  Inside another read, the outer deadline holds."""
+        if self._deadline is not None:
+            yield self
+            return
+        self._deadline = time.monotonic() + (self.timeout if timeout is None else timeout)
+        try:
+            yield self
+        finally:
+            self._deadline = None
 
     # ------------------------------------------------------------ connection
     def _connect(self) -> None:
-        deadline = time.monotonic() + self.timeout
+        deadline = self._deadline
+        assert deadline is not None
         while True:
-            reasons = []
+            errors: list[DatabaseError] = []
             transient = False
-            for remote in self.remotes:
+            for n, remote in enumerate(self.remotes):
+                # each remote left gets its share of the time left: a member that hangs
+                # does not use up the time of the others
+                share = (deadline - time.monotonic()) / (len(self.remotes) - n)
+                until = deadline if n == len(self.remotes) - 1 else time.monotonic() + share
                 try:
-                    conn = _Connection(remote, self.timeout, self._tls, self.stats)
+                    conn = _Connection(remote, self.timeout, until, self._tls, self.stats,
+                                       self.max_reply, None if until == deadline else share)
                 except LiveSourceError as exc:
-                    reasons.append(str(exc))
+                    errors.append(exc)
                     continue
                 try:
-                    why = self._usable(conn)
-                except LiveSourceError as exc:
+                    why = self._usable(conn, until)
+                except DatabaseError as exc:
                     conn.close()
-                    reasons.append(str(exc))
+                    errors.append(exc)
                     continue
+                except BaseException:
+                    conn.close()
+                    raise
                 if why is None:
+                    conn.share = None
                     self._conn = conn
                     self.remote = remote
                     return
                 conn.close()
-                reasons.append(f"{remote}: {why}")
+                errors.append(LiveSourceError(remote, f"{why} (tried for {self.timeout:g} s)"))
                 transient = True
-            if not transient or time.monotonic() + 0.2 > deadline:
+            left = deadline - time.monotonic()
+            if not transient or left < 0.2:
                 break
             time.sleep(0.2)  # an election, or a member catching up: try again
-        timed_out = all("within" in r for r in reasons)
-        cls = LiveTimeoutError if timed_out else LiveSourceError
-        raise cls("no usable OVSDB server: " + "; ".join(reasons))
+        if len(errors) == 1:
+            raise errors[0]
+        text = "no usable OVSDB server: " + "; ".join(str(e) for e in errors)
+        if all(isinstance(e, LiveTimeoutError) for e in errors):
+            raise LiveTimeoutError(self.remote_spec, text)
+        if all(isinstance(e, WrongSchemaError) for e in errors):
+            raise LiveWrongSchema(self.remote_spec, text, expected=self._database_arg or "")
+        raise LiveSourceError(self.remote_spec, text)
 
-    def _usable(self, conn: _Connection) -> str | None:
+    def _usable(self, conn: _Connection, deadline: float) -> str | None:
         """Why this server will not do (``None``: it will); sets database and schema."""
-        dbs = self._request(conn, "list_dbs", [])
-        if not isinstance(dbs, list):
-            raise LiveSourceError(f"{conn.remote}: bad list_dbs reply")
+        dbs = self._request(conn, "list_dbs", [], deadline)
+        if type(dbs) is not list or not all(type(d) is str for d in dbs):
+            raise LiveProtocolError(conn.remote, f"reply to list_dbs: {_brief(dbs)}, not a "
+                                    f"list of database names")
         if self._database_arg is not None:
             if self._database_arg not in dbs:
-                raise LiveSourceError(f"{conn.remote}: serves no database "
-                                      f"{self._database_arg!r} (it serves {', '.join(dbs)})")
+                raise LiveWrongSchema(conn.remote, f"serves no database "
+                                      f"{self._database_arg!r} (it serves {', '.join(dbs)})",
+                                      found=", ".join(d for d in dbs if d[:1] != "_"),
+                                      expected=self._database_arg)
             name = self._database_arg
         else:
             mine = [d for d in dbs if not d.startswith("_")]
             if len(mine) != 1:
-                raise LiveSourceError(f"{conn.remote}: serves {len(mine)} databases "
+                raise LiveSourceError(conn.remote, f"serves {len(mine)} databases "
                                       f"({', '.join(mine) or 'none'}): say which")
             name = mine[0]
         server: dict = {}
         if "_Server" in dbs:
-            res = self._transact(conn, "_Server", [{
+            rows = self._transact(conn, "_Server", [{
                 "op": "select", "table": "Database", "where": [["name", "==", name]],
-                "columns": ["name", "model", "connected", "leader", "index"]}])
-            rows = res[0].get("rows", [])
+                "columns": ["name", "model", "connected", "leader", "index"]}], deadline)[0]
             if rows:
-                server = {k: decode_generic(v) for k, v in rows[0].items()}
+                try:
+                    server = {k: decode_generic(v) for k, v in rows[0].items()}
+                except (TypeError, ValueError, RecursionError):
+                    raise LiveProtocolError(conn.remote, f"reply to the select of "
+                                            f"_Server.Database: a malformed row "
+                                            f"{_brief(rows[0])}") from None
         if server.get("model") == "clustered":
             if server.get("connected") is False:
                 return "not connected to its cluster"
             if self.leader_only and server.get("leader") is not True:
                 return "not the cluster leader (leader_only; --no-leader-only reads any member)"
         if self._schema is None or self.database != name:
-            schema = Schema.from_json(self._request(conn, "get_schema", [name]))
+            reply = self._request(conn, "get_schema", [name], deadline)
+            try:
+                schema = Schema.from_json(reply)
+            except (SchemaError, RecursionError) as e:
+                raise LiveProtocolError(conn.remote, f"reply to get_schema {name}: not an "
+                                        f"OVSDB schema ({_brief(str(e))})") from None
+            if schema.name != name:
+                # (ovsdb-server names a database after its schema: never so)
+                raise LiveWrongSchema(conn.remote, f"asked for the schema of {name}, it gave "
+                                      f"a {schema.name!r} schema", found=schema.name,
+                                      expected=name)
             if self._schema is not None and (schema.name, schema.version) != \
                     (self._schema.name, self._schema.version):
-                raise LiveSourceError(f"{conn.remote}: schema {schema.name} {schema.version}, "
-                                      f"not {self._schema.name} {self._schema.version} as before")
+                raise LiveWrongSchema(conn.remote, f"schema {schema.name} {schema.version}, "
+                                      f"not {self._schema.name} {self._schema.version} as "
+                                      f"before", found=schema.name, expected=self._schema.name)
             self._schema = schema
         self.database = name
         self.server = server
         return None
 
-    def _request(self, conn: _Connection, method: str, params: list) -> Any:
+    def _request(self, conn: _Connection, method: str, params: list, deadline: float) -> Any:
         self.requests.append((method, params[0] if params else None, None))
-        return conn.request(method, params)
+        return conn.request(method, params, deadline)
 
-    def _transact(self, conn: _Connection, database: str, ops: list[dict]) -> list:
+    def _transact(self, conn: _Connection, database: str, ops: list[dict],
+                  deadline: float) -> list[list[dict]]:
         self.requests.append(("transact", database,
                               [(o["table"], o.get("columns"), o.get("where")) for o in ops]))
-        return conn.transact(database, ops)
+        return conn.transact(database, ops, deadline)
 
-    def _select(self, ops: list[dict]) -> list:
-        """A transact of selects on this source's database; opens the connection again
-        once if the server closed it."""
+    def _select(self, ops: list[dict]) -> list[list[dict]]:
+        """The rows of a transact of selects on this source's database.
+
+        Opens the connection again (once) if the server closed it, or if an earlier
+        read left it unusable.  A timeout or a malformed reply leaves the connection
+        in an unknown state: it is closed (the next read opens a new one).
+        """
+        if self._closed:
+            raise LiveSourceError(self.remote_spec, "this LiveSource is closed")
+        deadline = self._deadline
+        assert deadline is not None
         if self._conn is None:
-            raise LiveSourceError("this LiveSource is closed")
-        try:
-            return self._transact(self._conn, self.database, ops)  # type: ignore[arg-type]
-        except LiveDisconnected:
-            self._conn.close()
-            self._conn = None
             self._connect()
-            return self._transact(self._conn, self.database, ops)  # type: ignore[arg-type]
+        try:
+            return self._transact(self._conn, self.database, ops, deadline)  # type: ignore
+        except LiveDisconnected:
+            self._drop()
+            self._connect()
+            try:
+                return self._transact(self._conn, self.database, ops, deadline)  # type: ignore
+            except LiveSourceError:
+                self._drop()
+                raise
+        except LiveSourceError:
+            self._drop()
+            raise
 
-    def close(self) -> None:
+    def _drop(self) -> None:
         if self._conn is not None:
             self._conn.close()
             self._conn = None
+
+    def close(self) -> None:
+        self._closed = True
+        self._drop()
 
     # -------------------------------------------------------------- decoding
     def _columns_of(self, table: str, columns: Iterable[str] | None) -> frozenset:
@@ -575,18 +773,40 @@ class LiveSource(DatabaseSource):
         return cols
 
     def _decode(self, table: str, columns: frozenset, rows: list[dict]) -> dict[str, dict]:
+        """The rows of a select, decoded in place; a row that is not what the schema says
+        (a column missing, a value of another shape) is a LiveProtocolError."""
         ts = self._schema.tables[table]  # type: ignore[union-attr]
         decs = [(c, ts.columns[c].decoder()) for c in columns if c in ts.columns]
+        # columns kept as they come (string, integer, boolean): their type checked
+        plain = [(c, _ATOM_TYPES[ts.columns[c].key]) for c, d in decs if d is None]
+        decs = [(c, d) for c, d in decs if d is not None]
         out: dict[str, dict] = {}
-        for rj in rows:
-            for c, d in decs:
-                if d is not None:
+        c = "_uuid"
+        try:
+            for rj in rows:
+                for c, t in plain:
+                    if type(rj[c]) is not t:
+                        raise TypeError(f"{_kind(rj[c])}, not {_ATOM_WORDS[t]}")
+                for c, d in decs:
                     rj[c] = d(rj[c])
-            uuid = rj["_uuid"][1]
-            rj["_uuid"] = uuid
-            if "_version" in rj:
-                rj["_version"] = rj["_version"][1]
-            out[uuid] = rj
+                c = "_uuid"
+                u = rj["_uuid"]
+                if type(u) is not list or len(u) != 2 or u[0] != "uuid" or type(u[1]) is not str:
+                    raise TypeError(f"{_brief(u)}, not [\"uuid\", \"...\"]")
+                uuid = u[1]
+                rj["_uuid"] = uuid
+                if "_version" in rj:
+                    c = "_version"
+                    rj["_version"] = rj["_version"][1]
+                out[uuid] = rj
+        except KeyError:
+            raise LiveProtocolError(self.remote or self.remote_spec, f"reply to the select of "
+                                    f"{self.database}.{table}: a row without column {c!r}") \
+                from None
+        except (TypeError, ValueError, IndexError, AttributeError, RecursionError) as e:
+            raise LiveProtocolError(self.remote or self.remote_spec, f"reply to the select of "
+                                    f"{self.database}.{table}: column {c!r} of a row is "
+                                    f"malformed ({_brief(str(e))})") from None
         self.stats["rows_received"] += len(rows)
         return out
 
@@ -630,21 +850,24 @@ class LiveSource(DatabaseSource):
             if need is not None:
                 todo[t] = need
         if todo:
-            self._fetch(todo)
+            with self.read_within():
+                self._fetch(todo)
 
     def _fetch(self, todo: dict[str, frozenset]) -> None:
         names = list(todo)
         result = self._select([self._op(t, todo[t]) for t in names])
         with gc_paused():
-            for t, res in zip(names, result):
-                self._rows[t] = self._decode(t, todo[t], res.get("rows", []))
-                self._columns[t] = todo[t]
+            decoded = {t: self._decode(t, todo[t], rows) for t, rows in zip(names, result)}
+        for t, rows in decoded.items():  # (all or nothing)
+            self._rows[t] = rows
+            self._columns[t] = todo[t]
 
     def rows(self, table: str, columns: Iterable[str] | None = None) -> Mapping[str, dict]:
         cols = self._columns_of(table, columns)
         need = self._need(table, cols)
         if need is not None:
-            self._fetch({table: need})
+            with self.read_within():
+                self._fetch({table: need})
         return self._rows[table]
 
     def uuids(self, table: str) -> list[str]:
@@ -653,10 +876,10 @@ class LiveSource(DatabaseSource):
         if table in self._rows:
             return list(self._rows[table])
         if table not in self._uuids:
-            res = self._select([{"op": "select", "table": table, "where": [],
-                                 "columns": ["_uuid"]}])[0].get("rows", [])
-            self.stats["rows_received"] += len(res)
-            self._uuids[table] = [r["_uuid"][1] for r in res]
+            with self.read_within():
+                rows = self._select([{"op": "select", "table": table, "where": [],
+                                      "columns": ["_uuid"]}])[0]
+            self._uuids[table] = list(self._decode(table, frozenset(), rows))
         return self._uuids[table]
 
     def rows_by_uuid_prefix(self, table: str, prefixes: Iterable[str | int],
@@ -668,37 +891,34 @@ class LiveSource(DatabaseSource):
         from one select of the ``_uuid`` column (:meth:`uuids`), then only the
         matching rows are fetched, one ``_uuid ==`` select each, in batches.  Every
         row a prefix matches is returned (collisions included).  Served from the
-        cache when the whole table has been read already.
+        cache when the whole table has been read already.  One read (one deadline).
         """
         cols = self._columns_of(table, columns)
-        keys = set()
-        for p in prefixes:
-            if isinstance(p, int) or (isinstance(p, str) and p.strip().lower().startswith("0x")):
-                key = cookie_key(p)
-                if key is not None:
-                    keys.add(key)
-                continue
-            text = str(p).strip().lower()
-            if not text or not set(text) <= _HEX | {"-"}:
-                raise ValueError(f"not a uuid prefix or cookie: {p!r}")
-            keys.add(text)
+        keys = set(prefix_keys(prefixes))
         if not keys:
             return {}
         if table in self._rows and self._need(table, cols) is None:
             rows = self._rows[table]
             return {u: rows[u] for u in rows if u.startswith(tuple(keys))}
-        wanted = [u for u in self.uuids(table) if u.startswith(tuple(keys))]
         out: dict[str, dict] = {}
-        for i in range(0, len(wanted), UUID_BATCH):
-            batch = wanted[i:i + UUID_BATCH]
-            result = self._select([self._op(table, cols, [["_uuid", "==", ["uuid", u]]])
-                                   for u in batch])
-            rows = [r for res in result for r in res.get("rows", [])]
-            out.update(self._decode(table, cols, rows))
+        with self.read_within():
+            wanted = [u for u in self.uuids(table) if u.startswith(tuple(keys))]
+            for i in range(0, len(wanted), UUID_BATCH):
+                batch = wanted[i:i + UUID_BATCH]
+                result = self._select([self._op(table, cols, [["_uuid", "==", ["uuid", u]]])
+                                       for u in batch])
+                rows = [r for res in result for r in res]
+                out.update(self._decode(table, cols, rows))
         return out
 
     def __repr__(self) -> str:
         return f"<LiveSource {self.database} at {self.remote}>"
+
+
+#: the Python type of each atomic type kept as it comes
+_ATOM_TYPES = {"string": str, "integer": int, "boolean": bool, "real": float, "uuid": list}
+_ATOM_WORDS = {str: "a string", int: "an integer", bool: "a boolean", float: "a real",
+               list: "a uuid"}
 
 
 def _path(p) -> str | None:
@@ -710,19 +930,23 @@ def open_database(spec: str | os.PathLike, *, leader_only: bool = True, timeout:
                   certificate: str | os.PathLike | None = None,
                   ca_cert: str | os.PathLike | None = None,
                   database: str | None = None, tables=None, table: str | None = None,
-                  schema=None) -> DatabaseSource:
+                  schema=None, max_reply: int = DEFAULT_MAX_REPLY,
+                  salvage: bool = False) -> DatabaseSource:
     """A database source for *spec*: a saved file's path, or an OVSDB remote.
 
     - a path that exists → :func:`~ovnparse.db.source.open_source` (database file,
-      ``ovsdb-client dump`` or ``ovn-*ctl list`` JSON; *tables*, *table*, *schema*
-      are its options);
+      ``ovsdb-client dump`` or ``ovn-*ctl list`` JSON; *tables*, *table*, *schema*,
+      *salvage* are its options);
     - ``unix:…``, ``tcp:…``, ``ssl:…`` or a comma list of them → :class:`LiveSource`
-      (*leader_only*, *timeout*, the TLS files and *database*; *tables* is prefetched).
+      (*leader_only*, *timeout*, *max_reply*, the TLS files and *database*; *tables*
+      is read within the opening read).
 
     *database* (``OVN_Northbound``, ``OVN_Southbound``), when given, is also checked
-    against a file's schema name (``ValueError`` if another); for a remote, a
-    *schema* given by name stands for *database*.  A spec that is
-    neither raises ``FileNotFoundError`` (or ``ValueError`` for a passive remote).
+    against a file's schema name (:class:`~ovnparse.db.errors.WrongSchemaError`, a
+    ``ValueError``, if another); for a remote, a *schema* given by name stands for
+    *database*.  A spec that is neither raises ``FileNotFoundError`` (or
+    ``ValueError`` for a passive remote).  :func:`ovnparse.db.open.open_database_for`
+    is the stricter opener for a role.
     """
     from .source import open_source  # noqa: PLC0415
     text = os.fspath(spec)
@@ -734,13 +958,12 @@ def open_database(spec: str | os.PathLike, *, leader_only: bool = True, timeout:
             if database is None and isinstance(schema, str) and "/" not in schema \
                     and not schema.endswith(".ovsschema"):
                 database = schema  # a schema name (OVN_Southbound) names the database
-            src = LiveSource(text, leader_only=leader_only, timeout=timeout,
-                             private_key=private_key, certificate=certificate, ca_cert=ca_cert,
-                             database=database)
-            if tables is not None:
-                src.prefetch(tables)
-            return src
-    src = open_source(spec, table=table, schema=schema, tables=tables)
+            return LiveSource(text, leader_only=leader_only, timeout=timeout,
+                              private_key=private_key, certificate=certificate,
+                              ca_cert=ca_cert, database=database, max_reply=max_reply,
+                              tables=tables)
+    src = open_source(spec, table=table, schema=schema, tables=tables, salvage=salvage)
     if database is not None and src.schema_name and src.schema_name != database:
-        raise ValueError(f"{text}: holds {src.schema_name}, not {database}")
+        raise WrongSchemaError(text, f"holds {src.schema_name}, not {database}",
+                               found=src.schema_name, expected=database)
     return src

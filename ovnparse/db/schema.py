@@ -24,13 +24,13 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Mapping
+import reprlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, Mapping
 
 __all__ = [
-    "ColumnType", "TableSchema", "Schema", "SchemaError",
+    "ColumnType", "TableSchema", "Schema", "SchemaError", "missing_from",
     "decode_generic", "INSTALLED_SCHEMAS", "load_schema", "installed_schema",
     "EMPTY_SET", "EMPTY_MAP",
 ]
@@ -153,11 +153,11 @@ class ColumnType:
     value_ref_table: str | None = None
 
     @classmethod
-    def from_json(cls, j: Any) -> ColumnType:
+    def from_json(cls, j: Any) -> "ColumnType":
         if isinstance(j, str):
             return cls(key=_base_type(j)[0])
         if not isinstance(j, dict) or "key" not in j:
-            raise SchemaError(f"bad column type {j!r}")
+            raise SchemaError(f"bad column type {reprlib.repr(j)}")
         key, kref = _base_type(j["key"])
         value = vref = None
         if "value" in j:
@@ -166,7 +166,7 @@ class ColumnType:
         mx = j.get("max", 1)
         mx = float("inf") if mx == "unlimited" else mx
         if mn not in (0, 1) or not (mx >= 1) or mx < mn:
-            raise SchemaError(f"bad min/max in column type {j!r}")
+            raise SchemaError(f"bad min/max in column type {reprlib.repr(j)}")
         return cls(key, value, mn, mx, kref, vref)
 
     # -- shapes (lib/ovsdb-types.h)
@@ -247,9 +247,9 @@ def _base_type(j: Any) -> tuple[str, str | None]:
     elif isinstance(j, dict) and isinstance(j.get("type"), str):
         t, ref = j["type"], j.get("refTable")
     else:
-        raise SchemaError(f"bad base type {j!r}")
+        raise SchemaError(f"bad base type {reprlib.repr(j)}")
     if t not in _ATOM_DEFAULTS:
-        raise SchemaError(f"unknown atomic type {t!r}")
+        raise SchemaError(f"unknown atomic type {reprlib.repr(t)}")
     return t, ref
 
 
@@ -273,10 +273,24 @@ class Schema:
     raw: Mapping = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
-    def from_json(cls, j: Any) -> Schema:
+    def from_json(cls, j: Any) -> "Schema":
+        """The schema of a ``.ovsschema``'s JSON; :class:`SchemaError` for anything else."""
         if not isinstance(j, dict) or not isinstance(j.get("name"), str) \
                 or not isinstance(j.get("tables"), dict):
             raise SchemaError("not an OVSDB schema (no name or tables)")
+        if not isinstance(j.get("version", ""), str):
+            raise SchemaError(f"schema {j['name']}: the version is not a string")
+        try:
+            return cls._from_json(j)
+        except SchemaError:
+            raise
+        except (TypeError, AttributeError, KeyError, ValueError, IndexError) as e:
+            # (a damaged record or a hostile server: a table or column that is not an object)
+            raise SchemaError(f"schema {j['name']}: malformed table or column "
+                              f"({type(e).__name__}: {e})") from None
+
+    @classmethod
+    def _from_json(cls, j: dict) -> "Schema":
         tables = {}
         for tname, tj in j["tables"].items():
             cols = {}
@@ -289,6 +303,24 @@ class Schema:
                                         tuple(tuple(i) for i in tj.get("indexes", ())),
                                         frozenset(eph))
         return cls(j["name"], j.get("version", ""), tables, j.get("cksum"), j)
+
+
+def missing_from(schema: Schema, required) -> list[str]:
+    """What of *required* (table names, or ``{table: columns or None}``) *schema* lacks:
+    ``["table X", "column T.c", ...]`` (empty: nothing)."""
+    if required is None:
+        return []
+    if isinstance(required, str):
+        required = [required]
+    spec = required if isinstance(required, Mapping) else {t: None for t in required}
+    out = []
+    for t, cols in spec.items():
+        ts = schema.tables.get(t)
+        if ts is None:
+            out.append(f"table {t}")
+            continue
+        out += [f"column {t}.{c}" for c in (cols or ()) if c != "_uuid" and c not in ts.columns]
+    return out
 
 
 def load_schema(path: str | os.PathLike) -> Schema:

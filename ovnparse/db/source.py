@@ -14,21 +14,15 @@ from __future__ import annotations
 
 import os
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Mapping
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterable, Mapping, Sequence
 
 from .dumps import read_ctl_list_json, read_ovsdb_client_dump
-from .keys import HEX_DASH, cookie_key
-from .ovsdb_file import (
-    Database,
-    TableSpec,
-    _Bytes,
-    _normalize_tables,
-    _read,
-    file_kind,
-    read_ovsdb_file,
-)
+from .errors import OvsdbFileError
+from .keys import prefix_keys
+from .ovsdb_file import (Database, TableSpec, _Bytes, _normalize_tables, _read, file_kind,
+                         read_file_bytes, read_ovsdb_file)
 from .schema import Schema
 
 __all__ = ["DatabaseSource", "FileSource", "MemorySource", "open_source"]
@@ -41,7 +35,12 @@ class DatabaseSource(ABC):
     ``"_uuid"`` and at least the columns asked for (all of them for
     ``columns=None``), values decoded as :mod:`ovnparse.db.schema` says.  The
     mapping and rows may be shared with the source's cache: do not modify them.
+
+    ``warnings``: what a reader stepped over (a torn last record, what salvage
+    skipped...), one line each, for the caller to print.
     """
+
+    warnings: Sequence[str] = ()  # (sources that warn have a list of their own)
 
     @property
     @abstractmethod
@@ -87,6 +86,14 @@ class MemorySource(DatabaseSource):
         self.db = db
 
     @property
+    def warnings(self) -> list[str]:
+        return self.db.warnings
+
+    @property
+    def schema(self) -> Schema:
+        return self.db.schema
+
+    @property
     def schema_name(self) -> str:
         return self.db.schema.name
 
@@ -114,12 +121,21 @@ class FileSource(DatabaseSource):
     a whole-table read.  Inside ``with source.hold():`` every read (the schema,
     whole tables, rows by prefix) shares one reading of the file, let go of at the
     end.
+
+    Every read checks the records' lengths and SHA-1s (*verify_checksums*): a
+    damaged file raises :class:`~ovnparse.db.errors.DamagedFileError` (at the first
+    read, which scans every record) unless *salvage*, which reads what precedes the
+    damage and says so in :attr:`warnings`.  A file that ends inside its last
+    record is read up to it, with a warning.  A file that can no longer be read
+    (removed meanwhile) raises :class:`~ovnparse.db.errors.OvsdbFileError`.  A
+    gzip'ed file is uncompressed at each read.
     """
 
     def __init__(self, path: str | os.PathLike, tables: TableSpec = None, *,
-                 verify_checksums: bool = True):
+                 verify_checksums: bool = True, salvage: bool = False):
         self.path = os.fspath(path)
         self.verify_checksums = verify_checksums
+        self.salvage = salvage
         self._schema: Schema | None = None
         self._format: str | None = None
         self._rows: dict[str, dict[str, dict]] = {}
@@ -137,12 +153,16 @@ class FileSource(DatabaseSource):
         if self._held:
             raw = self._raw_bytes()
             src = _Bytes(raw.data, raw.scanned, raw.walks)
-            db = _read(src, spec, self.path, self.verify_checksums)
+            db = _read(src, spec, self.path, self.verify_checksums, self.salvage)
             raw.scanned = src.scanned
             db.path = self.path
         else:
             self._raw = None  # (whole tables are built without the bytes alongside)
-            db = read_ovsdb_file(self.path, spec, verify_checksums=self.verify_checksums)
+            try:
+                db = read_ovsdb_file(self.path, spec, verify_checksums=self.verify_checksums,
+                                     salvage=self.salvage)
+            except OSError as e:
+                raise OvsdbFileError(self.path, f"cannot read: {e.strerror or e}") from None
         self._took(db)
         for t, rows in db.tables.items():
             self._rows[t] = rows
@@ -231,7 +251,7 @@ class FileSource(DatabaseSource):
         for a matching row is replayed, in order.  Served from the cache when the
         whole table has been read already.  A new dict (the rows are not cached).
         """
-        keys = _prefix_keys(prefixes)
+        keys = prefix_keys(prefixes)
         cols = None if columns is None else frozenset(c for c in columns if c != "_uuid")
         if self._schema is not None and table not in self._schema.tables:
             raise KeyError(f"no table {table!r} in {self.path} ({self._schema.name})")
@@ -242,19 +262,35 @@ class FileSource(DatabaseSource):
             return {u: r for u, r in rows.items() if u.startswith(keys)}
         raw = self._raw_bytes()
         src = _Bytes(raw.data, raw.scanned, raw.walks, {table: keys})
-        db = _read(src, {table: cols}, self.path, self.verify_checksums)
+        db = _read(src, {table: cols}, self.path, self.verify_checksums, self.salvage)
         raw.scanned = src.scanned  # (the records, hashed once)
         self._took(db)
         if table not in db.tables:
             raise KeyError(f"no table {table!r} in {self.path} ({db.schema.name})")
         return db.tables[table]
 
+    def _load(self) -> bytes:
+        """The file's bytes (uncompressed); an OSError becomes an OvsdbFileError (a read may
+        come long after the source was opened)."""
+        warnings: list[str] = []
+        try:
+            data = read_file_bytes(self.path, salvage=self.salvage, warnings=warnings)
+        except OSError as e:
+            raise OvsdbFileError(self.path, f"cannot read: {e.strerror or e}") from None
+        for w in warnings:
+            if w not in self.warnings:
+                self.warnings.append(w)
+        return data
+
     def _raw_bytes(self) -> _Bytes:
-        st = os.stat(self.path)
+        try:
+            st = os.stat(self.path)
+        except OSError as e:
+            raise OvsdbFileError(self.path, f"cannot read: {e.strerror or e}") from None
         key = (st.st_ino, st.st_size, st.st_mtime_ns)
         if self._raw is None or self._raw[0] != key:
             self._raw = None
-            self._raw = (key, _Bytes(Path(self.path).read_bytes(), walks={}))
+            self._raw = (key, _Bytes(self._load(), walks={}))
         return self._raw[1]
 
     @contextmanager
@@ -276,27 +312,9 @@ class FileSource(DatabaseSource):
         return f"<FileSource {self.path}>"
 
 
-
-
-def _prefix_keys(prefixes: Iterable[str | int]) -> tuple[str, ...]:
-    """uuid prefixes and cookies → lower-case uuid prefixes (``ValueError`` for others)."""
-    keys: dict[str, None] = {}
-    for p in prefixes:
-        if isinstance(p, int) or (isinstance(p, str) and p.strip().lower().startswith("0x")):
-            key = cookie_key(p)
-            if key is not None:
-                keys[key] = None
-            continue
-        text = str(p).strip().lower()
-        if not text or not set(text) <= HEX_DASH:
-            raise ValueError(f"not a uuid prefix or cookie: {p!r}")
-        keys[text] = None
-    return tuple(keys)
-
-
 def open_source(path: str | os.PathLike, *, table: str | None = None,
                 schema: Schema | str | os.PathLike | None = None,
-                tables: TableSpec = None) -> DatabaseSource:
+                tables: TableSpec = None, salvage: bool = False) -> DatabaseSource:
     """A source for a saved database: an OVSDB file, or tools' JSON output.
 
     - an OVSDB database file (standalone or clustered) → :class:`FileSource`;
@@ -307,12 +325,12 @@ def open_source(path: str | os.PathLike, *, table: str | None = None,
 
     *schema* (a :class:`Schema`, a ``.ovsschema`` path or ``OVN_Southbound`` /
     ``OVN_Northbound``) types the JSON outputs' values; *tables* is passed to
-    :class:`FileSource` as what to read first.
+    :class:`FileSource` as what to read first, and *salvage* too.
     """
     p = Path(path)
     kind = file_kind(p)
     if kind is not None:
-        return FileSource(p, tables)
+        return FileSource(p, tables, salvage=salvage)
     with open(p, "rb") as f:
         head = f.read(4096).lstrip()
     if head.startswith(b'{"caption"') or b'"caption"' in head[:200]:
@@ -330,4 +348,4 @@ def open_source(path: str | os.PathLike, *, table: str | None = None,
         return MemorySource(Database(schema=sch or Schema("", "", {}), tables={tname: rows},
                                      columns={tname: None}, format="ctl-list-json",
                                      path=str(p)))
-    raise ValueError(f"{p}: neither an OVSDB database file nor ovsdb-client/ovn-*ctl JSON")
+    raise OvsdbFileError(str(p), "neither an OVSDB database file nor ovsdb-client/ovn-*ctl JSON")
