@@ -20,7 +20,7 @@ import sys
 
 from ._version import __version__
 from .analysis import Verdict
-from .commands import COMMANDS
+from .commands import COMMANDS, database_kwargs, database_options
 from .errors import InputError, OvnparseError, Problem
 from .formats.registry import PARSERS
 
@@ -99,7 +99,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--dump-flows", metavar="FILE",
                    help="ovs-ofctl dump-flows br-int text: list the OpenFlow flows of the "
                    "logical flow that dropped (what ovn-trace --ovs shows, offline)")
-    remote_options(p)
+    database_options(p)
     p.set_defaults(func=_cmd_explain)
 
     p = sub.add_parser("compare", help="two traces of one packet: same verdict, or why not")
@@ -114,18 +114,6 @@ def _parser() -> argparse.ArgumentParser:
         module.add_arguments(p)
         p.set_defaults(func=module.run)
     return top
-
-
-def remote_options(p: argparse.ArgumentParser) -> None:
-    """Options of live database remotes (as OVN's tools spell them)."""
-    g = p.add_argument_group("live databases (unix:, tcp:, ssl: remotes)")
-    g.add_argument("--no-leader-only", dest="leader_only", action="store_false",
-                   help="read any member of a clustered database, not only the leader")
-    g.add_argument("--db-timeout", type=float, default=10.0, metavar="SECONDS",
-                   help="give up on a server that does not answer (default 10)")
-    g.add_argument("-p", "--private-key", metavar="FILE", help="SSL private key")
-    g.add_argument("-c", "--certificate", metavar="FILE", help="SSL certificate for the key")
-    g.add_argument("-C", "--ca-cert", metavar="FILE", help="SSL CA certificate")
 
 
 def _cmd_parse(args) -> int:
@@ -145,9 +133,9 @@ def _cmd_explain(args) -> int:
     db = None
     if args.sb or args.nb or args.dump_flows:
         db = open_databases(args.nb, args.sb, dump_flows=args.dump_flows,
-                            timeout=args.db_timeout, leader_only=args.leader_only,
-                            private_key=args.private_key, certificate=args.certificate,
-                            ca_cert=args.ca_cert)
+                            **database_kwargs(args))
+        for warning in db.warnings:
+            print(f"ovnparse: warning: {warning}", file=sys.stderr)
     explanations = [explain(t, db) for t in parse(args.file, args.format)]
     if args.json:
         json.dump([e.to_dict() for e in explanations], sys.stdout, indent=2)

@@ -20,6 +20,7 @@ import sys
 from ..api import PRINTED, annotated, detrace_text, replayable
 from ..enrich.openflow import cookies
 from ..errors import InputError, Problem
+from . import database_kwargs, database_options
 from ..formats.detrace_rules import COOKIE, split_lines
 
 _OVN_RUNDIR = "/var/run/ovn"
@@ -42,11 +43,7 @@ def add_arguments(p) -> None:
                    help="Open_vSwitch database, for --ovs (default: unix:$OVS_RUNDIR/db.sock)")
     p.add_argument("--ovs", action="store_true",
                    help="also name the OVS interfaces of in_port= and output: ports")
-    p.add_argument("--no-leader-only", dest="leader_only", action="store_false",
-                   help="accept any cluster member, not just the leader (live remotes)")
-    p.add_argument("-p", "--private-key", metavar="FILE", help="SSL private key")
-    p.add_argument("-c", "--certificate", metavar="FILE", help="SSL certificate for the key")
-    p.add_argument("-C", "--ca-cert", metavar="FILE", help="SSL peer CA certificate")
+    database_options(p)
     p.add_argument("--extended", action="store_true",
                    help="keep the trace's indentation; add the ACL name and Kubernetes owner "
                         "to ACL hints, resolve FDB/Static_MAC_Binding/Datapath_Binding cookies, "
@@ -143,7 +140,9 @@ def _read_input(path: str) -> str:
 
 
 def _open(spec: str, schema: str, args):
-    """A saved file or a live remote holding `schema` (db/databases.open_one)."""
-    from ..db.databases import open_one
-    return open_one(spec, schema, leader_only=args.leader_only, private_key=args.private_key,
-                    certificate=args.certificate, ca_cert=args.ca_cert)
+    """A saved file or a live remote holding `schema` (db/open.py)."""
+    from ..db.open import open_database_for
+    source = open_database_for(spec, schema, **database_kwargs(args))
+    for warning in getattr(source, "warnings", ()) or ():
+        print(f"ovnparse: warning: {spec}: {warning}", file=sys.stderr)
+    return source

@@ -17,8 +17,8 @@ from typing import Any
 from ..errors import DatabaseError
 from .dump_flows import DumpFlowsError, read_dump_flows
 from .index import DbIndex
-from .ovsdb_file import OvsdbFileError
-from .source import DatabaseSource, MemorySource
+from .open import open_database_for
+from .source import DatabaseSource
 
 NB, SB, OVS = "OVN_Northbound", "OVN_Southbound", "Open_vSwitch"
 
@@ -41,12 +41,15 @@ class Databases:
     def index(self) -> DbIndex | None:
         """Cookies and uuid prefixes -> rows (None without a Southbound)."""
         if self._index is None and self.sb is not None:
-            try:
-                self._index = DbIndex(self.sb, self.nb)
-            except (OSError, OvsdbFileError, ValueError) as exc:
-                raise DatabaseError(self.names.get("sb", "the Southbound"),
-                                    f"cannot read the database: {exc}") from None
+            self._index = DbIndex(self.sb, self.nb)
         return self._index
+
+    @property
+    def warnings(self) -> list[str]:
+        """What the sources had to say (a torn last record, what salvage skipped)."""
+        return [f"{self.names.get(role, role)}: {w}" for role, src in (("sb", self.sb),
+                                                                      ("nb", self.nb))
+                for w in getattr(src, "warnings", ()) or ()]
 
     def close(self) -> None:
         for src in (self.sb, self.nb):
@@ -67,17 +70,20 @@ class Databases:
 def open_databases(nb: str | os.PathLike | None = None, sb: str | os.PathLike | None = None,
                    *, dump_flows: str | os.PathLike | None = None, timeout: float = 10.0,
                    leader_only: bool = True, private_key: str | None = None,
-                   certificate: str | None = None, ca_cert: str | None = None) -> Databases:
-    """Open the databases a run reads; raises DatabaseError (one line) when one
-    cannot be read or is not the database asked for."""
+                   certificate: str | None = None, ca_cert: str | None = None,
+                   max_reply: int | None = None, salvage: bool = False) -> Databases:
+    """Open the databases a run reads (db/open.py: saved files, tools' output or
+    live remotes); DatabaseError (one line) when one cannot be read or is not
+    the database asked for.  What a salvaged or torn file lost is in `warnings`."""
     options = {"timeout": timeout, "leader_only": leader_only, "private_key": private_key,
-               "certificate": certificate, "ca_cert": ca_cert}
+               "certificate": certificate, "ca_cert": ca_cert, "max_reply": max_reply,
+               "salvage": salvage}
     names = {}
     sources = {}
     for role, spec, schema in (("sb", sb, SB), ("nb", nb, NB)):
         if spec is not None:
             names[role] = os.fspath(spec)
-            sources[role] = open_one(spec, schema, **options)
+            sources[role] = open_database_for(spec, schema, **options)
     openflow = None
     if dump_flows is not None:
         names["openflow"] = os.fspath(dump_flows)
@@ -87,26 +93,3 @@ def open_databases(nb: str | os.PathLike | None = None, sb: str | os.PathLike | 
             raise DatabaseError(os.fspath(dump_flows),
                                 f"cannot read the OpenFlow flows: {exc}") from None
     return Databases(sources.get("sb"), sources.get("nb"), openflow, names=names)
-
-
-def open_one(spec: str | os.PathLike, schema: str, **options) -> DatabaseSource:
-    """One database: a saved file (an OVSDB file, a tool's JSON, `ovn-sbctl
-    lflow-list` text) or a live remote, checked to hold `schema`."""
-    from . import is_remote, open_database
-    from .lflow_list import read_lflow_list
-    text = os.fspath(spec)
-    try:
-        if not (is_remote(text) and not os.path.exists(text)):
-            with open(text, "rb") as f:
-                head = f.read(64)
-            if head.startswith(b"Datapath: "):
-                source: DatabaseSource = MemorySource(read_lflow_list(text))
-            else:
-                source = open_database(text)
-        else:
-            source = open_database(text, database=schema, **options)
-    except (OSError, OvsdbFileError, ValueError) as exc:
-        raise DatabaseError(text, f"cannot read the database: {exc}") from None
-    if source.schema_name and source.schema_name != schema:
-        raise DatabaseError(text, f"holds {source.schema_name}, not {schema}")
-    return source
