@@ -41,30 +41,12 @@ BASES = {rel: base for rel, (base, _m) in MANIFESTS.items()}
 SCENARIOS = {(rel, s["name"]): s for rel, (_b, m) in MANIFESTS.items() for s in m["scenarios"]}
 RUNS = [(rel, s["name"], c) for rel, (_b, m) in MANIFESTS.items() for s in m["scenarios"]
         for c in s["commands"] if c["tool"] in ("ofproto/trace", "ovn-detrace")]
-ANALYSIS_XFAIL = pytest.mark.xfail(
-    strict=False, reason="ACL tiers: issue 8 analysis (and 24.09+ controller(...,pause))")
-RULE_COOKIE_XFAIL = pytest.mark.xfail(
-    strict=False, reason="ovn-detrace >= 24.09 notes after 'Datapath actions: ...rule_cookie=': "
-                         "parser (issue 8)")
-
-
-def _notes_after_datapath_actions(rel: str, command: dict) -> bool:
-    """ovn-detrace printed notes right after a `Datapath actions:` line."""
-    if command["tool"] != "ovn-detrace":
-        return False
-    lines = (BASES[rel] / command["file"]).read_text().split("\n")
-    return any(a.startswith("Datapath actions:") and b.startswith("  *")
-               for a, b in zip(lines, lines[1:]))
-
-
-def _params(runs, *, analysis: bool = False):
+def _params(runs, *, xfail: dict | None = None):
+    """pytest params over the runs; `xfail`: {(release, scenario): reason}."""
     out = []
     for rel, name, command in runs:
-        marks = []
-        if rel != "23.03" and analysis:
-            marks.append(ANALYSIS_XFAIL)
-        elif rel != "23.03" and _notes_after_datapath_actions(rel, command):
-            marks.append(RULE_COOKIE_XFAIL)
+        reason = (xfail or {}).get((rel, name))
+        marks = [pytest.mark.xfail(strict=True, reason=reason)] if reason else []
         out.append(pytest.param(rel, name, command, id=f"{rel}/{command['file']}", marks=marks))
     return out
 
@@ -124,7 +106,7 @@ def test_sample_parses_cleanly_and_prints_back(rel, name, command):
     assert [t.format for t in api.parse(BASES[rel] / command["file"])] == [command["tool"]]
 
 
-@pytest.mark.parametrize("rel,name,command", _params(RUNS, analysis=True))
+@pytest.mark.parametrize("rel,name,command", _params(RUNS))
 def test_sample_verdict_and_drop(rel, name, command):
     sc = SCENARIOS[rel, name]
     expected = sc[command["expected"]]
@@ -150,8 +132,12 @@ def test_sample_verdict_and_drop(rel, name, command):
     uuid, row = lflow_by_cookie(rel, sc["db"]["sb"], drop["cookie"])
     same_ct = sc.get(SAME_CT[command["expected"]])
     if same_ct and same_ct["verdict"] == "dropped":
-        # ovn-trace under the same conntrack state drops at this logical flow.
-        assert uuid == same_ct["drop"]["lflow_uuid"]
+        # ovn-trace under the same conntrack state drops at this logical flow
+        # (OVN >= 23.06: the ACL's acl_eval flow; acl_action's acts on it).
+        want = same_ct["drop"].get("acl_flow") or same_ct["drop"]
+        assert uuid == want["lflow_uuid"]
+        if command["tool"] == "ovn-detrace" and same_ct["drop"].get("acl_flow"):
+            assert drop["acl_action"]["lflow"] == same_ct["drop"]["lflow"]
         if same_ct["drop"]["reason_code"] == "acl" and drop["reason_code"] == "acl" \
                 and drop["acl_log"] is not None:
             assert drop["acl_log"]["acl"] == same_ct["drop"]["acl_name"]
@@ -164,7 +150,7 @@ def test_sample_verdict_and_drop(rel, name, command):
         assert drop["stage"] is None and drop["table"] is None and drop["lflow"] is None
 
 
-@pytest.mark.parametrize("rel,name,command", _params(DETRACE_RUNS, analysis=True))
+@pytest.mark.parametrize("rel,name,command", _params(DETRACE_RUNS))
 def test_detrace_names_ports_and_datapaths_like_ovn_trace(rel, name, command):
     """Where ovn-trace and the OpenFlow trace agree on a single delivery, the
     ports and datapaths ovn-detrace's notes name are ovn-trace's."""
@@ -180,7 +166,13 @@ def test_detrace_names_ports_and_datapaths_like_ovn_trace(rel, name, command):
         assert sorted(ex.outputs) == sorted(logical["outputs"])
 
 
-@pytest.mark.parametrize("rel,name,command", _params(DETRACE_RUNS))
+# 25.03's multicast floods loop over more members than the stripped rebuild's
+# member-loop rule reads back (formats/ofproto: the set_field after a call)
+TREE_XFAIL = {("25.03", "arp-flood-unknown"): "stripped rebuild of a 25.03 flood",
+              ("25.03", "broadcast-udp-flood"): "stripped rebuild of a 25.03 flood"}
+
+
+@pytest.mark.parametrize("rel,name,command", _params(DETRACE_RUNS, xfail=TREE_XFAIL))
 def test_detrace_tree_is_the_trace_it_read(rel, name, command):
     """ovn-detrace before OVN 25.09 (23.03, 25.03) strips every line: the
     nesting rebuilt from the actions is the one the indented ofproto/trace it

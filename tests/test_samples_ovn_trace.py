@@ -28,18 +28,21 @@ SCENARIOS = {(rel, s["name"]): s for rel, (_b, m) in MANIFESTS.items() for s in 
 RUNS = [(rel, s["name"], c) for rel, (_b, m) in MANIFESTS.items() for s in m["scenarios"]
         for c in s["commands"] if c["tool"] == "ovn-trace"]
 NAMES = sorted({(rel, name) for rel, name, _c in RUNS})
-# the analysis does not know ACL tiers yet: a 25.03 ACL drop comes out incomplete
+# OVN 26.03 (a subset recorded for ovn-detrace's indented form) prints these two
+# differently again: a flood's second visit of ovn-worker, nd_ns's request path
 ANALYSIS_XFAIL = pytest.mark.xfail(
-    strict=False, reason="ACL tiers: issue 8 analysis (and 24.09+ nd_ns {...}; output;)")
+    strict=False, reason="OVN 26.03's flood and nd_ns forms are not read yet")
+_XFAIL_26 = {"broadcast-udp-flood", "north-south-ipv6-nd-resolve"}
 
 
 def _params(items, analysis: bool):
-    """pytest params over (release, ...): the 25.03 ones of an analysis test xfail."""
+    """pytest params over (release, ...): 26.03's known differences xfail."""
     out = []
     for item in items:
         rel = item[0]
         ident = "/".join([rel, item[-1]["file"] if isinstance(item[-1], dict) else item[-1]])
-        marks = [ANALYSIS_XFAIL] if analysis and rel != "23.03" else []
+        marks = [ANALYSIS_XFAIL] if analysis and rel == "26.03" and item[1] in _XFAIL_26 \
+            else []
         out.append(pytest.param(*item, id=ident, marks=marks))
     return out
 DROP_FIELDS = ("datapath", "pipeline", "table", "stage", "priority", "match", "lflow",

@@ -30,7 +30,7 @@ from dataclasses import dataclass, replace
 
 from ..errors import Problem
 from ..model import Action, Error, Fork, Log, Modify, Node, Output, Pipeline, Stage, Trace
-from .explanation import Drop, Explanation, Verdict, classify_drop
+from .explanation import Drop, Explanation, Verdict, classify_drop, is_acl_stage
 
 # Actions after which ovn-controller, not the pipeline, handles the packet.
 CONTROLLER_ACTIONS = frozenset({
@@ -193,7 +193,7 @@ def _acl_action_drops(ctx: _Context) -> bool:
     """The branch ends where an acl_action flow acted on a drop verdict: the
     flow is printed (`reg8[17] == 1`), or its clears are, after the verdict."""
     stage = ctx.stage
-    if stage is not None and stage.stage and stage.stage.endswith("acl_action") \
+    if stage is not None and is_acl_stage(stage.stage, "_action") \
             and "reg8[17] == 1" in (stage.match or ""):
         return True
     v = ctx.verdict

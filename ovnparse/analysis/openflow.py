@@ -38,7 +38,7 @@ from ..errors import Problem
 from ..formats.detrace_rules import logical_flow, note_fields
 from ..formats.ofproto.ovs_flow import OvsFlowError, datapath_action_list
 from ..model import DetraceNote, OfAction, OfBridge, OfPass, OfTable, Trace
-from .explanation import Drop, Explanation, Verdict, classify_drop
+from .explanation import Drop, Explanation, Verdict, classify_drop, is_acl_stage
 
 # include/ovn/actions.h ACTION_OPCODES, in order (the values are the order).
 OVN_OPCODES = (
@@ -342,7 +342,10 @@ def _cookie_int(cookie: str) -> int | None:
 
 def _drop(trace: Trace, step: OfTable | None, names, log: dict | None = None
           ) -> tuple[Drop, list[str]]:
-    """The drop at a step, and the problems of its resolution."""
+    """The drop at a step, and the problems of its resolution.  An ACL's drop
+    (OVN >= 23.06) is put at its acl_eval flow, with the acl_action flow that
+    acted on it beside it (as logical.py does for ovn-trace)."""
+    step, acted = _acl_eval_step(trace, step)
     lflow = logical_flow(step) if step is not None else None
     datapath, pipeline = (names().datapath(step) if lflow is not None else (None, None))
     code, reason = _reason(step, lflow, log)
@@ -358,9 +361,63 @@ def _drop(trace: Trace, step: OfTable | None, names, log: dict | None = None
         line=step.line if step else None,
         openflow_table=step.table if step else None,
         cookie=step.key if step else None,
-        acl_log={k: log.get(k) for k in ("acl", "verdict", "severity")} if log else None)
+        acl_log={k: log.get(k) for k in ("acl", "verdict", "severity")} if log else None,
+        acl_action=_step_dict(acted) if acted is not None else None)
     problems = drop.resolve(trace.resolved.get(step.line)) if step is not None else []
     return drop, problems
+
+
+def _acl_eval_step(trace: Trace, step: OfTable | None
+                   ) -> tuple[OfTable | None, OfTable | None]:
+    """(the step to report the drop at, the acl_action step that acted on an ACL's
+    drop verdict or None), from ovn-detrace's notes on the steps: the drop
+    verdict bit (reg8[17]) is set by the ACL's acl_eval flow and acted on by
+    acl_action's `reg8[17] == 1` flow, the last step of the pass."""
+    if step is None:
+        return None, None
+    steps = [s for p in trace.roots if isinstance(p, OfPass) for s in _steps(p)]
+    at = steps.index(step)
+    if _acts_on_drop_verdict(step):
+        for earlier in reversed(steps[:at]):
+            if _sets_drop_verdict(earlier):
+                return earlier, step
+        return step, None
+    if _sets_drop_verdict(step):
+        for later in steps[at + 1:]:
+            if _acts_on_drop_verdict(later):
+                return step, later
+    return step, None
+
+
+# The drop verdict bit, reg8[17] (REGBIT_ACL_VERDICT_DROP), as OpenFlow has it:
+# reg8's bit 17, or xreg4's bit 49 (xreg4 is reg8:reg9).
+_SETS_DROP_BIT = ("set_field:0x2000000000000/0x2000000000000->xreg4",
+                  "set_field:0x20000/0x20000->reg8")
+
+
+def _sets_drop_verdict(step: OfTable) -> bool:
+    """An ACL's acl_eval flow: it sets the drop verdict bit."""
+    flow = logical_flow(step)
+    if flow is not None:
+        return is_acl_stage(flow.get("stage"), "_eval") \
+            and "reg8[17] = 1" in (flow.get("actions") or "")
+    return any(a.text in _SETS_DROP_BIT for a in step.children)
+
+
+def _acts_on_drop_verdict(step: OfTable) -> bool:
+    """acl_action's flow for the drop verdict: it matches the bit, drops."""
+    flow = logical_flow(step)
+    if flow is not None:
+        return is_acl_stage(flow.get("stage"), "_action") \
+            and "reg8[17] == 1" in (flow.get("match") or "")
+    return "reg8=0x20000/0x20000" in (step.match or "")
+
+
+def _step_dict(step: OfTable) -> dict:
+    flow = logical_flow(step) or {}
+    return {"stage": flow.get("stage"), "table": flow.get("table"),
+            "priority": flow.get("priority"), "lflow": step.key[2:] if step.key else None,
+            "line": step.line}
 
 
 def _reason(step: OfTable | None, lflow: dict | None, log: dict | None):
@@ -381,6 +438,9 @@ def _reason(step: OfTable | None, lflow: dict | None, log: dict | None):
     if step.no_match:
         return classify_drop(None, None, no_match=f"no OpenFlow flow matches in table "
                                                   f"{step.table} ({step.miss})")
+    if _sets_drop_verdict(step):
+        return classify_drop(None, None, acl=f"an ACL's drop verdict, set at {where} (the "
+                                             "OpenFlow trace does not name the ACL)")
     acts = [c.text for c in step.children if c.__class__ is OfAction]
     if acts == ["drop"]:
         return classify_drop(None, None, other=f"{where}: the flow's actions are empty (drop)")

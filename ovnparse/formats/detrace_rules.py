@@ -130,10 +130,14 @@ RULES_2303, RULES_2409, RULES_2509 = Rules(FAMILY_2303), Rules(FAMILY_2409), Rul
 
 
 def family_of(stripped: bool) -> str:
-    """The family a text's form shows, before its notes say more: stripped text
-    is read by the 24.03 rule unless it shows the 24.09 one (see
-    formats/ovn_detrace.py)."""
-    return FAMILY_2303 if stripped else FAMILY_2509
+    """The rules to read (and print back) a text by, from its form.
+
+    Stripped text is read by the 24.09 rules, whichever release printed it:
+    they are the 24.03 ones plus lookups at `cookie=0x` (a controller action's
+    `rule_cookie=` in `Datapath actions:`) and a flush at such a line, and a
+    24.03 text never has notes there nor notes pending at it: both read the
+    same.  (To print what a given release prints, use its rules.)"""
+    return FAMILY_2409 if stripped else FAMILY_2509
 
 
 def split_lines(text: str) -> list[str]:
