@@ -29,7 +29,8 @@ from .enrich.openflow import annotate
 from .errors import InputError, Problem
 from .face import Trace
 from .formats.detect import detect, family
-from .formats.detrace_rules import FAMILY_2303, FAMILY_2509, Rules, split_lines
+from .formats.detrace_rules import (FAMILY_2303, FAMILY_2509, Rules, family_of_release,
+                                    split_lines)
 from .formats.paste import Paste
 from .formats.registry import EMPTY_OK, PARSERS
 from .formats.segment import segment
@@ -179,25 +180,30 @@ def replayable(text: str, source: str = "<text>") -> list[Trace] | None:
     return traces
 
 
-def annotated(traces: Iterable[Trace], resolver: Resolver, ovs: bool = False) -> list[Trace]:
+def annotated(traces: Iterable[Trace], resolver: Resolver, ovs: bool = False,
+              rules: Rules = PRINTED) -> list[Trace]:
     """The traces with ovn-detrace's notes on their nodes (see enrich/openflow.py)."""
-    return [annotate(t, resolver, ovs=ovs, rules=PRINTED) for t in traces]
+    return [annotate(t, resolver, ovs=ovs, rules=rules) for t in traces]
 
 
 def detrace_text(text: str, resolver: Resolver, *, ovs: bool = False, extended: bool = False,
-                 source: str = "<text>", traces: list[Trace] | None = None) -> str:
-    """What ovn-detrace prints for an ofproto/trace text (PRINTED, or EXTENDED).
+                 release: str = "23.03", source: str = "<text>",
+                 traces: list[Trace] | None = None) -> str:
+    """What the ovn-detrace of an OVN `release` prints for an ofproto/trace text
+    (or, `extended`, EXTENDED).
 
     Printed from the model (parse, annotate, print) where the parsed text gives
     itself back byte for byte; else by ovn-detrace's own line filter over the
     raw lines (text that is not a clean trace).  `traces`: `replayable(text)`,
     if the caller has it.
     """
-    rules = EXTENDED if extended else PRINTED
+    lookups = PRINTED if extended else Rules(family_of_release(release))
+    rules = EXTENDED if extended else lookups
     if traces is None:
         traces = replayable(text, source)
     if traces is not None:
-        out = "".join(ovn_detrace(t, rules, ovs) for t in annotated(traces, resolver, ovs))
+        out = "".join(ovn_detrace(t, rules, ovs)
+                      for t in annotated(traces, resolver, ovs, lookups))
         return out + "\n"  # ovn-detrace prints the empty string readline() returns at the end
     return "".join(line + "\n" for line in filter_lines(
-        split_lines(text), resolver.notes, ovs=ovs, rules=rules, lookup_rules=PRINTED))
+        split_lines(text), resolver.notes, ovs=ovs, rules=rules, lookup_rules=lookups))

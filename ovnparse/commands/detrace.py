@@ -21,7 +21,7 @@ from ..api import PRINTED, annotated, detrace_text, replayable
 from ..enrich.openflow import cookies
 from ..errors import InputError, Problem
 from . import database_kwargs, database_options
-from ..formats.detrace_rules import COOKIE, split_lines
+from ..formats.detrace_rules import COOKIE, Rules, family_of_release, split_lines
 
 _OVN_RUNDIR = "/var/run/ovn"
 _OVS_RUNDIR = "/var/run/openvswitch"
@@ -44,6 +44,10 @@ def add_arguments(p) -> None:
     p.add_argument("--ovs", action="store_true",
                    help="also name the OVS interfaces of in_port= and output: ports")
     database_options(p)
+    p.add_argument("--ovn-release", default="23.03", metavar="VERSION",
+                   help="print what the ovn-detrace of this OVN release prints (default 23.03;"
+                        " 24.09-25.03 also look up rule_cookie=, 25.09 on keep the "
+                        "indentation)")
     p.add_argument("--extended", action="store_true",
                    help="keep the trace's indentation; add the ACL name and Kubernetes owner "
                         "to ACL hints, resolve FDB/Static_MAC_Binding/Datapath_Binding cookies, "
@@ -70,6 +74,11 @@ def run(args) -> int:
                                      "-c/--certificate and -C/--ca-cert",
                                      "all three SSL options"))
 
+    try:
+        rules = PRINTED if args.extended else Rules(family_of_release(args.ovn_release))
+    except ValueError as exc:
+        raise InputError(Problem("--ovn-release", 0, str(exc), "23.03, 25.03, 25.09...")) \
+            from None
     text = _read_input(args.file)
     source = "<stdin>" if args.file == "-" else args.file
     traces = replayable(text, source)
@@ -83,13 +92,13 @@ def run(args) -> int:
         except LookupError as exc:
             raise InputError(Problem(ovs_spec, 0, str(exc), "an integration bridge")) from None
     # live or saved: read only the rows the trace's cookies name
-    sb, nb = narrow(sb, nb, _cookies(text, traces), extended=args.extended)
+    sb, nb = narrow(sb, nb, _cookies(text, traces, rules), extended=args.extended)
     resolver = Resolver(DbIndex(sb, nb), interfaces, extended=args.extended)
     if args.json:
         _print_json(annotated(traces or _parsed(text, source), resolver, args.ovs))
         return 0
     out = detrace_text(text, resolver, ovs=args.ovs, extended=args.extended, source=source,
-                       traces=traces)
+                       traces=traces, release=args.ovn_release)
     # bytes out as they came in (a byte that is not UTF-8 is copied, not an error)
     sys.stdout.flush()
     sys.stdout.buffer.write(out.encode("utf-8", errors="surrogateescape"))
@@ -105,11 +114,11 @@ def _parsed(text: str, source: str):
     return parse_text(text, source)
 
 
-def _cookies(text: str, traces) -> list[str]:
+def _cookies(text: str, traces, rules: Rules) -> list[str]:
     """The cookies ovn-detrace looks up in the text."""
     if traces is not None:
-        return [c for t in traces for c in cookies(t, PRINTED)]
-    return [str(key) for line in split_lines(text) for what, key in PRINTED.lookups(line, False)
+        return [c for t in traces for c in cookies(t, rules)]
+    return [str(key) for line in split_lines(text) for what, key in rules.lookups(line, False)
             if what == COOKIE]
 
 

@@ -129,6 +129,17 @@ class Rules:
 RULES_2303, RULES_2409, RULES_2509 = Rules(FAMILY_2303), Rules(FAMILY_2409), Rules(FAMILY_2509)
 
 
+def family_of_release(release: str) -> str:
+    """The family of the ovn-detrace of an OVN release ("23.03", "25.03", "26.03")."""
+    try:
+        version = tuple(int(x) for x in release.split(".")[:2])
+    except ValueError:
+        raise ValueError(f"not an OVN release: {release!r} (e.g. 23.03, 25.03)") from None
+    if version < (24, 9):
+        return FAMILY_2303
+    return FAMILY_2409 if version < (25, 9) else FAMILY_2509
+
+
 def family_of(stripped: bool) -> str:
     """The rules to read (and print back) a text by, from its form.
 
