@@ -10,7 +10,7 @@ import random
 import pytest
 
 from ovnparse import api
-from ovnparse.analysis.openflow import decode_controller
+from ovnparse.formats.ofproto.userdata import decode_controller
 from ovnparse.analysis import explain
 from ovnparse.formats.ofproto import ovs_flow
 from ovnparse.formats.ofproto.ovs_flow import OvsFlowError

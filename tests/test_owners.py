@@ -36,7 +36,8 @@ CASES = [
     ("current EgressFirewall rule",
      {"name": ["EF:prod:3"], "external_ids": {
          "k8s.ovn.org/owner-type": "EgressFirewall", "k8s.ovn.org/name": "prod", "rule-index": "3"}},
-     owner("EgressFirewall", "prod", None, "Egress", 3, False)),
+     # (an EgressFirewall must be named "default": one a namespace, the CRD's rule)
+     owner("EgressFirewall", "prod", "default", "Egress", 3, False)),
     ("current AdminNetworkPolicy rule",
      {"name": ["ANP:cluster-control:Egress:2"], "external_ids": {
          "k8s.ovn.org/owner-type": "AdminNetworkPolicy", "k8s.ovn.org/name": "cluster-control",

@@ -15,6 +15,7 @@ import copy
 from ovnparse import api
 from ovnparse.db import MemorySource, read_ovsdb_file
 from ovnparse.db.databases import Databases
+from ovnparse.model import BY_NAME
 
 from conftest import SAMPLES
 
@@ -61,7 +62,9 @@ def test_twins_in_another_table_pipeline_or_priority_are_told_apart():
 
 def test_a_twin_the_trace_cannot_tell_apart_is_reported_not_picked():
     ex = _drop(_databases({"external_ids": {"stage-name": "ls_out_acl", "stage-hint": "0"}}))
-    assert ex.drop.lflow_uuid is None and ex.drop.acl is None and ex.drop.owner is None
+    assert ex.drop.lflow_uuid is None
+    # (the ACL is still named: by the name its LOG line printed)
+    assert (ex.drop.acl.name, ex.drop.lflow_match) == ("NP:default:Ingress", BY_NAME)
     [warning] = [w for w in ex.warnings if "logical flows match" in w.message]
     assert warning.message.startswith(f"2 logical flows match {KEY}: ")
     assert REAL in warning.message and warning.line == ex.drop.line

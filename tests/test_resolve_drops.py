@@ -17,7 +17,7 @@ from ovnparse import api
 from ovnparse.cli import main
 from ovnparse.db.databases import Databases, open_databases
 from ovnparse.enrich.owners import _legacy, acl_owner
-from ovnparse.model import Stage
+from ovnparse.model import Log, Stage
 
 from conftest import SAMPLES
 
@@ -141,3 +141,54 @@ def test_openflow_trace_gets_logical_path_and_outputs_from_the_databases(scenari
     # its datapaths are the start of the logical path.
     assert obj["datapaths"] == want["datapaths"][:len(obj["datapaths"])]
     assert obj["datapaths"]
+
+
+# --- both releases: every form, by flow or by the ACL's name -------------------------
+
+def _release_cases():
+    from conftest import sample_manifests
+    for release, (base, manifest) in sample_manifests().items():
+        if release == "26.03":
+            continue  # (a subset for ovn-detrace's indented form)
+        for s in manifest["scenarios"]:
+            for c in s["commands"]:
+                key = c.get("expected") if c["tool"] == "ovn-trace" else "expected_openflow"
+                if c["file"].endswith("ct-est.txt"):
+                    key = "expected_openflow_ct_est"
+                expected = s.get(key) or {}
+                logical = s.get(LOGICAL_TWIN.get(key, key)) or {}
+                drop = logical.get("drop") or {}
+                if expected.get("verdict") == "dropped" and drop.get("acl_uuid"):
+                    yield pytest.param(release, base, manifest, s, c, drop,
+                                       id=f"{release}/{c['file']}")
+
+
+@pytest.mark.parametrize("release,base,manifest,scenario,command,want",
+                         list(_release_cases()))
+def test_every_form_names_the_acl_and_its_owner(release, base, manifest, scenario, command,
+                                                want):
+    """The detailed forms and OpenFlow traces name the flow (OVN >= 23.06: the
+    ACL's acl_eval flow); the summary and minimal forms name the ACL by the name
+    its log printed, when it logs; an OpenFlow trace without notes is annotated
+    from the databases first."""
+    state = manifest["db_states"][scenario["db_state"]]
+    db = _DATABASES.setdefault((release, scenario["db_state"]), open_databases(
+        nb=base / state["nb"], sb=base / state["sb"]))
+    for trace in api.parse(base / command["file"]):
+        ex = trace.explain(db)
+        short = trace.format in ("ovn-trace/summary", "ovn-trace/minimal")
+        logged = any(isinstance(n, Log) and n.acl == want["acl_name"] for n in trace.walk())
+        if short and not logged:
+            assert ex.drop is None or ex.drop.acl is None  # nothing names it
+            continue
+        drop = ex.drop
+        assert drop is not None and drop.acl is not None, (trace.format, ex.warnings)
+        assert (drop.acl.uuid, drop.acl.name) == (want["acl_uuid"], want["acl_name"])
+        if not short:
+            flow = want.get("acl_flow") or want
+            assert drop.lflow_uuid == flow["lflow_uuid"]
+        owner = want.get("owner")
+        if owner is not None:
+            assert (drop.owner.kind, drop.owner.namespace, drop.owner.name) == \
+                (owner["owner_type"], owner["namespace"], owner["name"])
+            assert drop.owner.legacy is False

@@ -76,6 +76,16 @@ class Drop:
         self.openflow_flows = resolution.openflow_flows
         return list(resolution.problems)
 
+    def resolve_acl(self, resolution: Resolution | None) -> list[str]:
+        """Take the ACL (and owner) found by the name its log printed, where the
+        flow named none; its problems."""
+        if resolution is None or self.acl is not None:
+            return []
+        self.acl, self.owner = resolution.acl, resolution.owner
+        if self.lflow_match is None and resolution.acl is not None:
+            self.lflow_match = resolution.how
+        return list(resolution.problems)
+
     def to_dict(self) -> dict[str, Any]:
         out = {name: getattr(self, name) for name in self.__dataclass_fields__}
         out["acl"] = self.acl.to_dict() if self.acl else None

@@ -318,6 +318,10 @@ def explain_logical(trace: Trace) -> Explanation:
         if stage is not None:
             for problem in drop.resolve(trace.resolved.get(stage.line)):
                 warn(problem, stage.line)
+        log = first.log
+        if log is not None and log.verdict in ("drop", "reject"):
+            for problem in drop.resolve_acl(trace.resolved.get(log.line)):
+                warn(problem, log.line)
         for e in reply_drops:
             if e.kind == "output":
                 warn(f"{e.reply.name} reply made by the dropping stage sent to {e.port}")

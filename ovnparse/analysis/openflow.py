@@ -37,46 +37,15 @@ from dataclasses import dataclass, field
 from ..errors import Problem
 from ..formats.detrace_rules import logical_flow, note_fields
 from ..formats.ofproto.ovs_flow import OvsFlowError, datapath_action_list
+from ..formats.ofproto.userdata import decode_controller
 from ..model import DetraceNote, OfAction, OfBridge, OfPass, OfTable, Trace
 from .explanation import Drop, Explanation, Verdict, classify_drop, is_acl_stage
 
-# include/ovn/actions.h ACTION_OPCODES, in order (the values are the order).
-OVN_OPCODES = (
-    "arp", "put_arp", "put_dhcp_opts", "nd_na", "put_nd", "put_dhcpv6_opts", "dns_lookup",
-    "log", "put_nd_ra_opts", "nd_ns", "icmp", "tcp_reset", "nd_na_router",
-    "put_icmp4_frag_mtu", "icmp4_error", "event", "igmp", "bind_vport", "handle_svc_check",
-    "dhcp6_server", "icmp6_error", "put_icmp6_frag_mtu", "reject", "bfd_msg", "sctp_abort",
-    "put_fdb", "activation_strategy", "split_buf_action", "dhcp_relay_req_chk",
-    "dhcp_relay_resp_chk",
-)
-LOG_VERDICTS = {0: "allow", 1: "drop", 2: "reject", 3: "pass"}
-LOG_SEVERITIES = {1: "alert", 4: "warning", 5: "notice", 6: "info", 7: "debug"}
-
-_USERDATA = re.compile(r"userdata=([0-9a-fA-F]{2}(?:\.[0-9a-fA-F]{2})*)")
 _RULE_COOKIE = re.compile(r"rule_cookie=(0x[0-9a-fA-F]+)")
 _NAT_FLOW = re.compile(r"(nw_src|ipv6_src)=([^,]+),tp_src=(\d+),(nw_dst|ipv6_dst)=([^,]+),"
                        r"tp_dst=(\d+)")
 _METADATA = re.compile(r"(?:^|,)metadata=(0x[0-9a-fA-F]+|\d+)(?:,|$)")
 _SET_METADATA = re.compile(r"set_field:(0x[0-9a-fA-F]+|\d+)->metadata\Z")
-
-
-def decode_controller(text: str) -> dict | None:
-    """An OVN controller action's userdata: {"opcode", "op"} and, for an ACL
-    log, {"verdict", "severity", "acl"}.  None if it carries no userdata."""
-    m = _USERDATA.search(text)
-    if not m:
-        return None
-    data = bytes(int(b, 16) for b in m.group(1).split("."))
-    if len(data) < 8:
-        return {"opcode": None, "op": None, "userdata": m.group(1)}
-    opcode = int.from_bytes(data[:4], "big")
-    out: dict = {"opcode": opcode,
-                 "op": OVN_OPCODES[opcode] if opcode < len(OVN_OPCODES) else None}
-    if out["op"] == "log" and len(data) >= 10:
-        out["verdict"] = LOG_VERDICTS.get(data[8], "<unknown>")
-        out["severity"] = LOG_SEVERITIES.get(data[9], "<unknown>")
-        out["acl"] = data[10:].decode("utf-8", "replace") or None
-    return out
 
 
 @dataclass
@@ -364,6 +333,11 @@ def _drop(trace: Trace, step: OfTable | None, names, log: dict | None = None
         acl_log={k: log.get(k) for k in ("acl", "verdict", "severity")} if log else None,
         acl_action=_step_dict(acted) if acted is not None else None)
     problems = drop.resolve(trace.resolved.get(step.line)) if step is not None else []
+    if log is not None and step is not None:
+        for action in step.children:  # the log() whose userdata names the ACL
+            if action.__class__ is OfAction and action.line in trace.resolved:
+                problems += drop.resolve_acl(trace.resolved[action.line])
+                break
     return drop, problems
 
 

@@ -172,6 +172,7 @@ class DbIndex:
         self._nb_map = _PrefixMap()
         self._by_tunnel_key: dict[int, str] | None = None
         self._by_content: dict[tuple, list[str]] | None = None  # see logical_flows_by
+        self._acl_names: dict[str, list[str]] | None = None  # see acls_named
         self._load(sb, "sb", self.sb_tables + _SB_EXTRA, self._sb_map, self.sb_tables)
         if nb is not None:
             self._load(nb, "nb", self.nb_tables, self._nb_map, self.nb_tables)
@@ -302,6 +303,22 @@ class DbIndex:
             return self.nb_prefix(hint)
         except ValueError:
             return Matches(hint)
+
+    def acls_named(self, name: str) -> list[RowRef]:
+        """Northbound ACLs by name (what an ACL's log prints); every one so named."""
+        if self.nb is None:
+            return []
+        if self._acl_names is None:
+            self._acl_names = {}
+            for uuid, row in self.table("ACL", "nb").items():
+                value = row.get("name")
+                if isinstance(value, list):  # an optional column: [] or [name]
+                    value = value[0] if value else None
+                if value:
+                    self._acl_names.setdefault(value, []).append(uuid)
+        rows = self.table("ACL", "nb")
+        return [RowRef(self.nb_name or "OVN_Northbound", "ACL", u, rows[u])
+                for u in self._acl_names.get(name, ())]
 
     def logical_flows_by(self, stage: str | None, priority: int | None,
                          match: str | None) -> list[RowRef]:

@@ -19,7 +19,9 @@ from dataclasses import dataclass
 
 from ..db.index import DbIndex, RowRef
 from ..formats.detrace_rules import logical_flow, note_fields
-from ..model import BY_CONTENT, EXACT, NARROWED, OfTable, Pipeline, Resolution, Stage, Trace
+from ..formats.ofproto.userdata import decode_controller
+from ..model import (BY_CONTENT, BY_NAME, EXACT, NARROWED, Log, Node, OfAction, OfTable, Pipeline,
+                     Resolution, Stage, Trace)
 from .owners import acl_owner, acl_ref
 
 ACL_PRIORITY_OFFSET = 1000  # northd: an ACL's logical flows have its priority + 1000
@@ -42,6 +44,9 @@ def resolve_flows(trace: Trace, index: DbIndex | None,
                   openflow: Mapping[str, list] | None = None) -> None:
     """Fill `trace.resolved` for each step whose key names a flow.  `openflow`:
     cookie key -> `ovs-ofctl dump-flows` flows (db/dump_flows.py)."""
+    if index is not None:
+        for node, logged in _acl_names(trace):
+            trace.resolved[node.line] = _resolve_name(logged, index)
     for step, seen in _steps(trace):
         res = _resolve(seen, index) if index is not None else Resolution()
         if openflow is not None:
@@ -67,6 +72,62 @@ def _steps(trace: Trace) -> Iterator[tuple[Stage | OfTable, _Seen]]:
         elif isinstance(node, OfTable) and node.key:
             yield node, _seen_openflow(node)
         stack.extend((child, pipeline) for child in reversed(node.children))
+
+
+@dataclass
+class _Logged:
+    """What an ACL's log shows of it."""
+
+    name: str
+    verdict: str | None  # drop | reject | allow | pass
+    direction: str | None = None  # IN | OUT (ovn-trace's LOG)
+
+
+def _acl_names(trace: Trace) -> Iterator[tuple[Node, _Logged]]:
+    """The nodes that name an ACL: ovn-trace's `LOG: ACL name=...` lines and an
+    OpenFlow trace's `log()` controller actions (their userdata holds the name)."""
+    for node in trace.walk():
+        if isinstance(node, Log):
+            if node.acl and node.acl != "<unnamed>":
+                yield node, _Logged(node.acl, node.verdict, node.direction)
+        elif isinstance(node, OfAction) and node.text.startswith("controller(") \
+                and "userdata=" in node.text:
+            decoded = decode_controller(node.text) or {}
+            if decoded.get("op") == "log" and decoded.get("acl"):
+                yield node, _Logged(decoded["acl"], decoded.get("verdict"))
+
+
+# An ACL's log says IN for from-lport ACLs, OUT for to-lport ones; its verdict
+# is the ACL's action, allow-related and allow-stateless logging "allow".
+_LOG_DIRECTIONS = {"IN": "from-lport", "OUT": "to-lport"}
+_LOG_VERDICTS = {"drop": ("drop",), "reject": ("reject",), "pass": ("pass",),
+                 "allow": ("allow", "allow-related", "allow-stateless")}
+
+
+def _resolve_name(logged: _Logged, index: DbIndex) -> Resolution:
+    """An ACL by the name its log printed (the short forms print no flow),
+    narrowed by the log's direction and verdict (ovn-kubernetes names a
+    namespace's default deny and its ARP exception alike)."""
+    res = Resolution()
+    name = logged.name
+    acls = index.acls_named(name)
+    if len(acls) > 1:
+        actions = _LOG_VERDICTS.get(logged.verdict or "")
+        direction = _LOG_DIRECTIONS.get(logged.direction or "")
+        kept = [a for a in acls if (actions is None or a.row.get("action") in actions)
+                and (direction is None or a.row.get("direction") == direction)]
+        acls = kept or acls
+    if len(acls) == 1:
+        res.acl = acl_ref(acls[0].uuid, acls[0].row)
+        res.owner = acl_owner(acls[0].row)
+        res.how = BY_NAME
+    elif acls:
+        res.problems.append(f"{len(acls)} ACLs are named {name!r}: "
+                            + ", ".join(a.uuid for a in acls))
+    elif index.nb is not None:
+        res.problems.append(f"no ACL is named {name!r} in the Northbound database: the "
+                            "database is newer or older than the trace")
+    return res
 
 
 def _seen_openflow(step: OfTable) -> _Seen:

@@ -67,8 +67,10 @@ def _current(kind: str, ids: dict) -> Owner:
     namespace = None
     if kind == "NetworkPolicy" and name and ":" in name:
         namespace, name = name.split(":", 1)
-    elif kind in ("NetpolNamespace", "EgressFirewall", "MulticastNS", "EgressQoS"):
+    elif kind in ("NetpolNamespace", "MulticastNS", "EgressQoS"):
         namespace, name = name, None
+    elif kind == "EgressFirewall":  # (one a namespace, always named "default")
+        namespace, name = name, "default"
     direction = ids.get("direction") or ("Egress" if kind == "EgressFirewall" else None)
     rule = ids.get("gress-index") or ids.get("rule-index")
     return Owner(kind, namespace, name, direction,

@@ -15,6 +15,8 @@ from typing import Any
 #: narrowed by what the trace shows, or (the key unknown: the database is
 #: newer or older than the trace) by stage, priority and match
 EXACT, NARROWED, BY_CONTENT = "exact", "narrowed", "best-effort (stage, priority and match)"
+#: an ACL found by the name its log printed (the short forms name no flow)
+BY_NAME = "by the ACL's name in its log"
 
 
 @dataclass(slots=True)

@@ -51,8 +51,9 @@ def render(explanations: list[Explanation]) -> str:
             out.append(f"  reason:   [{d.reason_code}] {d.reason}")
             if d.acl:
                 acl = d.acl
+                tier = f" tier {acl.tier}" if acl.tier is not None else ""
                 out.append(f"  acl:      {acl.name or '(unnamed)'} {acl.direction} "
-                           f"priority {acl.priority} {acl.action} ({acl.uuid})")
+                           f"priority {acl.priority}{tier} {acl.action} ({acl.uuid})")
             if d.acl or d.owner:
                 out.append(f"  owner:    {describe(d.owner)}")
             if d.lflow_uuid:
