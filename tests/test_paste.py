@@ -92,3 +92,47 @@ def test_ovnkube_trace_lines_that_name_a_tool_are_not_commands():
     [trace] = api.read_text("\n".join(lines) + "\n")
     assert trace.format == "ovnkube-trace" and trace.command is None
     assert len(trace.roots) == 2
+
+
+# --- a whole text indented, quoted, or cut -------------------------------------------
+
+@pytest.mark.parametrize("margin", ["    ", " ", "> ", ">", "    > ", "\t"])
+def test_a_text_indented_or_quoted_as_a_whole_reads_as_the_text(margin):
+    """A code block indented in a document or a mail quote: every line carries
+    the same margin (a prompt at the left of it too, as documents show them)."""
+    pasted = "$ ovn-trace ovn-worker 'inport == \"prod_test-6459\"'\n" + "".join(
+        (margin + line).rstrip() + "\n" if line.strip() else "\n"
+        for line in OVN_TRACE.splitlines())
+    [trace] = api.read_text(pasted)
+    [plain] = api.read_text(OVN_TRACE)
+    assert _shape([trace]) == _shape([plain])
+    assert trace.problems == [] and trace.command.tool == "ovn-trace"
+
+
+def test_lines_quoted_with_a_hash_are_the_trace_not_root_prompts():
+    """A script or commit message that quotes an output with `# ` (here only its
+    last line, as a `grep` leaves it): the verdict, and a word that it was filtered."""
+    text = (SAMPLES / "pod-to-pod-same-node" / "ofproto-trace.ct-new.txt").read_text()
+    last = text.rstrip("\n").rsplit("\n", 1)[1]
+    assert last.startswith("Datapath actions: ")
+    [trace] = api.read_text("    # " + last + "\n")
+    ex = trace.explain()
+    assert ex.verdict == "delivered" and trace.command is None
+    assert any("left out" in w.message for w in ex.warnings)
+
+
+def test_commands_echoed_by_set_x_are_commands():
+    text = "+ kubectl exec ovn-central -n kube-ovn -- ovn-trace --ct=new ovn-worker 'x'\n"
+    [trace] = api.read_text(text + OVN_TRACE)
+    assert trace.command.tool == "ovn-trace" and trace.command.options == ["--ct=new"]
+
+
+@pytest.mark.parametrize("mark", ["...", "(...)", "[...]", "…", "....Skip More....",
+                                  "<snip>", "--- snip ---"])
+def test_lines_left_out_are_said_and_make_the_trace_incomplete(mark):
+    """A delivered sample cut in the middle with an excerpt mark: never delivered."""
+    lines = (SAMPLES / "pod-to-pod-same-node" / "ovn-trace.detailed.txt").read_text().splitlines()
+    cut = "\n".join(lines[:20] + [mark]) + "\n"
+    [trace] = api.read_text(cut)
+    assert trace.explain().verdict == "incomplete"
+    assert any("left out" in p.message for p in trace.problems)

@@ -75,6 +75,10 @@ def explain_openflow(trace: Trace) -> Explanation:
             cache.append(_Names(steps))
         return cache[0]
 
+    if passes and all(p.flow is None and not p.children for p in passes):
+        warn("the text holds only the end of an ofproto/trace output (its Flow: line and "
+             "tables were left out: filtered or cut): the verdict is read from the datapath "
+             "actions alone", passes[0].line)
     traced = {p.recirc_id.lower() for p in passes if p.recirc_id}
     effects = [_effects(p, warn) for p in passes]
 

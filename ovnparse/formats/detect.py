@@ -15,6 +15,7 @@ from .sniff import (
     OVN_TRACE_HINTS,
     OVN_TRACE_TABLE,
     OVNKUBE,
+    is_elision,
     is_ovnkube_line,
 )
 
@@ -32,7 +33,7 @@ def detect(lines: list[str], klog: bool = False) -> str | None:
     tried = 0
     for text in lines:
         stripped = text.strip()
-        if not stripped or stripped == "...":
+        if not stripped or is_elision(stripped):
             continue
         if text.startswith("# ") and FLOW_HEADER.match(text):
             return OVN_TRACE

@@ -28,6 +28,7 @@ from collections.abc import Iterable, Iterator
 from ..errors import Problem
 from ..lines import Block
 from ..model import Action, Error, Fork, Log, Modify, Node, Output, Pipeline, Stage, Trace
+from .sniff import is_elision
 
 FORMAT_DETAILED = "ovn-trace/detailed"
 FORMAT_SUMMARY = "ovn-trace/summary"
@@ -73,7 +74,7 @@ _STAGE_RE = re.compile(
     r"(?P<table>\d+)\. "
     r"(?:(?P<stage>[A-Za-z_]\w*) \((?P<src>[^()]*)\): |(?P<stage2>[A-Za-z_]\w*): "
     r"|\((?P<src2>[^()]*)\): )?"
-    r"(?P<head>.*?)(?:, priority (?P<prio>-?\d+), uuid (?P<uuid>[0-9a-f]+))?\Z")
+    r"(?P<head>.*?)(?:, priority (?P<prio>-?\d+)(?:, uuid (?P<uuid>[0-9a-f]+))?)?\Z")
 _PIPELINE_RE = re.compile(r"(ingress|egress|multicast)\((.*)\)\Z")
 _PIPELINE_ARG_RE = re.compile(r'(\w+)="((?:[^"\\]|\\.)*)"')
 _OUTPUT_RE = re.compile(r'/\* output to "((?:[^"\\]|\\.)*)", type "([^"]*)" \*/\Z')
@@ -181,7 +182,7 @@ def _parse_chunk(texts: list[str], first: int, cut: bool, source: str,
 
 def detect_form(lines: list[str]) -> str:
     """Which of the three forms a section without a marker is."""
-    head = [t for t in lines[:8] if t.strip() and t.strip() != ELISION]
+    head = [t for t in lines[:8] if t.strip() and not is_elision(t)]
     if head:
         first = head[0].strip()
         if first.startswith(("ingress(", "egress(", "multicast(")):
@@ -205,6 +206,10 @@ def _pipeline(text: str, number: int) -> Pipeline | None:
                     mcgroup=args.get("mcgroup"))
 
 
+# What a table with no matching flow prints: OVS 2.6's ovn-trace said "no match".
+_NO_MATCH = frozenset({"no match (implicit drop)", "no match"})
+
+
 def _stage(m: re.Match, text: str, number: int) -> Stage:
     """A table line, from a match of _STAGE_RE."""
     table, stage, src, stage2, src2, head, prio, uuid = m.groups()
@@ -213,7 +218,7 @@ def _stage(m: re.Match, text: str, number: int) -> Stage:
     if prio is not None:
         return Stage(text, number, table=int(table), stage=stage, source=src,
                      match=head, priority=int(prio), lflow=uuid)
-    if head == "no match (implicit drop)":
+    if head in _NO_MATCH:
         return Stage(text, number, table=int(table), stage=stage, source=src, no_match=True)
     # A table line we do not recognise beyond its number (kept as its match).
     return Stage(text, number, table=int(table), stage=stage, source=src, match=head)
@@ -309,7 +314,7 @@ def parse_detailed(lines: list[str], first: int, trace: Trace) -> None:
         text = body.rstrip()
         if not text:
             continue
-        if text == ELISION:
+        if text[:1] in ".…[(<-" and is_elision(text):
             _note_elision(trace, number)
             continue
         indent = len(raw) - len(body)
@@ -422,7 +427,7 @@ def parse_braces(lines: list[str], first: int, trace: Trace) -> None:
             else:
                 stack.pop()
                 top = stack[-1]
-        elif text == ELISION:
+        elif is_elision(text):
             _note_elision(trace, number)
         else:
             top.append(_leaf(text, number, minimal))

@@ -68,7 +68,7 @@ from ..lines import Block
 from ..model import OvnkubeCheck, OvnkubeMessage, OvnkubeOutput, Trace
 from .detect import detect
 from .segment import Parsers
-from .sniff import CHECK_RE, OLD_LABEL, OUTPUT_NEW, OUTPUT_OLD, SEARCH, TOOL_NAMES
+from .sniff import CHECK_RE, ELISION_RE, OLD_LABEL, OUTPUT_NEW, OUTPUT_OLD, SEARCH, TOOL_NAMES
 
 FORMAT = "ovnkube-trace"
 
@@ -130,7 +130,6 @@ _MESSAGES_BY_FIRST = {c: [(t, rx) for t, rx in _MESSAGES if _FIRSTS[t] is None o
 # Lines that start a run: a file may hold several runs one after another.
 _RUN_STARTS = frozenset({"start", "loglevel"})
 # What documents put where they cut lines out.
-ELISION_RE = re.compile(r"\s*(?:\(\.\.\.\)|\.\.\.|\[\.\.\.\]|…)\s*\Z")
 # First characters of the lines that end an output (see _ends_output).
 _ENDERS = frozenset("oSDLuUIi")
 _ENDERS_OR_F = _ENDERS | {"F"}

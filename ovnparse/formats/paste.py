@@ -35,7 +35,7 @@ from .sniff import FLOW_HEADER, is_ovnkube_line
 _PROMPT = re.compile(
     r"\s*(?:\([^()\s]*\)\s*)?"
     r"(?:\[[^\]]*\]\s?[#$%]|[\w.-]+@[\w.-]+(?::\S*)?\s?[#$%]|(?:ba|z|k)?sh-[\d.]+[#$]"
-    r"|[$#%❯])"
+    r"|[$#%❯]|\+)"  # (`+ `: a command echoed by the shell's `set -x`)
     r"(?:\s+(?P<command>.*?))?\s*\Z")
 _SECTION = re.compile(r"# (?:Detailed|Summary|Minimal) trace\.\Z")
 # Commands that may be typed without a prompt being saved with them.
@@ -63,20 +63,33 @@ class Paste:
         self.source = source
         self.queue: deque[Command] = deque()  # found, not given to a trace yet
         self._open: Command | None = None  # a command that goes on in the next line
+        self.margin: str | None = None  # what every line of the text starts with
 
     def blocks(self, blocks: Iterable[Block]) -> Iterator[Block]:
         for block in blocks:
+            if self.margin is None:
+                self.margin = _margin(block)
             self._blank(block)
             yield block
 
     def _blank(self, block: Block) -> None:
         lines = block.lines
         logged = block.klog  # (a log line is not typed at a prompt)
+        margin = self.margin or ""
+        cut = len(margin)
         for i, text in enumerate(lines):
+            if cut:
+                # a block indented or quoted as a whole (a code block, a mail quote)
+                if text.startswith(margin):
+                    text = lines[i] = text[cut:]
+                elif text.strip() in (margin.strip(), ""):
+                    text = lines[i] = ""
             if self._open is not None:
                 self._continue(self._open, text, block.first + i)
                 lines[i] = ""
                 continue
+            if text[:1] == " " and cut == 0:
+                text = text.lstrip(" ") if text.lstrip(" ")[:1] in _PROMPT_FIRST else text
             c = text[:1]
             # (cheap tests first: most lines are a trace's)
             if (c in _PROMPT_FIRST or c.isalpha() and (
@@ -91,9 +104,8 @@ class Paste:
         if m is not None:
             rest = m.group("command") or ""
             stripped = text.lstrip()
-            if stripped.startswith("# ") and (FLOW_HEADER.match(stripped)
-                                              or _SECTION.match(stripped)):
-                return None  # ovn-trace's own `# <microflow>` line, or an --all section
+            if stripped.startswith("# ") and _not_a_root_prompt(stripped):
+                return None
             command = Command(rest, None, [], number)
         else:
             words = text.split(None, 2)
@@ -138,10 +150,48 @@ class Paste:
         return out
 
 
+_MARGIN_LINES = 200  # lines of the first block the margin is read from
+_QUOTES = ("> ", ">", "# ")
+
+
+def _margin(block: Block) -> str:
+    """What every line of the first lines of the text starts with, if the whole
+    text was indented (a code block in a document, a pasted excerpt) or quoted
+    (`> ` of mail and markdown): the lines' common leading spaces, then a quote
+    mark if every line has one.  Prompt and command lines are not counted: a
+    prompt is often at the left of an indented output."""
+    lines = [t for t in block.lines[:_MARGIN_LINES]
+             if t.strip() and (_PROMPT.match(t) is None or _not_a_root_prompt(t.lstrip()))]
+    if not lines:
+        return ""
+    spaces = min(len(t) - len(t.lstrip(" ")) for t in lines)
+    margin = lines[0][:spaces]
+    rest = [t[spaces:] for t in lines]
+    for quote in _QUOTES:
+        if all(t.startswith(quote) or t.rstrip() == quote.strip() for t in rest) \
+                and not FLOW_HEADER.match(rest[0]):  # (`# `: not ovn-trace's own first line)
+            margin += quote
+            break
+    return margin
+
+
 # How a line that may be a prompt or a command starts: a prompt's first
 # character, or (user@host:~$ aside) a command word's first letters.
-_PROMPT_FIRST = frozenset("$#%❯[(")
+_PROMPT_FIRST = frozenset("$#%❯[(+")
 _COMMAND_PREFIXES = tuple(sorted({w[:3] for w in _COMMAND_WORDS} | {"sh-", "bash-", "zsh-"}))
+
+
+# A trace's line, after a `# ` that then quotes it (a comment in a script or a
+# commit message), not a command typed at a root prompt.
+_TRACE_STARTS = re.compile(r'# (?:Flow: |Final flow: |Megaflow: |Datapath actions: |bridge\("|'
+                           r'(?:ingress|egress)\(dp=|\s*\d+\. )')
+
+
+def _not_a_root_prompt(stripped: str) -> bool:
+    """A `# ...` line that is ovn-trace's own `# <microflow>` line, an --all
+    section marker, or a trace line quoted with `# `."""
+    return bool(FLOW_HEADER.match(stripped) or _SECTION.match(stripped)
+                or _TRACE_STARTS.match(stripped))
 
 
 def _typed(words: list[str]) -> bool:

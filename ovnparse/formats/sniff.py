@@ -20,6 +20,18 @@ OFPROTO = "ofproto/trace"
 DETRACE = "ovn-detrace"
 OVNKUBE = "ovnkube-trace"
 
+# What whoever saved a text puts where they left lines out: `...`, `(...)`,
+# `[...]`, `…`, `....Skip More....`, `<snip>`, `--- snip ---`.
+ELISION_RE = re.compile(r"\s*(?:\.{3,}.*|….*|[\[(]\s*(?:\.{3}|…|snip)\s*[\])]|<snip>"
+                        r"|-+ ?snip ?-+)\s*\Z", re.IGNORECASE)
+
+
+def is_elision(text: str) -> bool:
+    return bool(text) and text.lstrip()[:1] in _ELISION_FIRST and bool(ELISION_RE.match(text))
+
+
+_ELISION_FIRST = frozenset(".…[(<-")
+
 # --- ovn-trace ----------------------------------------------------------------------
 
 OVN_TRACE_HINTS = (
