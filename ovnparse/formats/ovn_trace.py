@@ -28,7 +28,7 @@ from collections.abc import Iterable, Iterator
 from ..errors import Problem
 from ..lines import Block
 from ..model import Action, Error, Fork, Log, Modify, Node, Output, Pipeline, Stage, Trace
-from .sniff import is_elision
+from .sniff import OVN_TRACE_TABLE, is_elision
 
 FORMAT_DETAILED = "ovn-trace/detailed"
 FORMAT_SUMMARY = "ovn-trace/summary"
@@ -71,7 +71,7 @@ _TABLE_RE = re.compile(r" *(\d+)\. (.*)\Z")
 # `%2d. ` then `stage (source): `, `stage: ` or `(source): ` (each optional),
 # then the match and `, priority P, uuid U` -- or "no match (implicit drop)".
 _STAGE_RE = re.compile(
-    r"(?P<table>\d+)\. "
+    r"(?:(?P<table>\d+)\. )?"
     r"(?:(?P<stage>[A-Za-z_]\w*) \((?P<src>[^()]*)\): |(?P<stage2>[A-Za-z_]\w*): "
     r"|\((?P<src2>[^()]*)\): )?"
     r"(?P<head>.*?)(?:, priority (?P<prio>-?\d+)(?:, uuid (?P<uuid>[0-9a-f]+))?)?\Z")
@@ -189,7 +189,8 @@ def detect_form(lines: list[str]) -> str:
             return FORMAT_SUMMARY if first.endswith(" {") else FORMAT_DETAILED
     for text in lines:
         stripped = text.strip()
-        if stripped and (stripped.lstrip("-") == "" or _TABLE_RE.match(stripped)):
+        if stripped and (stripped.lstrip("-") == "" or _TABLE_RE.match(stripped)
+                         or OVN_TRACE_TABLE.match(stripped)):
             return FORMAT_DETAILED
     return FORMAT_MINIMAL
 
@@ -212,16 +213,17 @@ _NO_MATCH = frozenset({"no match (implicit drop)", "no match"})
 
 def _stage(m: re.Match, text: str, number: int) -> Stage:
     """A table line, from a match of _STAGE_RE."""
-    table, stage, src, stage2, src2, head, prio, uuid = m.groups()
+    number_, stage, src, stage2, src2, head, prio, uuid = m.groups()
+    table = int(number_) if number_ is not None else None
     stage = stage or stage2
     src = src or src2
     if prio is not None:
-        return Stage(text, number, table=int(table), stage=stage, source=src,
+        return Stage(text, number, table=table, stage=stage, source=src,
                      match=head, priority=int(prio), lflow=uuid)
     if head in _NO_MATCH:
-        return Stage(text, number, table=int(table), stage=stage, source=src, no_match=True)
+        return Stage(text, number, table=table, stage=stage, source=src, no_match=True)
     # A table line we do not recognise beyond its number (kept as its match).
-    return Stage(text, number, table=int(table), stage=stage, source=src, match=head)
+    return Stage(text, number, table=table, stage=stage, source=src, match=head)
 
 
 def _fork(text: str, number: int) -> Fork:
@@ -327,10 +329,16 @@ def parse_detailed(lines: list[str], first: int, trace: Trace) -> None:
         if title:
             i += 1
             node = _titled(text, number)
-        elif text[0].isdigit() and (m := _STAGE_RE.match(text)):
+        elif (text[0].isdigit() or text[-14:-8] == ", uuid") and (m := _STAGE_RE.match(text)) \
+                and (m.group("table") or m.group("uuid")):
+            # (a table line; one whose number whoever saved the text left out)
             node = _stage(m, text, number)
-            if indent and len(m.group("table")) < 2:
+            if indent and m.group("table") and len(m.group("table")) < 2:
                 indent -= 1  # "%2d." pads a one-digit table number
+            if not m.group("table") and i < n:
+                # where its number stood the column is lost: its actions tell
+                following = lines[i]
+                indent = max(0, len(following) - len(following.lstrip(" ")) - 4)
         elif i >= n and indent % 4 == 0 and _PIPELINE_RE.match(text):
             # A pipeline title as the very last line: its underline was cut off.
             title = True

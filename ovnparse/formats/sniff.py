@@ -36,7 +36,7 @@ _ELISION_FIRST = frozenset(".…[(<-")
 
 OVN_TRACE_HINTS = (
     re.compile(r'\s*(?:\d+\. )?(?:ingress|egress|multicast)\(dp="'),
-    re.compile(r"\s*\d+\. \S.*, priority -?\d+, uuid [0-9a-f]{8}\Z"),
+    re.compile(r"\s*(?:\d+\. )?\S.*, priority -?\d+, uuid [0-9a-f]{8}\Z"),
     re.compile(r'\s*(?:output\(".*"\)|ct_next\(ct_state=[a-z|]+.*\)|ct_lb(?:_mark)?|clone|'
                r'ct_[ds]nat(?:\(ip[46]\.\w+=.*\))?) ?\{?;?\Z'),
     re.compile(r"\s*\*\*\* "),

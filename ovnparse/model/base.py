@@ -87,7 +87,7 @@ class Step(Node):
     cookie; both are the first 32 bits of the logical flow's uuid for OVN).
     """
 
-    table: int = 0
+    table: int | None = 0  # (None: a logical table line whose number was left out)
     no_match: bool = False
 
     @property
