@@ -682,19 +682,7 @@ class _Indented:
                     if dot == 1:
                         indent -= 1  # "%2d. "
                     if indent >= 0 and not indent & 3:
-                        table = _TABLE_IDS.get(body[:dot])
-                        if table is None or body[dot + 2:dot + 3] in "NP":
-                            node = table_node(body, first + i, self.bridge, dot)
-                        else:  # (table_node's common case, inline)
-                            node = _new(OfTable)  # (every field set: see _new)
-                            node.text = body
-                            node.line = first + i
-                            node.children = []
-                            node.table = table
-                            node.no_match = node.chained = False
-                            node.miss = node.rule = None
-                            node.bridge = self.bridge
-                            node.annotations = EMPTY
+                        node = table_node(body, first + i, self.bridge, dot)
                         if notes is not None:
                             notes.table(raw, node, first + i)
                         printed = indent >> 2
@@ -988,19 +976,7 @@ class _Semantic:
                 if node is not None:
                     if notes is not None:
                         notes.table(raw, node, number)
-                    top = stack[-1]
-                    called = top[LAST]
-                    if called.__class__ is OfAction \
-                            and called.text == "resubmit(," + body[:body.find(".")] + ")":
-                        # _table's common case, inline: the table the last
-                        # action resubmitted to.
-                        if called.children.__class__ is tuple:
-                            called.children = []
-                        called.children.append(node)
-                        top[LAST] = node
-                        stack.append([node, 0, called.children, None])
-                    else:
-                        self._table(node)
+                    self._table(node)
                     i += 1
                     continue
             if not body:
