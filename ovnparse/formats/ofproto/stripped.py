@@ -239,6 +239,7 @@ class Semantic:
         return closed
 
     def _table(self, node: OfTable) -> None:
+        """Put a table under the action that led to it."""
         stack = self.stack
         top = stack[-1]
         prev = top.last
@@ -265,6 +266,8 @@ class Semantic:
         attach(node, top, True, stack)
 
     def _bucket(self, node: OfBucket) -> None:
+        """Put a bucket under its group: the last `group:` action, or the
+        group of the bucket before it."""
         stack = self.stack
         for pos in range(len(stack) - 1, -1, -1):
             last = stack[pos].last
@@ -285,6 +288,7 @@ class Semantic:
         attach(node, stack[-1], True, stack)
 
     def _thaw(self, node: OfThaw) -> None:
+        """`thaw` opens a list for what it restores; a restored line goes in it."""
         stack = self.stack
         top = stack[-1]
         if node.text == "thaw" or top.owner.__class__ is not OfThaw:
@@ -297,6 +301,7 @@ class Semantic:
 
 
 def _group_of(top: OpenList, bucket: OfBucket):
+    """The `group:` action of the open list `top` that holds `bucket`."""
     for kid in reversed(top.owner.children):
         if kid.__class__ is OfAction and bucket in kid.children:
             return kid

@@ -16,9 +16,9 @@ class OpenList:
 
     `owner`: the node it belongs to (its items go to owner.children, always a
     list: every node that owns one is made with one); `level`: the level
-    ofproto/trace prints it at (indented.py; unused in stripped text); `lift`: the
-    list the owner sits in (where a table the owner ends with is listed,
-    flat); `last`: its last item, None while it has none.
+    ofproto/trace prints it at (indented.py; unused in stripped text);
+    `lift`: the list the owner sits in (where a table the owner ends with is
+    listed, flat); `last`: its last item, None while it has none.
     """
 
     __slots__ = ("owner", "level", "lift", "last")
