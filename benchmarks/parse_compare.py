@@ -8,9 +8,9 @@ or folders holding an ovnparse tree; NEW defaults to this working tree.  For
 each format it builds one file from real outputs (as parse.py does, with
 NEW's samples), then runs, round after round, one fresh interpreter per
 tree that parses the file (api.parse, format detected) and reports the CPU
-time of the parse (time.process_time: on a shared machine, the time other
-jobs take the CPU away is left out).  Best of the rounds per tree: the two
-trees see the same noise.
+time of the parse (time.process_time: less noisy than wall time on a shared
+machine, though still noisy there: use many rounds).  Best of the rounds per
+tree: the two trees see the same noise.
 
 --instructions: also count, once per tree, the instructions the parse
 executes (valgrind's callgrind: a run with the parse minus one without), a
