@@ -312,7 +312,7 @@ def test_garbled_detrace_is_reported_not_raised():
 def test_nesting_is_rebuilt_from_text_without_indentation(path):
     """What OVN 23.03's ovn-detrace does to a trace (every line stripped):
     the tree read from what the lines mean is the one indentation gives."""
-    from ovnparse.formats.ofproto.parser import parse_output
+    from ovnparse.formats.ofproto import parse_output
     lines = path.read_text().split("\n")[:-1]
     indented = parse_output(lines, 1, "t", "ofproto/trace", False)
     stripped = parse_output([l.strip(" ") for l in lines], 1, "t", "ofproto/trace", False,

@@ -30,7 +30,7 @@ from ovnparse.analysis.openflow import explain_openflow
 from ovnparse.analysis import explain
 from ovnparse.model import OfPass, OfTable
 from ovnparse.formats import ovn_detrace
-from ovnparse.formats.ofproto import parser as ofproto_trace
+from ovnparse.formats import ofproto as ofproto_trace
 from ovnparse.lines import read_blocks
 from ovnparse.views import detrace_text, ofproto_text
 

@@ -33,9 +33,10 @@ from typing import Iterable, Iterator
 
 from ..errors import Problem
 from ..lines import Block
-from ..model import EMPTY, DetraceNote, Trace
+from ..model import DetraceNote, Trace
 from .detrace_rules import _HEX_DIGITS, COOKIE, INPORT_AS_TOOL, Rules, family_of
-from .ofproto.parser import NoteHandler, parse_outputs
+from .ofproto import NoteHandler, parse_outputs
+from .ofproto.nodes import note_node  # (a `  * ...` line as a DetraceNote)
 
 FORMAT = "ovn-detrace"
 
@@ -47,14 +48,8 @@ _RECORD_STARTS = frozenset({"logical_datapaths", "logical_datapath", "chassis",
 def parse(blocks: Iterable[Block], source: str, f_lines: list[int] | None = None
           ) -> Iterator[Trace]:
     """ovn-detrace outputs in the text, one Trace each (streaming).  See
-    ofproto.parser.parse_outputs for `f_lines`."""
+    ofproto.parse_outputs for `f_lines`."""
     return parse_outputs(blocks, source, FORMAT, _Notes(), f_lines)
-
-
-def note_node(raw: str, number: int) -> DetraceNote:
-    """A `  * ...` line as a DetraceNote."""
-    text = raw.lstrip(" ")
-    return DetraceNote(text, number, EMPTY, len(raw) - len(text))
 
 
 class _Notes(NoteHandler):
@@ -96,10 +91,6 @@ class _Notes(NoteHandler):
     def _remember(self, raw: str, node) -> None:
         for role in self.rules.triggers(raw):
             (self.cookies if role == COOKIE else self.ports).append(node)
-
-    def note(self, raw: str, number: int, trace: Trace) -> None:
-        text = raw.lstrip(" ")
-        self.run.append(DetraceNote(text, number, EMPTY, len(raw) - len(text)))
 
     def flush_point(self, body: str) -> None:
         self._flush()

@@ -16,7 +16,7 @@ from functools import partial
 
 from ..model import Trace
 from . import ovn_detrace, ovn_trace, ovnkube_trace
-from .ofproto import parser as ofproto_trace
+from . import ofproto as ofproto_trace
 from .sniff import DETRACE, OFPROTO, OVN_TRACE, OVNKUBE
 
 
