@@ -29,8 +29,7 @@ from .enrich.openflow import annotate
 from .errors import InputError, Problem
 from .face import Trace
 from .formats.detect import detect, family
-from .formats.detrace_rules import (FAMILY_2303, FAMILY_2509, Rules, family_of_release,
-                                    split_lines)
+from .formats.detrace_rules import FAMILY_2303, FAMILY_2509, Rules, family_of_release, split_lines
 from .formats.paste import Paste
 from .formats.registry import EMPTY_OK, PARSERS
 from .formats.segment import segment

@@ -440,8 +440,7 @@ class OvnSandbox:
             input = input.encode()
         timeout = self.timeout if timeout is None else timeout
         try:
-            proc = subprocess.run(argv, input=input, stdout=subprocess.PIPE,
-                                  stderr=subprocess.PIPE, env=self.env,
+            proc = subprocess.run(argv, input=input, capture_output=True, env=self.env,
                                   cwd=str(self.workdir) if self.workdir and self.workdir.is_dir()
                                   else None,
                                   timeout=timeout, check=False)
@@ -539,7 +538,8 @@ class OvnSandbox:
             if value > 0 and (expect is None or value == expect):
                 return value
             if time.monotonic() > deadline:
-                raise SandboxError(f"interface {iface} has ofport {out}, expected {expect or 'one'}")
+                raise SandboxError(f"interface {iface} has ofport {out}, "
+                                   f"expected {expect or 'one'}")
             time.sleep(0.02)
 
     def add_underlay(self, bridge: str, ip_cidr: str, *,

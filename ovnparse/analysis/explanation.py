@@ -160,7 +160,8 @@ def classify_drop(stage: str | None, match: str | None, *, acl: str | None = Non
         if is_acl:
             return ReasonCode.REJECT, (acl or f"rejected by {name}") + \
                 "; a reject reply was generated"
-        return ReasonCode.REJECT, f"rejected at {name or 'this stage'}; an error reply was generated"
+        return ReasonCode.REJECT, \
+            f"rejected at {name or 'this stage'}; an error reply was generated"
     if is_acl:
         return ReasonCode.ACL, acl or f"dropped by an ACL in {name} ({match})"
     if "port_sec" in name:

@@ -20,8 +20,8 @@ import sys
 from ..api import PRINTED, annotated, detrace_text, replayable
 from ..enrich.openflow import cookies
 from ..errors import InputError, Problem
-from . import database_kwargs, database_options
 from ..formats.detrace_rules import COOKIE, Rules, family_of_release, split_lines
+from . import database_kwargs, database_options
 
 _OVN_RUNDIR = "/var/run/ovn"
 _OVS_RUNDIR = "/var/run/openvswitch"

@@ -19,12 +19,30 @@ Every error raised on purpose is a :class:`DatabaseError` (``.errors`` lists the
 """
 
 from .dumps import DumpError, read_ctl_list_json, read_ovsdb_client_dump
-from .index import (DETRACE_COOKIE_TABLES, DETRACE_HINT_TABLES, EXTENDED_COOKIE_TABLES,
-                    NB_HINT_TABLES, SB_COOKIE_TABLES, DatapathRef, DbIndex, Matches, RowRef)
+from .errors import (
+    DamagedFileError,
+    DatabaseError,
+    LiveDisconnected,
+    LiveProtocolError,
+    LiveSourceError,
+    LiveTimeoutError,
+    LiveWrongSchema,
+    OvsdbFileError,
+    SavedOutputError,
+    WrongSchemaError,
+)
+from .index import (
+    DETRACE_COOKIE_TABLES,
+    DETRACE_HINT_TABLES,
+    EXTENDED_COOKIE_TABLES,
+    NB_HINT_TABLES,
+    SB_COOKIE_TABLES,
+    DatapathRef,
+    DbIndex,
+    Matches,
+    RowRef,
+)
 from .keys import cookie_key
-from .errors import (DamagedFileError, DatabaseError, LiveDisconnected, LiveProtocolError,
-                     LiveSourceError, LiveTimeoutError, LiveWrongSchema, OvsdbFileError,
-                     SavedOutputError, WrongSchemaError)
 from .ovsdb_file import Database, file_kind, read_file_bytes, read_ovsdb_bytes, read_ovsdb_file
 from .schema import ColumnType, Schema, TableSchema, decode_generic, load_schema
 from .source import DatabaseSource, FileSource, MemorySource, open_source

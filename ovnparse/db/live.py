@@ -47,13 +47,21 @@ import re
 import reprlib
 import socket
 import time
+from collections.abc import Iterable, Mapping
 from contextlib import contextmanager
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from . import _json
 from ._json import gc_paused
-from .errors import (DatabaseError, LiveDisconnected, LiveProtocolError, LiveSourceError,
-                     LiveTimeoutError, LiveWrongSchema, WrongSchemaError)
+from .errors import (
+    DatabaseError,
+    LiveDisconnected,
+    LiveProtocolError,
+    LiveSourceError,
+    LiveTimeoutError,
+    LiveWrongSchema,
+    WrongSchemaError,
+)
 from .keys import prefix_keys
 from .schema import Schema, SchemaError, decode_generic, missing_from
 from .source import DatabaseSource
@@ -316,7 +324,7 @@ class _Connection:
                 raise ValueError(f"{remote}: not an active OVSDB remote (unix:, tcp:, ssl:)")
         except LiveSourceError:
             raise
-        except (socket.timeout, TimeoutError):
+        except TimeoutError:
             raise LiveTimeoutError(remote, self._late("no connection")) from None
         except OSError as exc:
             raise LiveSourceError(remote, f"cannot connect: {exc.strerror or exc}") from None
@@ -398,7 +406,7 @@ class _Connection:
             self.sock.sendall(data)
         except LiveTimeoutError:
             raise
-        except (socket.timeout, TimeoutError):
+        except TimeoutError:
             raise LiveTimeoutError(self.remote, f"could not send {what} within "
                                    f"{self.timeout:g} s") from None
         except OSError as exc:
@@ -420,7 +428,7 @@ class _Connection:
                 data = self.sock.recv(1 << 20)
             except LiveTimeoutError:
                 raise
-            except (socket.timeout, TimeoutError):
+            except TimeoutError:
                 raise LiveTimeoutError(self.remote, self._late(self._silence(what, ignored))) \
                     from None
             except OSError as exc:
@@ -857,7 +865,8 @@ class LiveSource(DatabaseSource):
         names = list(todo)
         result = self._select([self._op(t, todo[t]) for t in names])
         with gc_paused():
-            decoded = {t: self._decode(t, todo[t], rows) for t, rows in zip(names, result)}
+            decoded = {t: self._decode(t, todo[t], rows)
+                       for t, rows in zip(names, result, strict=True)}
         for t, rows in decoded.items():  # (all or nothing)
             self._rows[t] = rows
             self._columns[t] = todo[t]

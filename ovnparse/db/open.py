@@ -198,8 +198,14 @@ def _lflow_list(path: str, expected: str, salvage: bool) -> MemorySource:
 def _tools_json(path: str, expected: str, salvage: bool, head: bytes) -> MemorySource:
     """``ovsdb-client dump`` or ``ovn-*ctl list`` JSON: its tables and columns must be
     *expected*'s (neither output names its database)."""
-    from .dumps import (DumpError, guess_schema, iter_json_objects, misfit,  # noqa: PLC0415
-                        read_ctl_list_json, read_ovsdb_client_dump)
+    from .dumps import (  # noqa: PLC0415
+        DumpError,
+        guess_schema,
+        iter_json_objects,
+        misfit,
+        read_ctl_list_json,
+        read_ovsdb_client_dump,
+    )
     warnings: list[str] = []
     text = _text(path, salvage, warnings)
     is_dump = b'"caption"' in head[:200]

@@ -91,10 +91,11 @@ import json
 import os
 import re
 import zlib
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from . import _json
 from .errors import DamagedFileError, OvsdbFileError

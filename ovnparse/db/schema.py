@@ -25,9 +25,10 @@ from __future__ import annotations
 import json
 import os
 import reprlib
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any
 
 __all__ = [
     "ColumnType", "TableSchema", "Schema", "SchemaError", "missing_from",
@@ -153,7 +154,7 @@ class ColumnType:
     value_ref_table: str | None = None
 
     @classmethod
-    def from_json(cls, j: Any) -> "ColumnType":
+    def from_json(cls, j: Any) -> ColumnType:
         if isinstance(j, str):
             return cls(key=_base_type(j)[0])
         if not isinstance(j, dict) or "key" not in j:
@@ -273,7 +274,7 @@ class Schema:
     raw: Mapping = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
-    def from_json(cls, j: Any) -> "Schema":
+    def from_json(cls, j: Any) -> Schema:
         """The schema of a ``.ovsschema``'s JSON; :class:`SchemaError` for anything else."""
         if not isinstance(j, dict) or not isinstance(j.get("name"), str) \
                 or not isinstance(j.get("tables"), dict):
@@ -290,7 +291,7 @@ class Schema:
                               f"({type(e).__name__}: {e})") from None
 
     @classmethod
-    def _from_json(cls, j: dict) -> "Schema":
+    def _from_json(cls, j: dict) -> Schema:
         tables = {}
         for tname, tj in j["tables"].items():
             cols = {}

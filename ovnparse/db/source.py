@@ -14,15 +14,23 @@ from __future__ import annotations
 
 import os
 from abc import ABC, abstractmethod
+from collections.abc import Iterable, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterable, Mapping, Sequence
 
 from .dumps import read_ctl_list_json, read_ovsdb_client_dump
 from .errors import OvsdbFileError
 from .keys import prefix_keys
-from .ovsdb_file import (Database, TableSpec, _Bytes, _normalize_tables, _read, file_kind,
-                         read_file_bytes, read_ovsdb_file)
+from .ovsdb_file import (
+    Database,
+    TableSpec,
+    _Bytes,
+    _normalize_tables,
+    _read,
+    file_kind,
+    read_file_bytes,
+    read_ovsdb_file,
+)
 from .schema import Schema
 
 __all__ = ["DatabaseSource", "FileSource", "MemorySource", "open_source"]

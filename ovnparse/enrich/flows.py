@@ -20,8 +20,20 @@ from dataclasses import dataclass
 from ..db.index import DbIndex, RowRef
 from ..formats.detrace_rules import logical_flow, note_fields
 from ..formats.ofproto.userdata import decode_controller
-from ..model import (BY_CONTENT, BY_NAME, EXACT, NARROWED, Log, Node, OfAction, OfTable, Pipeline,
-                     Resolution, Stage, Trace)
+from ..model import (
+    BY_CONTENT,
+    BY_NAME,
+    EXACT,
+    NARROWED,
+    Log,
+    Node,
+    OfAction,
+    OfTable,
+    Pipeline,
+    Resolution,
+    Stage,
+    Trace,
+)
 from .owners import acl_owner, acl_ref
 
 ACL_PRIORITY_OFFSET = 1000  # northd: an ACL's logical flows have its priority + 1000

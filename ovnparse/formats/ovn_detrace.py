@@ -29,7 +29,7 @@ replays it the other way and gives back the tool's bytes.
 
 from __future__ import annotations
 
-from typing import Iterable, Iterator
+from collections.abc import Iterable, Iterator
 
 from ..errors import Problem
 from ..lines import Block

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from functools import partial
 
 from ..model import Trace
-from . import ovn_detrace, ovn_trace, ovnkube_trace
 from . import ofproto as ofproto_trace
+from . import ovn_detrace, ovn_trace, ovnkube_trace
 from .sniff import DETRACE, OFPROTO, OVN_TRACE, OVNKUBE
 
 

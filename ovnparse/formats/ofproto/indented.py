@@ -4,8 +4,19 @@ from __future__ import annotations
 
 from ...errors import Problem
 from ...model import OfDetail, OfError, OfPass, OfTable, OfThaw, OfWarning, Trace
-from .nodes import (ACTION_FIRST, DIGITS, ELISION, NO_ACTION_WORDS, action_node, bridge_node,
-                    bridge_title_follows, leaf_node, note_elision, read_notes, table_node)
+from .nodes import (
+    ACTION_FIRST,
+    DIGITS,
+    ELISION,
+    NO_ACTION_WORDS,
+    action_node,
+    bridge_node,
+    bridge_title_follows,
+    leaf_node,
+    note_elision,
+    read_notes,
+    table_node,
+)
 from .notes import NoteHandler
 from .tree import OpenList, attach
 

@@ -12,8 +12,19 @@ import re
 from dataclasses import fields
 
 from ...errors import Problem
-from ...model import (EMPTY, DetraceNote, OfAction, OfBridge, OfBucket, OfDetail, OfError,
-                      OfTable, OfThaw, OfWarning, Trace)
+from ...model import (
+    EMPTY,
+    DetraceNote,
+    OfAction,
+    OfBridge,
+    OfBucket,
+    OfDetail,
+    OfError,
+    OfTable,
+    OfThaw,
+    OfWarning,
+    Trace,
+)
 
 ELISION = "..."  # a line a document put where it left lines out
 

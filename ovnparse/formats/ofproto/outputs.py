@@ -10,8 +10,8 @@ read.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Iterator
 from itertools import islice
-from typing import Iterable, Iterator
 
 from ...errors import Problem
 from ...lines import Block

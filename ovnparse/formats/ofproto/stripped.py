@@ -11,8 +11,19 @@ from itertools import repeat
 from operator import attrgetter
 
 from ...model import OfAction, OfBucket, OfPass, OfTable, OfThaw, Trace
-from .nodes import (ACTION_FIRST, DIGITS, ELISION, NO_ACTION_WORDS, action_node, bridge_node,
-                    bridge_title_follows, leaf_node, note_elision, read_notes, table_node)
+from .nodes import (
+    ACTION_FIRST,
+    DIGITS,
+    ELISION,
+    NO_ACTION_WORDS,
+    action_node,
+    bridge_node,
+    bridge_title_follows,
+    leaf_node,
+    note_elision,
+    read_notes,
+    table_node,
+)
 from .notes import NoteHandler
 from .tree import OpenList, attach
 
