@@ -56,6 +56,37 @@ _CONTINUED = ("\\", "&&", "||", "|")
 _MAX_CONTINUATION = 20  # lines a command may go on over
 
 
+# The lines worth a look (the rest, most of any text, are left as they are):
+# a prompt's or a frame's first character, a command word's first letters, a
+# flow's key=value at the left (a wrapped Flow: line goes on); and, found apart
+# (a user@host prompt), a line with an "@" that starts with a letter.  One
+# scan over the block's text: "\n" as the literal prefix keeps it fast.
+_CANDIDATE = re.compile(
+    r"\n(?:[$#%❯\[(+\"'`~<.@]|std|sh-|bash-|zsh-|"
+    + "|".join(sorted({re.escape(w[:3]) for w in _COMMAND_WORDS}))
+    + r"|[a-z][a-z0-9_]*=[^\s=])")
+
+
+def _candidates(lines: list[str]) -> list[int]:
+    """The indices of the lines worth a look, in order, once each."""
+    text = "\n" + "\n".join(lines)
+    starts = [m.start() for m in _CANDIDATE.finditer(text)]
+    at = text.find("@")
+    while at >= 0:
+        start = text.rfind("\n", 0, at)
+        if text[start + 1:start + 2].isalpha():
+            starts.append(start)
+        end = text.find("\n", at)
+        at = text.find("@", end) if end >= 0 else -1
+    found: list[int] = []
+    line, offset = -1, 0
+    for start in sorted(set(starts)):
+        line += text.count("\n", offset, start + 1)
+        offset = start + 1
+        found.append(line)
+    return found
+
+
 class Paste:
     """Blanks prompts and commands in the blocks it passes on; keeps the commands."""
 
@@ -64,6 +95,7 @@ class Paste:
         self.queue: deque[Command] = deque()  # found, not given to a trace yet
         self._open: Command | None = None  # a command that goes on in the next line
         self.margin: str | None = None  # what every line of the text starts with
+        self._diff = False  # inside a unified diff's hunk (a test harness's output)
 
     def blocks(self, blocks: Iterable[Block]) -> Iterator[Block]:
         for block in blocks:
@@ -74,29 +106,62 @@ class Paste:
 
     def _blank(self, block: Block) -> None:
         lines = block.lines
+        margin = self.margin
+        if margin:
+            # a block indented or quoted as a whole (a code block, a mail quote)
+            cut, bare = len(margin), margin.strip()
+            lines[:] = [t[cut:] if t.startswith(margin) else "" if t.strip() in (bare, "")
+                        else t for t in lines]
+        i = 0
+        if self._open is not None or self._diff:
+            i = self._go_on(lines, 0, block.first)  # what the last block left open
         logged = block.klog  # (a log line is not typed at a prompt)
-        margin = self.margin or ""
-        cut = len(margin)
-        for i, text in enumerate(lines):
-            if cut:
-                # a block indented or quoted as a whole (a code block, a mail quote)
-                if text.startswith(margin):
-                    text = lines[i] = text[cut:]
-                elif text.strip() in (margin.strip(), ""):
-                    text = lines[i] = ""
-            if self._open is not None:
-                self._continue(self._open, text, block.first + i)
+        for k in _candidates(lines):
+            if k >= i and not (logged and block.first + k in logged):
+                i = self._line(lines, k, block.first)
+
+    def _line(self, lines: list[str], k: int, first: int) -> int:
+        """Read a line that may be pasted around a trace (a candidate: see
+        _CANDIDATE); the index of the next line to look at."""
+        text = lines[k]
+        c = text[:1]
+        if self._command(text, first + k) is not None:
+            lines[k] = ""
+            return self._go_on(lines, k + 1, first)
+        if c in _FRAME_FIRST and (
+                _FRAME.match(text) if c != "." else
+                text.startswith("./") and self._command(_autotest(text), first + k)) \
+                or c == "s" and text.rstrip() in ("stdout:", "stderr:"):
+            lines[k] = ""  # a quote or code-fence line; a test harness's echo
+            return self._go_on(lines, k + 1, first)
+        if c == "@" and _HUNK.match(text):
+            self._diff = True
+            lines[k] = ""
+            return self._go_on(lines, k + 1, first)
+        # a flow wrapped at a comma or a backslash (by hand, by a mail client)
+        j = k + 1
+        while text[-1:] in _GOES_ON and j < len(lines) and lines[j][:1].islower() \
+                and _FLOW_TOKEN.match(lines[j]):
+            text = lines[k] = text.rstrip("\\").rstrip() + lines[j].strip()
+            lines[j] = ""
+            j += 1
+        return j
+
+    def _go_on(self, lines: list[str], i: int, first: int) -> int:
+        """Blank the lines an open command or diff goes on over, from lines[i];
+        the index of the line after them."""
+        n = len(lines)
+        while i < n and self._open is not None:
+            self._continue(self._open, lines[i], first + i)
+            lines[i] = ""
+            i += 1
+        while i < n and self._diff:
+            if lines[i][:1] in _DIFF_FIRST and lines[i]:
                 lines[i] = ""
-                continue
-            if text[:1] == " " and cut == 0:
-                text = text.lstrip(" ") if text.lstrip(" ")[:1] in _PROMPT_FIRST else text
-            c = text[:1]
-            # (cheap tests first: most lines are a trace's)
-            if (c in _PROMPT_FIRST or c.isalpha() and (
-                    text.startswith(_COMMAND_PREFIXES) or "@" in text)) \
-                    and not (logged and block.first + i in logged):
-                if self._command(text, block.first + i) is not None:
-                    lines[i] = ""
+                i += 1
+            else:
+                self._diff = False
+        return i
 
     def _command(self, text: str, number: int) -> Command | None:
         """The command (or bare prompt) a line holds, or None."""
@@ -151,6 +216,22 @@ class Paste:
 
 
 _MARGIN_LINES = 200  # lines of the first block the margin is read from
+# Lines that frame a pasted block: quotes, code fences, markup; a test
+# harness's words around an output (autotest's `stdout:`).
+_FRAME = re.compile(r"""\s*(?:```[\w-]*|~~~[\w-]*|"{1,3}|'{1,3}|</?pre>|\[/?code\])\s*\Z""")
+_FRAME_FIRST = frozenset("\"'`~<[.")
+_GOES_ON = frozenset(",\\")
+# A unified diff's hunk (a test harness comparing outputs): its lines are not a trace.
+_HUNK = re.compile(r"@@ -\d+(?:,\d+)? \+\d+(?:,\d+)? @@")
+_DIFF_FIRST = frozenset(" +-\\")
+# A flow's key=value that goes on from the line before (a wrapped Flow: line).
+_FLOW_TOKEN = re.compile(r"\s*[a-z][a-z0-9_]*=[^\s=]")
+
+
+def _autotest(text: str) -> str:
+    """An OVS test-suite log's echo of a command, `./bundle.at:233: cmd`, as a command."""
+    m = re.match(r"\./[\w.-]+\.at:\d+: (.*)\Z", text)
+    return "$ " + m.group(1) if m else ""
 _QUOTES = ("> ", ">", "# ")
 
 

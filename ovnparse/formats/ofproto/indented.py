@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from ...errors import Problem
 from ...model import OfDetail, OfError, OfPass, OfTable, OfThaw, OfWarning, Trace
+from ..sniff import is_elision
 from .nodes import (
     ACTION_FIRST,
     DIGITS,
-    ELISION,
     NO_ACTION_WORDS,
     action_node,
     bridge_node,
     bridge_title_follows,
+    ends_tree,
     leaf_node,
     note_elision,
     read_notes,
@@ -79,6 +80,8 @@ class Indented:
                         notes.line(raw, node, first + i)  # (see NoteHandler.line)
                     i += 1
                     continue
+                if not indent and ends_tree(body):
+                    return i  # (the blank line before `Final flow:` was left out)
                 # An action in a list further out (a call returned), or misplaced.
                 notes.line(raw, node, first + i)
                 self._place(node, indent, first + i, False)
@@ -133,7 +136,7 @@ class Indented:
         if body[0] == "*" and notes.detrace:
             return read_notes(texts, i, first, notes.run)
         indent = len(raw) - len(body)
-        if body == ELISION:
+        if is_elision(body):
             note_elision(trace, number)
             return i + 1
         node = bridge_node(texts, i, body, number)

@@ -16,9 +16,10 @@ from itertools import islice
 from ...errors import Problem
 from ...lines import Block
 from ...model import OfPass, Trace
+from ..sniff import is_elision
 from .indented import Indented
 from .legacy import LEGACY_STARTS, read_legacy
-from .nodes import ELISION, note_elision, read_notes, table_node
+from .nodes import note_elision, read_notes, table_node
 from .notes import NO_NOTES, NoteHandler
 from .ovs_flow import recircs
 from .stripped import Semantic, finish_semantic
@@ -313,7 +314,7 @@ class _Passes:
     def _after_actions(self, raw: str, text: str, number: int) -> None:
         """A line after the datapath actions: the tool's notes, or a stray line."""
         pass_ = self.pass_
-        if text == ELISION:
+        if is_elision(text):
             note_elision(self.trace, number)
         elif raw.startswith(_NOTE_STARTS) or text.startswith(_NOTE_STARTS) or (
                 text.startswith("- ") and pass_.notes):

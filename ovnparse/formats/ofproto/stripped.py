@@ -11,14 +11,15 @@ from itertools import repeat
 from operator import attrgetter
 
 from ...model import OfAction, OfBucket, OfPass, OfTable, OfThaw, Trace
+from ..sniff import is_elision
 from .nodes import (
     ACTION_FIRST,
     DIGITS,
-    ELISION,
     NO_ACTION_WORDS,
     action_node,
     bridge_node,
     bridge_title_follows,
+    ends_tree,
     leaf_node,
     note_elision,
     read_notes,
@@ -49,6 +50,9 @@ def _leads_to(text: str, table: int) -> bool:
         return False
     m = _RESUBMIT_TARGET.match(text)
     return m is not None and int(m.group(1) or m.group(2)) == table
+
+
+_ENDS_FIRST = frozenset("FMD")  # (how the lines after a tree start: see ends_tree)
 
 
 class Semantic:
@@ -99,6 +103,8 @@ class Semantic:
             body = text.rstrip(" ")
             if c in ACTION_FIRST or c in NO_ACTION_WORDS and not body.startswith(
                     NO_ACTION_WORDS[c]):  # a plain action (see nodes.ACTION_FIRST): the bulk
+                if c in _ENDS_FIRST and ends_tree(body):
+                    return i  # (the blank line before `Final flow:` was left out)
                 node = action_node(body, number)
                 if detrace and (notes.run or "output:" in body or "cookie" in body):
                     notes.line(raw, node, number)  # (see NoteHandler.line)
@@ -110,7 +116,7 @@ class Semantic:
                 if not bridge_title_follows(texts, i):
                     return i  # the blank line after the tree
                 notes.flush_point("")  # the blank line a bridge title brings
-            elif body == ELISION:
+            elif is_elision(body):
                 note_elision(trace, number)
             elif (node := bridge_node(texts, i, body, number)) is not None:
                 self.bridge = node.name
