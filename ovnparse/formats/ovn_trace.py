@@ -34,7 +34,6 @@ FORMAT_DETAILED = "ovn-trace/detailed"
 FORMAT_SUMMARY = "ovn-trace/summary"
 FORMAT_MINIMAL = "ovn-trace/minimal"
 
-ELISION = "..."  # what documents put where they cut lines out
 
 # Notes ovn-trace prints as error nodes although the trace goes on.
 ERROR_NOTES = frozenset({

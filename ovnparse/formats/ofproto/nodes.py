@@ -26,7 +26,6 @@ from ...model import (
     Trace,
 )
 
-ELISION = "..."  # a line a document put where it left lines out
 
 _MISSES = {  # the sentences a table line prints instead of a rule -> whether it is a miss
     "No match.": True,
