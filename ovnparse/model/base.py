@@ -8,9 +8,9 @@ source.  `Step` is what logical stages (ovn-trace) and OpenFlow table lookups
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, fields
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol, cast
 
 #: the children (or annotations) of a node that has none: one shared empty
 #: tuple instead of a list per node (most nodes are leaves)
@@ -38,11 +38,13 @@ class Node:
             self.children = []
         self.children.append(node)
 
-    def add_notes(self, notes: list[Node]) -> None:
+    def add_notes(self, notes: Sequence[Node]) -> None:
         """Attach notes about this node (ovn-detrace's) to its `annotations`."""
-        current = self.annotations  # type: ignore[attr-defined]
-        if current.__class__ is tuple:
-            self.annotations = current = []  # type: ignore[attr-defined]
+        # (only the kinds that take notes declare `annotations`: OfPass, OfTable, OfAction)
+        owner = cast(_Annotated, self)
+        current = owner.annotations
+        if not isinstance(current, list):  # the shared empty tuple
+            current = owner.annotations = []
         current.extend(notes)
 
     def own_dict(self) -> dict[str, Any]:
@@ -75,6 +77,12 @@ class Node:
                     out["annotations"] = notes  # (after the children, as always printed)
                 stack.extend(zip(node.children, kids, strict=True))
         return root
+
+
+class _Annotated(Protocol):
+    """A node that can carry notes (ovn-detrace's) in `annotations`."""
+
+    annotations: list[Node] | tuple[Node, ...]
 
 
 @dataclass(slots=True)

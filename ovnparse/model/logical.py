@@ -56,7 +56,7 @@ class Stage(Step):
 @dataclass(slots=True)
 class Action(Node):
     kind: ClassVar[str] = "action"
-    children: tuple = EMPTY  # actions never have children
+    children: tuple = EMPTY  # type: ignore[assignment]  # never any: shares EMPTY (speed)
 
 
 @dataclass(slots=True)

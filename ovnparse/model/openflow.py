@@ -148,7 +148,7 @@ class OfAction(Node):
     """
 
     kind: ClassVar[str] = "openflow_action"
-    children: list | tuple = EMPTY
+    children: list | tuple = EMPTY  # type: ignore[assignment]  # a leaf shares EMPTY (speed)
     annotations: list | tuple = EMPTY  # ovn-detrace --ovs: the OVS interface of output:N
 
 @dataclass(slots=True)
