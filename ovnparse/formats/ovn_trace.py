@@ -329,7 +329,7 @@ def parse_detailed(lines: list[str], first: int, trace: Trace) -> None:
         if title:
             i += 1
             node = _titled(text, number)
-        elif (text[0].isdigit() or text[-14:-8] == ", uuid") and (m := _STAGE_RE.match(text)) \
+        elif (text[0].isdigit() or text[-15:-9] == ", uuid") and (m := _STAGE_RE.match(text)) \
                 and (m.group("table") or m.group("uuid")):
             # (a table line; one whose number whoever saved the text left out)
             node = _stage(m, text, number)
