@@ -13,8 +13,10 @@ from dataclasses import dataclass, field, fields
 from typing import Any, ClassVar, Protocol, cast
 
 #: the children (or annotations) of a node that has none: one shared empty
-#: tuple instead of a list per node (most nodes are leaves)
-EMPTY: tuple = ()
+#: tuple instead of a list per node (most nodes are leaves).  Typed Any: it stands
+#: for an empty list that is never appended to (a node that gets children is
+#: given a list first: add_child, the parsers)
+EMPTY: Any = ()
 
 
 @dataclass(slots=True)

@@ -56,7 +56,7 @@ class Stage(Step):
 @dataclass(slots=True)
 class Action(Node):
     kind: ClassVar[str] = "action"
-    children: tuple = EMPTY  # type: ignore[assignment]  # never any: shares EMPTY (speed)
+    children: list[Node] = EMPTY  # actions never have children
 
 
 @dataclass(slots=True)
