@@ -136,17 +136,17 @@ class Indented:
         if body == ELISION:
             note_elision(trace, number)
             return i + 1
-        node = bridge_node(texts, i, body, number)
-        if node is not None:
-            self.bridge = node.name
-            notes.line(raw, node, number)
-            self._place(node, indent, number, True)
+        bridge = bridge_node(texts, i, body, number)
+        if bridge is not None:
+            self.bridge = bridge.name
+            notes.line(raw, bridge, number)
+            self._place(bridge, indent, number, True)
             return i + 2  # (and its row of dashes)
         if body[0].isdigit():
-            node = table_node(body, number, self.bridge)
-            if node is not None:
-                notes.table(raw, node, number)
-                if node.table < 10:
+            table = table_node(body, number, self.bridge)
+            if table is not None:
+                notes.table(raw, table, number)
+                if table.table < 10:
                     if indent & 3 == 0:
                         if not self.unpadded:
                             self.unpadded = True
@@ -156,19 +156,19 @@ class Indented:
                                 "'%2d. ' (a leading space) as ofproto/trace prints it"))
                     else:
                         indent -= 1
-                self._place(node, indent, number, True)
+                self._place(table, indent, number, True)
                 return i + 1
         if body.startswith("-----") and set(body.rstrip()) == {"-"}:
             trace.problems.append(Problem(trace.source, number,
                                           "row of dashes without a bridge title",
                                           'a bridge("...") line above it'))
             return i + 1
-        node = leaf_node(body, number)
-        notes.line(raw, node, number)
-        cls = node.__class__
+        leaf = leaf_node(body, number)
+        notes.line(raw, leaf, number)
+        cls = leaf.__class__
         if cls is OfDetail or cls is OfWarning or cls is OfError:
             indent -= 1  # " -> ", " >> ", " >>>> " start with a space
-        self._place(node, indent, number, cls is OfThaw)
+        self._place(leaf, indent, number, cls is OfThaw)
         return i + 1
 
     def _place(self, node, indent: int, number: int, nonterminal: bool) -> None:
@@ -202,6 +202,7 @@ class Indented:
             # that table's, which no later line can reach (the stack is
             # popped by level, and theirs is one).
             node.chained = True
+            assert top.lift is not None  # (a table's open list has one: attach)
             top.lift.append(node)
             top.owner = node
             top.last = None
