@@ -282,7 +282,7 @@ class DbIndex:
                 out.append(dp)
         return out
 
-    def datapath_by_tunnel_key(self, tunnel_key: int) -> DatapathRef | None:
+    def datapath_by_tunnel_key(self, tunnel_key: int | None) -> DatapathRef | None:
         """The datapath whose ``tunnel_key`` is the packet's ``metadata`` (unique in OVSDB)."""
         if self._by_tunnel_key is None:
             self._by_tunnel_key = {row.get("tunnel_key"): uuid
