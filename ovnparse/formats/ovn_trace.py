@@ -416,8 +416,8 @@ def parse_braces(lines: list[str], first: int, trace: Trace) -> None:
             # Non-action nodes get a ';' appended; actions print as they are.
             if minimal or body[0] in _SPECIAL_LEAF_START:
                 top.append(_leaf(body, number, minimal, appended=True))
-            elif body[0] in "iem" and (node := _pipeline(body, number)) is not None:
-                top.append(node)
+            elif body[0] in "iem" and (pipeline := _pipeline(body, number)) is not None:
+                top.append(pipeline)
             elif body[0] == "c" and _TRANSFORM_LEAF_RE.match(body):
                 top.append(_fork(body, number))
             else:
