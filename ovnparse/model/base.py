@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, fields
-from typing import Any, ClassVar, Protocol, cast
+from typing import Any, ClassVar, Protocol
 
 #: the children (or annotations) of a node that has none: one shared empty
 #: tuple instead of a list per node (most nodes are leaves).  Typed Any: it stands
@@ -42,10 +42,11 @@ class Node:
 
     def add_notes(self, notes: Sequence[Node]) -> None:
         """Attach notes about this node (ovn-detrace's) to its `annotations`."""
-        # (only the kinds that take notes declare `annotations`: OfPass, OfTable, OfAction)
-        owner = cast(_Annotated, self)
+        # (only the kinds that take notes declare `annotations`: OfPass, OfTable,
+        # OfAction; a cast() would cost a call per note run, the parse's hot path)
+        owner: _Annotated = self  # type: ignore[assignment]
         current = owner.annotations
-        if not isinstance(current, list):  # the shared empty tuple
+        if current.__class__ is tuple:  # the shared EMPTY
             current = owner.annotations = []
         current.extend(notes)
 
@@ -84,7 +85,7 @@ class Node:
 class _Annotated(Protocol):
     """A node that can carry notes (ovn-detrace's) in `annotations`."""
 
-    annotations: list[Node] | tuple[Node, ...]
+    annotations: list[Node]  # (or the shared EMPTY, typed Any)
 
 
 @dataclass(slots=True)
