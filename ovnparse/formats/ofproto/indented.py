@@ -48,7 +48,7 @@ class Indented:
     def __init__(self, trace: Trace, pass_: OfPass, notes: NoteHandler):
         self.trace = trace
         self.notes = notes
-        self.stack = [OpenList(pass_, 0, None)]
+        self.stack = [OpenList(pass_, 0, trace.roots)]
         self.bridge: str | None = None  # the bridge of the table lines read
         self.unpadded = False  # a one-digit table number was printed without its space
 
@@ -202,7 +202,6 @@ class Indented:
             # that table's, which no later line can reach (the stack is
             # popped by level, and theirs is one).
             node.chained = True
-            assert top.lift is not None  # (a table's open list has one: attach)
             top.lift.append(node)
             top.owner = node
             top.last = None

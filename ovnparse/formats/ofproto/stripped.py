@@ -79,7 +79,7 @@ class Semantic:
     def __init__(self, trace: Trace, pass_: OfPass, notes: NoteHandler):
         self.trace = trace
         self.notes = notes
-        self.stack = [OpenList(pass_, 0, None)]
+        self.stack = [OpenList(pass_, 0, trace.roots)]
         self.bridge: str | None = None  # the bridge of the table lines read
 
     def run(self, texts: list[str], i: int, first: int) -> int:

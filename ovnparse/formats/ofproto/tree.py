@@ -23,7 +23,7 @@ class OpenList:
 
     __slots__ = ("owner", "level", "lift", "last")
 
-    def __init__(self, owner: Node, level: int, lift: list[Node] | None):
+    def __init__(self, owner: Node, level: int, lift: list[Node]):
         self.owner = owner
         self.level = level
         self.lift = lift
