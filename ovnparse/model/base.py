@@ -42,9 +42,8 @@ class Node:
 
     def add_notes(self, notes: Sequence[Node]) -> None:
         """Attach notes about this node (ovn-detrace's) to its `annotations`."""
-        # (only the kinds that take notes declare `annotations`: OfPass, OfTable,
-        # OfAction; a cast() would cost a call per note run, the parse's hot path)
-        owner: _Annotated = self  # type: ignore[assignment]
+        # (a cast() would cost a call per note run, in the parse's hot path)
+        owner: _Annotated = self  # type: ignore[assignment]  # OfPass, OfTable, OfAction
         current = owner.annotations
         if current.__class__ is tuple:  # the shared EMPTY
             current = owner.annotations = []
