@@ -13,7 +13,7 @@ import re
 import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import IO
+from typing import IO, cast
 
 from .errors import InputError, Problem
 
@@ -61,7 +61,8 @@ def read_blocks(stream: Iterable[str] | IO[bytes], source: str = "<text>") -> It
     """
     if isinstance(stream, (io.RawIOBase, io.BufferedIOBase)):
         return _binary_blocks(stream, source)
-    return _text_blocks(stream)
+    # (a binary file is one of those io classes: open(..., "rb"), stdin's buffer, BytesIO)
+    return _text_blocks(cast(Iterable[str], stream))
 
 
 def _cleaned(first: int, parts: list[str], joined: str, cut: bool, split: bool = True) -> Block:

@@ -46,6 +46,7 @@ import tempfile
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
+from typing import Literal, overload
 
 __all__ = [
     "OvnSandbox",
@@ -420,6 +421,16 @@ class OvnSandbox:
         return self._running
 
     # ------------------------------------------------------------- commands
+    @overload
+    def run(self, argv: Sequence[str], input: str | bytes | None = None, *,
+            check: bool = True, timeout: float | None = None,
+            binary: Literal[False] = False) -> str: ...
+
+    @overload
+    def run(self, argv: Sequence[str], input: str | bytes | None = None, *,
+            check: bool = True, timeout: float | None = None,
+            binary: Literal[True]) -> bytes: ...
+
     def run(self, argv: Sequence[str], input: str | bytes | None = None, *,
             check: bool = True, timeout: float | None = None,
             binary: bool = False) -> str | bytes:
@@ -656,7 +667,7 @@ class OvnSandbox:
         if missing:
             where = f" in {self.root}" if self.root is not None else ""
             raise SandboxError(f"missing OVS/OVN programs or schemas{where}: " + ", ".join(missing))
-        if self._own_workdir:
+        if self._workdir_arg is None:  # (self._own_workdir)
             # keep it short: unix socket paths are limited to ~107 bytes; with
             # a root, the commands must reach it: under the root's /tmp
             tmp = None if self.root is None else self.root / "tmp"

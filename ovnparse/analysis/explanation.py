@@ -135,7 +135,7 @@ def warning_dict(problem: Problem) -> dict[str, Any]:
 def is_acl_stage(name: str | None, kind: str) -> bool:
     """An ACL stage of OVN >= 23.06 of a kind ("_eval", "_action"): ls_in_acl_eval,
     ls_in_acl_after_lb_action, ls_out_acl_eval..."""
-    return bool(name) and "_acl" in name and name.endswith(kind)
+    return name is not None and "_acl" in name and name.endswith(kind)
 
 
 def classify_drop(stage: str | None, match: str | None, *, acl: str | None = None,

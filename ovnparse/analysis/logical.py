@@ -278,7 +278,8 @@ def explain_logical(trace: Trace) -> Explanation:
     endings = branch_endings(trace)
     warnings = list(trace.problems)
     delivered = [e for e in endings if e.kind == "output" and e.reply is None]
-    outputs = list(dict.fromkeys(e.port for e in delivered))
+    # (an output ending always names its port)
+    outputs = list(dict.fromkeys(e.port for e in delivered if e.port is not None))
     kinds = {e.kind for e in endings}
     reply_drops = [e for e in endings if e.reply is not None]
 
@@ -306,6 +307,7 @@ def explain_logical(trace: Trace) -> Explanation:
         if e.kind == "controller" and e.port:
             warn(e.note)
         if e.kind == "error":
+            assert e.node is not None  # (an error ending is at its Error node)
             warn(f"ovn-trace: {e.note}", e.node.line)
 
     drop = None
@@ -324,6 +326,7 @@ def explain_logical(trace: Trace) -> Explanation:
                 warn(problem, log.line)
         for e in reply_drops:
             if e.kind == "output":
+                assert e.reply is not None  # (what makes it a reply drop)
                 warn(f"{e.reply.name} reply made by the dropping stage sent to {e.port}")
 
     minimal = trace.format.endswith("minimal")
@@ -358,6 +361,13 @@ def _step_dict(stage: Stage) -> dict:
             "lflow": stage.key, "line": stage.line}
 
 
+def _stage_name(stage: Stage) -> str:
+    """The stage's name, else its table's number (the short forms print no name)."""
+    if stage.stage:
+        return stage.stage
+    return "table %d" % stage.table if stage.table is not None else "a table"
+
+
 def _is_time_exceeded(fork: Fork) -> bool:
     return any(c.text.startswith(("icmp4.type = 11", "icmp6.type = 3")) for c in fork.walk())
 
@@ -373,7 +383,7 @@ def _reason(e: Ending, stage: Stage | None):
         rejected=e.reply is not None or actions.startswith("reject") or (
             log is not None and log.verdict == "reject"),
         time_exceeded=e.reply is not None and _is_time_exceeded(e.reply),
-        no_match=(f"no logical flow matches in {stage.stage or 'table %d' % stage.table}"
+        no_match=(f"no logical flow matches in {_stage_name(stage)}"
                   if stage is not None and stage.no_match else None),
         other=e.note or "dropped")
 

@@ -38,7 +38,7 @@ from ..errors import Problem
 from ..formats.detrace_rules import logical_flow, note_fields
 from ..formats.ofproto.ovs_flow import OvsFlowError, datapath_action_list
 from ..formats.ofproto.userdata import decode_controller
-from ..model import DetraceNote, OfAction, OfBridge, OfPass, OfTable, Trace
+from ..model import DetraceNote, Node, OfAction, OfBridge, OfPass, OfTable, Trace
 from .explanation import Drop, Explanation, Verdict, classify_drop, is_acl_stage
 
 _RULE_COOKIE = re.compile(r"rule_cookie=(0x[0-9a-fA-F]+)")
@@ -255,7 +255,7 @@ def _steps(node) -> list[OfTable]:
 
 def _last_step(p: OfPass) -> OfTable | None:
     """The table that printed the last line of a pass: where its path ends."""
-    node = p
+    node: Node = p
     step = None
     while True:
         kids = node.children
@@ -476,7 +476,9 @@ class _Names:
         # name exactly one datapath (a port's, or a flow of one datapath).
         for step in steps:
             info = self.info.get(id(step))
-            name = info.one if info else None
+            if info is None:
+                continue
+            name = info.one
             if name is None:
                 continue
             m = _METADATA.search(step.match or "")

@@ -132,7 +132,7 @@ def _print_json(traces) -> None:
 
 
 def _is_ssl(spec: str | None) -> bool:
-    return bool(spec) and (spec.startswith("ssl:") or ",ssl:" in spec)
+    return spec is not None and (spec.startswith("ssl:") or ",ssl:" in spec)
 
 
 def _read_input(path: str) -> str:

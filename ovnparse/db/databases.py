@@ -75,15 +75,14 @@ def open_databases(nb: str | os.PathLike | None = None, sb: str | os.PathLike | 
     """Open the databases a run reads (db/open.py: saved files, tools' output or
     live remotes); DatabaseError (one line) when one cannot be read or is not
     the database asked for.  What a salvaged or torn file lost is in `warnings`."""
-    options = {"timeout": timeout, "leader_only": leader_only, "private_key": private_key,
-               "certificate": certificate, "ca_cert": ca_cert, "max_reply": max_reply,
-               "salvage": salvage}
     names = {}
     sources = {}
     for role, spec, schema in (("sb", sb, SB), ("nb", nb, NB)):
         if spec is not None:
             names[role] = os.fspath(spec)
-            sources[role] = open_database_for(spec, schema, **options)
+            sources[role] = open_database_for(
+                spec, schema, timeout=timeout, leader_only=leader_only, private_key=private_key,
+                certificate=certificate, ca_cert=ca_cert, max_reply=max_reply, salvage=salvage)
     openflow = None
     if dump_flows is not None:
         names["openflow"] = os.fspath(dump_flows)

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -120,13 +120,12 @@ def _decode_table(table: str, headings: list[str], data: list, schema: Schema | 
     if "_uuid" not in headings:
         raise DumpError(f"{name}: table {table} has no _uuid column (list it with its _uuid)")
     ts = schema.tables.get(table) if schema else None
-    decoders = []
+    decoders: list[Callable[[Any], Any] | None] = []  # (None: the value as it is)
     for h in headings:
         if h in ("_uuid", "_version"):
             decoders.append(lambda v: v[1] if type(v) is list else v)
         elif ts is not None and h in ts.columns:
-            d = ts.columns[h].decoder()
-            decoders.append(d if d is not None else None)
+            decoders.append(ts.columns[h].decoder())
         else:
             decoders.append(decode_generic)
     rows: dict[str, dict] = {}
@@ -158,7 +157,8 @@ def read_ovsdb_client_dump(src: str | bytes | os.PathLike,
         raise DumpError(f"{name}: no tables")
     sch = _resolve_schema(schema) or guess_schema({t: h for t, (h, _) in tables.items()})
     decoded = {t: _decode_table(t, h, d, sch, name) for t, (h, d) in tables.items()}
-    columns = {t: frozenset(h) - {"_uuid", "_version"} for t, (h, _) in tables.items()}
+    columns: dict[str, frozenset | None] = {t: frozenset(h) - {"_uuid", "_version"}
+                                            for t, (h, _) in tables.items()}
     warnings = [] if sch else [f"{name}: no schema fits these tables: values decoded without "
                                f"types (a one-element set is a bare value)"]
     return Database(schema=sch or Schema("", "", {}), tables=decoded, columns=columns,

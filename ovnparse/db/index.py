@@ -170,7 +170,8 @@ class DbIndex:
         self._rows: dict[tuple[str, str], Mapping[str, Mapping]] = {}
         self._sb_map = _PrefixMap()
         self._nb_map = _PrefixMap()
-        self._by_tunnel_key: dict[int, str] | None = None
+        # (a row without tunnel_key, from a dump read without schema, is under None)
+        self._by_tunnel_key: dict[int | None, str] | None = None
         self._by_content: dict[tuple, list[str]] | None = None  # see logical_flows_by
         self._acl_names: dict[str, list[str]] | None = None  # see acls_named
         self._load(sb, "sb", self.sb_tables + _SB_EXTRA, self._sb_map, self.sb_tables)
@@ -195,7 +196,7 @@ class DbIndex:
     def _matches(self, which: str, key: str, full: str | None = None,
                  tables: tuple[str, ...] | None = None) -> Matches:
         pmap = self._sb_map if which == "sb" else self._nb_map
-        dbname = self.sb_name if which == "sb" else self.nb_name
+        dbname = self.sb_name if which == "sb" else (self.nb_name or "OVN_Northbound")
         order = self.sb_tables if which == "sb" else self.nb_tables
         refs = [r for r in pmap.get(key)
                 if (full is None or r[1].startswith(full)) and (tables is None or r[0] in tables)]
@@ -281,7 +282,7 @@ class DbIndex:
                 out.append(dp)
         return out
 
-    def datapath_by_tunnel_key(self, tunnel_key: int) -> DatapathRef | None:
+    def datapath_by_tunnel_key(self, tunnel_key: int | None) -> DatapathRef | None:
         """The datapath whose ``tunnel_key`` is the packet's ``metadata`` (unique in OVSDB)."""
         if self._by_tunnel_key is None:
             self._by_tunnel_key = {row.get("tunnel_key"): uuid

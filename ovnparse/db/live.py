@@ -47,9 +47,9 @@ import re
 import reprlib
 import socket
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, cast
 
 from . import _json
 from ._json import gc_paused
@@ -64,7 +64,7 @@ from .errors import (
 )
 from .keys import prefix_keys
 from .schema import Schema, SchemaError, decode_generic, missing_from
-from .source import DatabaseSource
+from .source import DatabaseSource, PrefixSource
 
 __all__ = ["LiveSource", "LiveSourceError", "LiveTimeoutError", "LiveDisconnected",
            "LiveProtocolError", "LiveWrongSchema", "ReadOnlyViolation", "open_database",
@@ -160,7 +160,7 @@ class _Framer:
         self.pos = 0  # scanned up to
         self.depth = 0
 
-    def feed(self, data: bytes) -> None:
+    def feed(self, data: bytes | bytearray) -> None:
         self.buf += data
 
     def next_message(self) -> bytes | None:
@@ -180,7 +180,8 @@ class _Framer:
             self.pos = start + 1
             self.depth = 1
         pos = self.pos
-        match = _SKIP.match
+        # (the pattern matches the empty string: never None)
+        match = cast(Callable[[bytearray, int], re.Match[bytes]], _SKIP.match)
         while True:
             pos = match(buf, pos).end()
             if pos == n:
@@ -374,9 +375,11 @@ class _Connection:
         ctx.check_hostname = False
         ctx.verify_mode = ssl.CERT_REQUIRED
         ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+        ca_cert, certificate, private_key = tls["ca_cert"], tls["certificate"], tls["private_key"]
+        assert ca_cert and certificate and private_key  # (none is missing)
         try:
-            ctx.load_verify_locations(tls["ca_cert"])
-            ctx.load_cert_chain(tls["certificate"], tls["private_key"])
+            ctx.load_verify_locations(ca_cert)
+            ctx.load_cert_chain(certificate, private_key)
         except (OSError, ssl.SSLError) as exc:
             sock.close()
             raise LiveSourceError(self.remote, f"cannot load the TLS key, certificate or CA: "
@@ -519,7 +522,7 @@ class _Connection:
 
 
 # ------------------------------------------------------------------------------ source
-class LiveSource(DatabaseSource):
+class LiveSource(PrefixSource):
     """Rows of one database of a live ``ovsdb-server``, read with ``select`` only.
 
     *remote*: ``unix:PATH``, ``tcp:HOST[:PORT]``, ``ssl:HOST[:PORT]`` or a comma
@@ -591,9 +594,10 @@ class LiveSource(DatabaseSource):
         with self.read_within():
             self._connect()
             try:
-                lacks = missing_from(self._schema, require)  # type: ignore[arg-type]
+                lacks = missing_from(self.schema, require)
                 if lacks:
-                    raise LiveWrongSchema(self.remote, f"its {self.schema_name} schema "
+                    raise LiveWrongSchema(self.remote or self.remote_spec,
+                                          f"its {self.schema_name} schema "
                                           f"{self.schema_version} has no {', '.join(lacks)}",
                                           found=self.schema_name, expected=self.schema_name)
                 if tables is not None:
@@ -742,21 +746,27 @@ class LiveSource(DatabaseSource):
             raise LiveSourceError(self.remote_spec, "this LiveSource is closed")
         deadline = self._deadline
         assert deadline is not None
-        if self._conn is None:
-            self._connect()
+        conn, database = self._connection()
         try:
-            return self._transact(self._conn, self.database, ops, deadline)  # type: ignore
+            return self._transact(conn, database, ops, deadline)
         except LiveDisconnected:
             self._drop()
-            self._connect()
+            conn, database = self._connection()
             try:
-                return self._transact(self._conn, self.database, ops, deadline)  # type: ignore
+                return self._transact(conn, database, ops, deadline)
             except LiveSourceError:
                 self._drop()
                 raise
         except LiveSourceError:
             self._drop()
             raise
+
+    def _connection(self) -> tuple[_Connection, str]:
+        """The connection (opened first if there is none) and the database's name."""
+        if self._conn is None:
+            self._connect()
+        assert self._conn is not None and self.database is not None  # (_connect sets both)
+        return self._conn, self.database
 
     def _drop(self) -> None:
         if self._conn is not None:
@@ -769,7 +779,7 @@ class LiveSource(DatabaseSource):
 
     # -------------------------------------------------------------- decoding
     def _columns_of(self, table: str, columns: Iterable[str] | None) -> frozenset:
-        ts = self._schema.tables.get(table)  # type: ignore[union-attr]
+        ts = self.schema.tables.get(table)
         if ts is None:
             raise KeyError(f"no table {table!r} in {self.schema_name} at {self.remote}")
         if columns is None:
@@ -783,11 +793,11 @@ class LiveSource(DatabaseSource):
     def _decode(self, table: str, columns: frozenset, rows: list[dict]) -> dict[str, dict]:
         """The rows of a select, decoded in place; a row that is not what the schema says
         (a column missing, a value of another shape) is a LiveProtocolError."""
-        ts = self._schema.tables[table]  # type: ignore[union-attr]
-        decs = [(c, ts.columns[c].decoder()) for c in columns if c in ts.columns]
+        ts = self.schema.tables[table]
+        decoders = [(c, ts.columns[c].decoder()) for c in columns if c in ts.columns]
         # columns kept as they come (string, integer, boolean): their type checked
-        plain = [(c, _ATOM_TYPES[ts.columns[c].key]) for c, d in decs if d is None]
-        decs = [(c, d) for c, d in decs if d is not None]
+        plain = [(c, _ATOM_TYPES[ts.columns[c].key]) for c, d in decoders if d is None]
+        decs = [(c, d) for c, d in decoders if d is not None]
         out: dict[str, dict] = {}
         c = "_uuid"
         try:
@@ -826,18 +836,20 @@ class LiveSource(DatabaseSource):
     # ------------------------------------------------------------ interface
     @property
     def schema(self) -> Schema:
-        return self._schema  # type: ignore[return-value]
+        schema = self._schema
+        assert schema is not None  # (read when connecting, before __init__ returns)
+        return schema
 
     @property
     def schema_name(self) -> str:
-        return self._schema.name  # type: ignore[union-attr]
+        return self.schema.name
 
     @property
     def schema_version(self) -> str:
-        return self._schema.version  # type: ignore[union-attr]
+        return self.schema.version
 
     def tables(self) -> list[str]:
-        return sorted(self._schema.tables)  # type: ignore[union-attr]
+        return sorted(self.schema.tables)
 
     def _need(self, table: str, columns: frozenset) -> frozenset | None:
         have = self._columns.get(table)
@@ -849,10 +861,10 @@ class LiveSource(DatabaseSource):
         from .ovsdb_file import _normalize_tables  # noqa: PLC0415
         spec = _normalize_tables(tables)
         if spec is None:
-            spec = {t: None for t in self._schema.tables}  # type: ignore[union-attr]
+            spec = {t: None for t in self.schema.tables}
         todo = {}
         for t, cols in spec.items():
-            if t not in self._schema.tables:  # type: ignore[union-attr]
+            if t not in self.schema.tables:
                 continue
             need = self._need(t, self._columns_of(t, cols))
             if need is not None:
@@ -907,8 +919,8 @@ class LiveSource(DatabaseSource):
         if not keys:
             return {}
         if table in self._rows and self._need(table, cols) is None:
-            rows = self._rows[table]
-            return {u: rows[u] for u in rows if u.startswith(tuple(keys))}
+            cached = self._rows[table]
+            return {u: cached[u] for u in cached if u.startswith(tuple(keys))}
         out: dict[str, dict] = {}
         with self.read_within():
             wanted = [u for u in self.uuids(table) if u.startswith(tuple(keys))]

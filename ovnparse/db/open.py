@@ -124,7 +124,7 @@ def _open_saved(path: str, expected: str, *, salvage: bool, tables: TableSpec,
     except OSError as e:
         raise DatabaseError(path, f"cannot read: {e.strerror or e}") from None
     if kind is not None:
-        src: DatabaseSource = FileSource(path, salvage=salvage)
+        src: FileSource | MemorySource = FileSource(path, salvage=salvage)
         if tables is not None:
             src.prefetch(tables)  # (reads the schema too)
         schema = src.schema

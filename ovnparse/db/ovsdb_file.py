@@ -93,9 +93,10 @@ import re
 import zlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from enum import Enum
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, Final, Literal
 
 from . import _json
 from .errors import DamagedFileError, OvsdbFileError
@@ -320,7 +321,12 @@ def _parse_object(data: bytes, rec: _Record) -> dict:
 
 
 # --------------------------------------------------------------------------- rows
-_SKIP = object()
+class _Missing(Enum):
+    SKIP = 0
+
+
+#: "no such key" for dict.get (a one-member enum: mypy narrows ``x is _SKIP``)
+_SKIP: Final = _Missing.SKIP
 
 
 class _TableReader:
@@ -343,8 +349,8 @@ class _TableReader:
         self.scalar_defaults = tuple((c, t.default()) for c, t in cols.items()
                                      if self.decoders[c] is None and t.is_scalar)
         # columns with a decoder (every set and map): (name, decoder, default)
-        self.decoded = tuple((c, self.decoders[c], t.default())
-                             for c, t in cols.items() if self.decoders[c] is not None)
+        self.decoded = tuple((c, d, t.default())
+                             for c, t in cols.items() if (d := self.decoders[c]) is not None)
 
     def _unknown(self, col: str) -> None:
         if col not in self.known:
@@ -422,6 +428,7 @@ class _State:
     def set_schema(self, schema: Schema, wanted: dict[str, frozenset | None] | None) -> None:
         self.schema = schema
         self.wanted_spec = wanted
+        self.wanted: dict[str, frozenset | None]
         if wanted is None:
             self.wanted = {t: None for t in schema.tables}
         else:
@@ -461,7 +468,7 @@ class _State:
             items = tj.items
             keys = self.picks.get(tname) if self.picks else None
             if keys is not None:
-                if type(tj) is _Chunked:
+                if isinstance(tj, _Chunked):
                     items = partial(tj.pick, keys)
                 else:
                     items = partial(_filtered, tj, keys)
@@ -664,7 +671,7 @@ class _Chunked:
                         found.append((s, is_null))  # (else: in a string, escaped)
                 i = find(pat, i + 3, last)
         found.sort()
-        out = []
+        out: list[tuple[str, dict | None]] = []
         close = last - 1  # the table's closing brace
         for s, is_null in found:
             uuid = data[s:s + 36].decode("ascii")
@@ -700,7 +707,8 @@ class _Chunked:
             yield from rows.items()
 
 
-def _sliced_txn(data: bytes, start: int, end: int, state: _State) -> dict | None | bool:
+def _sliced_txn(data: bytes, start: int, end: int,
+                state: _State) -> dict | Literal[False] | None:
     """The wanted tables of the big transaction object ``data[start:end]``, unparsed.
 
     Tables are :class:`_Chunked`, parsed while the transaction is applied.
@@ -805,23 +813,25 @@ def _unusable(name: str, offset: int, what: str, size: int, before: str, salvage
 
 def _read_standalone(src: _Bytes, records: list[_Record], wanted, name: str,
                      db_info: dict, warnings: list[str], salvage: bool) -> _State:
+    data = src.data
+    assert data is not None  # (let go of in the loop below, at its last record)
     try:
-        schema = Schema.from_json(_parse_object(src.data, records[0]))
+        schema = Schema.from_json(_parse_object(data, records[0]))
     except (_ReplayError, SchemaError) as e:
         raise DamagedFileError(name, 0, f"record 0 at offset 0 (the schema) is not an "
                                f"OVSDB schema: {e}") from None
     state = _State(schema, wanted, src.picks, src.walks)
     parsed = skipped = 0
     last = records[-1]
-    size = len(src.data)
+    size = len(data)
     for rec in records[1:]:
         try:
-            txn = _txn_from_record(src.data, rec, state)
+            txn = _txn_from_record(data, rec, state)
             if txn is None:
                 skipped += 1
                 continue
             parsed += 1
-            _apply_record(state, txn, src.data, rec.start, rec.end - 1)
+            _apply_record(state, txn, data, rec.start, rec.end - 1)
             del txn
         except _ReplayError as e:
             src.data = None
@@ -831,6 +841,7 @@ def _read_standalone(src: _Bytes, records: list[_Record], wanted, name: str,
         finally:
             if rec is last:
                 src.data = None
+    del data
     db_info.update(transactions=len(records) - 1, records_parsed=parsed,
                    records_skipped=skipped)
     return state
@@ -901,6 +912,7 @@ def _raft_header(src: _Bytes, record: _Record, wanted, name: str) -> dict:
     """The raft header (record 0) of a clustered file, checked; its snapshot's data may be
     left unparsed (``("sliced", bytes, first, last)``)."""
     data = src.data
+    assert data is not None  # (the readers let go of it after the header)
     split = None
     if wanted is not None and record.end - record.start > _SMALL:
         split = _split_raft_header(data, record)
@@ -933,7 +945,8 @@ def _raft_header(src: _Bytes, record: _Record, wanted, name: str) -> dict:
 
 def _read_clustered(src: _Bytes, records: list[_Record], wanted, name: str,
                     db_info: dict, warnings: list[str], salvage: bool) -> _State:
-    data = src.data
+    data: bytes | None = src.data
+    assert data is not None  # (let go of below, once every record is parsed)
     size = len(data)
     header = _raft_header(src, records[0], wanted, name)
     db_info.update(cluster_id=header.get("cluster_id"), server_id=header["server_id"],
@@ -1068,18 +1081,18 @@ def _read_clustered(src: _Bytes, records: list[_Record], wanted, name: str,
                       "nothing (the schema alone)", salvage, warnings)
             entries = []
         snapshot = header["prev_data"] = None  # (a split header's bytes can go)
-    for e in entries:
-        if not e.has_data:
+    for entry in entries:
+        if not entry.has_data:
             continue
-        if e.skipped:
+        if entry.skipped:
             skipped += 1
             continue
         try:
-            apply_data(e.data, f"entry {e.index}")
+            apply_data(entry.data, f"entry {entry.index}")
         except _ReplayError as err:
-            _unusable(name, e.record.offset, f"record {e.record.number} at offset "
-                      f"{e.record.offset}: {err}", size,
-                      f"the log before it (up to index {e.index - 1})", salvage, warnings)
+            _unusable(name, entry.record.offset, f"record {entry.record.number} at offset "
+                      f"{entry.record.offset}: {err}", size,
+                      f"the log before it (up to index {entry.index - 1})", salvage, warnings)
             break
         applied += 1
     if state is None:
@@ -1097,6 +1110,7 @@ def read_ovsdb_bytes(data: bytes, tables: TableSpec = None, *, name: str = "<byt
 def _read(src: _Bytes, tables: TableSpec, name: str, verify_checksums: bool,
           salvage: bool = False) -> Database:
     wanted = _normalize_tables(tables)
+    assert src.data is not None  # (a fresh _Bytes: the readers below let go of it)
     with _json.gc_paused():
         if src.scanned is None:
             src.scanned = _scan_records(src.data, name, verify_checksums)

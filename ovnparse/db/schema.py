@@ -202,7 +202,7 @@ class ColumnType:
     def decoder(self) -> Callable[[Any], Any] | None:
         """A function from the JSON value to the Python value (``None``: as it is)."""
         kdec = _ATOM_DECODERS[self.key]
-        if self.is_map:
+        if self.value is not None:  # a map
             vdec = _ATOM_DECODERS[self.value]
             if kdec is None and vdec is None:
                 def dec_map(v):

@@ -17,6 +17,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Literal
 
 from .dumps import read_ctl_list_json, read_ovsdb_client_dump
 from .errors import OvsdbFileError
@@ -33,7 +34,7 @@ from .ovsdb_file import (
 )
 from .schema import Schema
 
-__all__ = ["DatabaseSource", "FileSource", "MemorySource", "open_source"]
+__all__ = ["DatabaseSource", "PrefixSource", "FileSource", "MemorySource", "open_source"]
 
 
 class DatabaseSource(ABC):
@@ -87,15 +88,23 @@ class DatabaseSource(ABC):
         return f"<{type(self).__name__} {self.schema_name} {self.schema_version}>"
 
 
+class PrefixSource(DatabaseSource):
+    """A source that can fetch only the rows whose uuid starts with given prefixes
+    (:class:`FileSource`, ``ovnparse.db.live.LiveSource``; see ``ovnparse.db.subset``)."""
+
+    @abstractmethod
+    def rows_by_uuid_prefix(self, table: str, prefixes: Iterable[str | int],
+                            columns: Iterable[str] | None = None) -> Mapping[str, dict]:
+        """``{uuid: row}`` of the rows of *table* whose uuid starts with one of *prefixes*
+        (a uuid's start, or an OpenFlow cookie: an ``int`` or ``"0x…"``)."""
+
+
 class MemorySource(DatabaseSource):
     """Rows already read, as a :class:`~ovnparse.db.ovsdb_file.Database`."""
 
     def __init__(self, db: Database):
         self.db = db
-
-    @property
-    def warnings(self) -> list[str]:
-        return self.db.warnings
+        self.warnings: list[str] = db.warnings  # (the database's own list)
 
     @property
     def schema(self) -> Schema:
@@ -118,7 +127,7 @@ class MemorySource(DatabaseSource):
         return self.db.tables[table]
 
 
-class FileSource(DatabaseSource):
+class FileSource(PrefixSource):
     """A saved database file (standalone or clustered, compacted or not), read on demand.
 
     Nothing is read until asked for.  :meth:`prefetch` (or *tables*) reads the
@@ -157,9 +166,11 @@ class FileSource(DatabaseSource):
             self.prefetch(tables)
 
     # -- reading
-    def _read(self, spec: dict[str, frozenset | None]) -> None:
+    def _read(self, spec: dict[str, frozenset | None] | None) -> None:
+        """Read the tables (and columns) of *spec* (``None``: every table, whole)."""
         if self._held:
             raw = self._raw_bytes()
+            assert raw.data is not None  # (the kept bytes are never let go of; copies are)
             src = _Bytes(raw.data, raw.scanned, raw.walks)
             db = _read(src, spec, self.path, self.verify_checksums, self.salvage)
             raw.scanned = src.scanned
@@ -184,7 +195,8 @@ class FileSource(DatabaseSource):
             if w not in self.warnings:
                 self.warnings.append(w)
 
-    def _missing(self, table: str, columns: frozenset | None) -> frozenset | None | bool:
+    def _missing(self, table: str,
+                 columns: frozenset | None) -> frozenset | Literal[False] | None:
         """What to read for *table*: False if loaded enough, else the columns to read."""
         if table not in self._columns:
             return columns
@@ -197,10 +209,12 @@ class FileSource(DatabaseSource):
         if tables is None:  # everything
             if self._schema is None or any(self._columns.get(t, False) is not None
                                            for t in self._schema.tables):
-                self._read(None)  # type: ignore[arg-type]
+                self._read(None)
             return
-        todo = {}
-        for t, cols in _normalize_tables(tables).items():  # type: ignore[union-attr]
+        todo: dict[str, frozenset | None] = {}
+        normalized = _normalize_tables(tables)
+        assert normalized is not None  # (tables is not None)
+        for t, cols in normalized.items():
             if self._schema is not None and t not in self._schema.tables:
                 continue
             need = self._missing(t, cols)
@@ -212,7 +226,8 @@ class FileSource(DatabaseSource):
     def _ensure_schema(self) -> Schema:
         if self._schema is None:
             self._read({})  # the schema only: every transaction is skipped
-        return self._schema  # type: ignore[return-value]
+        assert self._schema is not None  # (_read sets it, or raises)
+        return self._schema
 
     # -- interface
     @property
@@ -222,7 +237,8 @@ class FileSource(DatabaseSource):
     @property
     def format(self) -> str:
         self._ensure_schema()
-        return self._format  # type: ignore[return-value]
+        assert self._format is not None  # (set with the schema)
+        return self._format
 
     @property
     def schema_name(self) -> str:
@@ -243,7 +259,8 @@ class FileSource(DatabaseSource):
         if need is not False:
             self._read({table: need})
             if table not in self._rows:
-                raise KeyError(f"no table {table!r} in {self.path} ({self._schema.name})")
+                raise KeyError(f"no table {table!r} in {self.path} "
+                               f"({self._ensure_schema().name})")  # (read by _read)
         return self._rows[table]
 
     def rows_by_uuid_prefix(self, table: str, prefixes: Iterable[str | int],
@@ -269,6 +286,7 @@ class FileSource(DatabaseSource):
             rows = self._rows[table]
             return {u: r for u, r in rows.items() if u.startswith(keys)}
         raw = self._raw_bytes()
+        assert raw.data is not None  # (the kept bytes are never let go of; copies are)
         src = _Bytes(raw.data, raw.scanned, raw.walks, {table: keys})
         db = _read(src, {table: cols}, self.path, self.verify_checksums, self.salvage)
         raw.scanned = src.scanned  # (the records, hashed once)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from contextlib import ExitStack
+from typing import TypeGuard
 
 from .index import (
     DETRACE_COOKIE_TABLES,
@@ -25,7 +26,7 @@ from .index import (
     SB_COOKIE_TABLES,
 )
 from .keys import HEX_DASH, cookie_key
-from .source import DatabaseSource
+from .source import DatabaseSource, PrefixSource
 
 _WHOLE = ("Datapath_Binding", "Chassis")
 
@@ -68,7 +69,7 @@ def cookie_keys(cookies: Iterable[str | int]) -> list[str]:
     return list(keys)
 
 
-def can_narrow(source: DatabaseSource | None) -> bool:
+def can_narrow(source: DatabaseSource | None) -> TypeGuard[PrefixSource]:
     return source is not None and callable(getattr(source, "rows_by_uuid_prefix", None))
 
 
@@ -86,7 +87,7 @@ def narrow(sb: DatabaseSource, nb: DatabaseSource | None, cookies: Iterable[str 
         return _narrow(sb, nb, cookie_keys(cookies), extended)
 
 
-def _narrow(sb: DatabaseSource, nb: DatabaseSource | None, keys: list[str],
+def _narrow(sb: PrefixSource, nb: DatabaseSource | None, keys: list[str],
             extended: bool) -> tuple[DatabaseSource, DatabaseSource | None]:
     have = set(sb.tables())
     wanted = DETRACE_COOKIE_TABLES + (EXTENDED_COOKIE_TABLES if extended else ())

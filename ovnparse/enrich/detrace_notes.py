@@ -19,7 +19,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from ..db import DETRACE_COOKIE_TABLES, DETRACE_HINT_TABLES, EXTENDED_COOKIE_TABLES, DbIndex
+from ..db import (
+    DETRACE_COOKIE_TABLES,
+    DETRACE_HINT_TABLES,
+    EXTENDED_COOKIE_TABLES,
+    DbIndex,
+    RowRef,
+)
 from ..formats.detrace_rules import COOKIE, PRINT_H, PRINT_P
 from .owners import acl_name, acl_owner, describe
 
@@ -88,6 +94,7 @@ class Resolver:
         return notes
 
     def _cookie(self, key: str) -> list[Note]:
+        matches: Iterable[RowRef]
         try:
             matches = self.index.cookie("0x" + key)
         except ValueError:
@@ -141,8 +148,7 @@ class Resolver:
                      if self._row("Datapath_Binding", u) is not None]
         groups = [u for u in _sorted_set(lflow.get("logical_dp_group"))
                   if self._row("Logical_DP_Group", u) is not None]
-        if groups:
-            group = self._row("Logical_DP_Group", groups[0])
+        if groups and (group := self._row("Logical_DP_Group", groups[0])) is not None:
             datapaths += [u for u in _sorted_set(group.get("datapaths"))
                           if self._row("Datapath_Binding", u) is not None]
         for dp in datapaths:
@@ -188,7 +194,7 @@ class Resolver:
                     mb.get("ip"), mb.get("logical_port"), mb.get("mac")))]
 
     def _multicast_group(self, uuid: str, mc: Mapping) -> list[Note]:
-        ports = [r.get("logical_port") for r in
+        ports = [str(r.get("logical_port")) for r in
                  (self._row("Port_Binding", u) for u in _sorted_set(mc.get("ports")))
                  if r is not None]
         return [(P, "Logical datapath: %s" % self._datapath_of(mc.get("datapath"))),

@@ -72,7 +72,7 @@ def resolve_flows(trace: Trace, index: DbIndex | None,
 
 def _steps(trace: Trace) -> Iterator[tuple[Stage | OfTable, _Seen]]:
     """Every step that names a flow, with what the trace shows of it."""
-    stack: list[tuple[object, Pipeline | None]] = [(root, None) for root in reversed(trace.roots)]
+    stack: list[tuple[Node, Pipeline | None]] = [(root, None) for root in reversed(trace.roots)]
     while stack:
         node, pipeline = stack.pop()
         if isinstance(node, Pipeline):

@@ -10,14 +10,17 @@ ports, and views/detrace_text.py prints ovn-detrace's text from the model.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from typing import TypeVar
 
 from ..formats.detrace_rules import COOKIE, RULES_2303, Rules
-from ..model import DetraceNote, OfPass, Trace
+from ..model import DetraceNote, Node, OfPass, Trace
 from .detrace_notes import Resolver
 
+_T = TypeVar("_T", bound=Trace)
 
-def annotate(trace: Trace, resolver: Resolver, *, ovs: bool = False,
-             rules: Rules = RULES_2303) -> Trace:
+
+def annotate(trace: _T, resolver: Resolver, *, ovs: bool = False,
+             rules: Rules = RULES_2303) -> _T:
     """The trace (in place) with ovn-detrace's notes on the nodes whose lines
     make `rules`' ovn-detrace look them up.  A trace that carries notes
     already (an ovn-detrace output, or annotated before) is left as it is."""
@@ -36,7 +39,7 @@ def annotate(trace: Trace, resolver: Resolver, *, ovs: bool = False,
     return trace
 
 
-def _printed(trace: Trace) -> Iterator[tuple[object, str]]:
+def _printed(trace: Trace) -> Iterator[tuple[Node, str]]:
     """(node, its text) for every line of the trace that can name a cookie or a port."""
     for node in trace.walk():
         if isinstance(node, OfPass):

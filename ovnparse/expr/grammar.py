@@ -341,7 +341,7 @@ def _as_name(value):
     return value
 
 
-def _arg_list(s, loc, toks):
+def _arg_list(s: str, loc: int, toks: pp.ParseResults) -> list[_CallArgs]:
     """Arguments with their separators; a positional value after ``name=v,`` is
     one more value of that name (``backends=a:80,b:80``)."""
     args: list[Arg] = []

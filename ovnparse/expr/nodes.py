@@ -18,6 +18,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any
 
 __all__ = [
     "ExpressionError",
@@ -86,7 +87,7 @@ class Field(_Node):
         return f"{self.name}[{self.low}..{self.high}]"
 
     def to_dict(self) -> dict:
-        d = {"type": "field", "name": self.name}
+        d: dict[str, Any] = {"type": "field", "name": self.name}
         if self.low is not None:
             d["bits"] = [self.low, self.high]
         return d
@@ -219,7 +220,7 @@ class Endpoint(_Node):
             yield self.port
 
     def to_dict(self) -> dict:
-        d = {"type": "endpoint", "address": self.address.to_dict(),
+        d: dict[str, Any] = {"type": "endpoint", "address": self.address.to_dict(),
              "port": None if self.port is None else self.port.to_dict()}
         if self.brackets:
             d["brackets"] = True
@@ -271,7 +272,8 @@ class Arg(_Node):
         return iter(self.values)
 
     def to_dict(self) -> dict:
-        d = {"type": "arg", "name": self.name, "values": [v.to_dict() for v in self.values]}
+        d: dict[str, Any] = {"type": "arg", "name": self.name,
+                             "values": [v.to_dict() for v in self.values]}
         if self.sep == ";":
             d["after_semicolon"] = True
         return d

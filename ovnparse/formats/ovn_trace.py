@@ -328,7 +328,7 @@ def parse_detailed(lines: list[str], first: int, trace: Trace) -> None:
         if title:
             i += 1
             node = _titled(text, number)
-        elif (text[0].isdigit() or text[-14:-8] == ", uuid") and (m := _STAGE_RE.match(text)) \
+        elif (text[0].isdigit() or text[-15:-9] == ", uuid") and (m := _STAGE_RE.match(text)) \
                 and (m.group("table") or m.group("uuid")):
             # (a table line; one whose number whoever saved the text left out)
             node = _stage(m, text, number)
@@ -415,8 +415,8 @@ def parse_braces(lines: list[str], first: int, trace: Trace) -> None:
             # Non-action nodes get a ';' appended; actions print as they are.
             if minimal or body[0] in _SPECIAL_LEAF_START:
                 top.append(_leaf(body, number, minimal, appended=True))
-            elif body[0] in "iem" and (node := _pipeline(body, number)) is not None:
-                top.append(node)
+            elif body[0] in "iem" and (pipeline := _pipeline(body, number)) is not None:
+                top.append(pipeline)
             elif body[0] == "c" and _TRANSFORM_LEAF_RE.match(body):
                 top.append(_fork(body, number))
             else:

@@ -62,6 +62,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_left
 from collections.abc import Iterable, Iterator
+from typing import Any
 
 from ..errors import Problem
 from ..lines import Block
@@ -124,8 +125,15 @@ _MESSAGES = [(topic, re.compile(rx)) for topic, rx in (
 # all but "fatal" start with a letter of their own.
 _FIRSTS = {"start": "M", "loglevel": "L", "skipped": "S", "service": "Uu", "egress": "o",
            "completed": "o", "usage": "U", "install": "Ii", "fatal": None}
+
+
+def _may_start(topic: str, c: str) -> bool:
+    firsts = _FIRSTS[topic]
+    return firsts is None or c in firsts
+
+
 _MESSAGES_ANY_FIRST = [(t, rx) for t, rx in _MESSAGES if _FIRSTS[t] is None]
-_MESSAGES_BY_FIRST = {c: [(t, rx) for t, rx in _MESSAGES if _FIRSTS[t] is None or c in _FIRSTS[t]]
+_MESSAGES_BY_FIRST = {c: [(t, rx) for t, rx in _MESSAGES if _may_start(t, c)]
                       for c in "".join(f for f in _FIRSTS.values() if f)}
 # Lines that start a run: a file may hold several runs one after another.
 _RUN_STARTS = frozenset({"start", "loglevel"})
@@ -191,8 +199,10 @@ class _Reader:
         self.trace = Trace(format=FORMAT, source=source, microflow=None,
                            first_line=0, last_line=0)
         self.open: _Open | None = None
-        # Where lines that continue a message go: None, or (kind, node).
-        self.cont: tuple[str, object] | None = None
+        # Where lines that continue a message go: None, or (kind, node) (the node
+        # of a kind: a check for "search" and "final", a message or check for
+        # "message" and "error", None for "ignore").
+        self.cont: tuple[str, Any] | None = None
         self.pending: OvnkubeOutput | None = None  # an output no verdict has judged yet
         self.last_check: OvnkubeCheck | None = None
         self.last_text = ""  # last non-blank line
@@ -206,11 +216,12 @@ class _Reader:
     def add(self, node) -> None:
         self.trace.roots.append(node)
 
-    def _ends_output(self, text: str, klog: bool) -> bool:
-        """Whether a line ends the output being read (klog lines always do)."""
+    def _ends_output(self, text: str, klog: bool, until_stderr: bool) -> bool:
+        """Whether a line ends the output being read (klog lines always do;
+        `until_stderr`: the output of a tool's error, which its ` stdErr:` line ends)."""
         if klog:
             return True
-        if self.open.until_stderr and text.startswith(" stdErr:"):
+        if until_stderr and text.startswith(" stdErr:"):
             return True
         if not text or text[0] not in _ENDERS or not text.startswith(_ENDER_STARTS):
             return False
@@ -255,7 +266,7 @@ class _Reader:
         stop = klog_at[k] if k < len(klog_at) else len(lines)
         if out.until_stderr:
             for j in range(i, stop):
-                if self._ends_output(lines[j], False):
+                if self._ends_output(lines[j], False, True):
                     return j
             return stop
         # (the bulk of an ovnkube-trace log: a cheap look at each line)
@@ -266,7 +277,7 @@ class _Reader:
             if c in _ENDERS_OR_F:
                 if c == "F":
                     f_lines.append(base + j)
-                elif self._ends_output(text, False):
+                elif self._ends_output(text, False, False):
                     return j
         return stop
 
@@ -393,10 +404,12 @@ class _Reader:
 
     def _search(self, m: re.Match, number: int, text: str) -> None:
         result = "failure" if m["not"] else "success"
+        check: OvnkubeCheck | None
         if self.pending is not None:
             # No verdict line since the last output (stdout not captured):
             # the search line is all there is.
             out = self.pending
+            assert out.tool is not None  # (pending: an output of a tool it names)
             check = OvnkubeCheck(text.strip(), number, tool=out.tool, direction=out.direction,
                                  result=result, remote=out.remote, inferred=True)
             self._judge(check)
@@ -445,6 +458,7 @@ class _Reader:
     def close(self, cut: bool) -> Iterator[Trace]:
         """Hand the output just read to its tool's parser."""
         out, self.open = self.open, None
+        assert out is not None  # (called while an output is open)
         lines = out.lines
         end = len(lines)
         if end and not lines[end - 1].strip():
@@ -491,6 +505,7 @@ class _Reader:
                                     "that no 'Output:' line announces: read as such")
         self.add(node)
         if out.until_stderr:
+            assert self.last_check is not None  # (the error check that opened it: _error)
             self.last_check.output = [node.first_line, node.last_line]
         elif out.tool is not None:
             self.pending = node

@@ -8,13 +8,15 @@ source.  `Step` is what logical stages (ovn-trace) and OpenFlow table lookups
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, fields
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
 #: the children (or annotations) of a node that has none: one shared empty
-#: tuple instead of a list per node (most nodes are leaves)
-EMPTY: tuple = ()
+#: tuple instead of a list per node (most nodes are leaves).  Typed Any: it stands
+#: for an empty list that is never appended to (a node that gets children is
+#: given a list first: add_child, the parsers)
+EMPTY: Any = ()
 
 
 @dataclass(slots=True)
@@ -38,11 +40,13 @@ class Node:
             self.children = []
         self.children.append(node)
 
-    def add_notes(self, notes: list[Node]) -> None:
+    def add_notes(self, notes: Sequence[Node]) -> None:
         """Attach notes about this node (ovn-detrace's) to its `annotations`."""
-        current = self.annotations  # type: ignore[attr-defined]
-        if current.__class__ is tuple:
-            self.annotations = current = []  # type: ignore[attr-defined]
+        # (a cast() would cost a call per note run, in the parse's hot path)
+        owner: _Annotated = self  # type: ignore[assignment]  # OfPass, OfTable, OfAction
+        current = owner.annotations
+        if current.__class__ is tuple:  # the shared EMPTY
+            current = owner.annotations = []
         current.extend(notes)
 
     def own_dict(self) -> dict[str, Any]:
@@ -75,6 +79,12 @@ class Node:
                     out["annotations"] = notes  # (after the children, as always printed)
                 stack.extend(zip(node.children, kids, strict=True))
         return root
+
+
+class _Annotated(Protocol):
+    """A node that can carry notes (ovn-detrace's) in `annotations`."""
+
+    annotations: list[Node]  # (or the shared EMPTY, typed Any)
 
 
 @dataclass(slots=True)

@@ -89,7 +89,7 @@ class DetraceNote(Node):
     """
 
     kind: ClassVar[str] = "detrace_note"
-    children: tuple = EMPTY
+    children: list[Node] = EMPTY
     indent: int = 0
     classified: tuple | None = field(default=None, repr=False)  # (what, hint), cached
 

@@ -56,7 +56,7 @@ class Stage(Step):
 @dataclass(slots=True)
 class Action(Node):
     kind: ClassVar[str] = "action"
-    children: tuple = EMPTY  # actions never have children
+    children: list[Node] = EMPTY  # actions never have children
 
 
 @dataclass(slots=True)

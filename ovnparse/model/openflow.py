@@ -71,6 +71,7 @@ class OfTable(Step):
     """
 
     kind: ClassVar[str] = "openflow_table"
+    table: int = 0  # (an OpenFlow table line always has its number)
     miss: str | None = None  # the sentence printed instead of a rule
     bridge: str | None = None
     chained: bool = False  # reached by the last action of the step listed before it
@@ -148,7 +149,7 @@ class OfAction(Node):
     """
 
     kind: ClassVar[str] = "openflow_action"
-    children: list | tuple = EMPTY
+    children: list[Node] = EMPTY
     annotations: list | tuple = EMPTY  # ovn-detrace --ovs: the OVS interface of output:N
 
 @dataclass(slots=True)

@@ -14,6 +14,7 @@ has them.
 from __future__ import annotations
 
 from ..model import (
+    Node,
     OfAction,
     OfBridge,
     OfBucket,
@@ -39,16 +40,16 @@ def ofproto_trace(trace: Trace) -> str:
 
 # --- lines -------------------------------------------------------------------------
 
-def lines(trace: Trace) -> list[tuple[str, object]]:
+def lines(trace: Trace) -> list[tuple[str, Node]]:
     """(line as printed, the node it prints) for each line of the trace."""
-    out: list[tuple[str, object]] = []
+    out: list[tuple[str, Node]] = []
     for n, pass_ in enumerate(trace.roots):
         if isinstance(pass_, OfPass):
             _pass_lines(pass_, n, out)
     return out
 
 
-def _pass_lines(p: OfPass, n: int, out: list[tuple[str, object]]) -> None:
+def _pass_lines(p: OfPass, n: int, out: list[tuple[str, Node]]) -> None:
     margin = p.margin
     start = len(out)
     if p.header_line is not None:
@@ -83,9 +84,9 @@ def _pass_lines(p: OfPass, n: int, out: list[tuple[str, object]]) -> None:
                 out[i] = (margin + line, node)
 
 
-def ovs_list(children) -> list[tuple[object, list]]:
+def ovs_list(children) -> list[tuple[Node, list]]:
     """The model's children as the tool's trace list: (node, its own list)."""
-    out: list[tuple[object, list]] = []
+    out: list[tuple[Node, list]] = []
     anchor: list | None = None  # list of the table a chained table continues
     for node in children:
         cls = node.__class__
@@ -108,7 +109,7 @@ def _terminal(node) -> bool:
     return not isinstance(node, (OfTable, OfBridge, OfThaw))
 
 
-def _tree_lines(children, level: int, stripped: bool, out: list[tuple[str, object]]) -> None:
+def _tree_lines(children, level: int, stripped: bool, out: list[tuple[str, Node]]) -> None:
     """oftrace_node_print_details, without recursion (tail chains run deep)."""
     stack = [(ovs_list(children), 0, level)]
     while stack:

@@ -57,8 +57,8 @@ def _print_details(entries: list[tuple[Node, list]], level: int,
         if title:
             lines.append("")
         text = node.text
-        if isinstance(node, Stage) and node.table < 10:
-            text = " " + text
+        if isinstance(node, Stage) and node.table is not None and node.table < 10:
+            text = " " + text  # "%2d. " (a table line saved without its number has none)
         lines.append(pad + text)
         if title:
             lines.append(pad + "-" * len(node.text))

@@ -49,7 +49,7 @@ class Indented:
     def __init__(self, trace: Trace, pass_: OfPass, notes: NoteHandler):
         self.trace = trace
         self.notes = notes
-        self.stack = [OpenList(pass_, 0, None)]
+        self.stack = [OpenList(pass_, 0, trace.roots)]
         self.bridge: str | None = None  # the bridge of the table lines read
         self.unpadded = False  # a one-digit table number was printed without its space
 
@@ -139,17 +139,17 @@ class Indented:
         if is_elision(body):
             note_elision(trace, number)
             return i + 1
-        node = bridge_node(texts, i, body, number)
-        if node is not None:
-            self.bridge = node.name
-            notes.line(raw, node, number)
-            self._place(node, indent, number, True)
+        bridge = bridge_node(texts, i, body, number)
+        if bridge is not None:
+            self.bridge = bridge.name
+            notes.line(raw, bridge, number)
+            self._place(bridge, indent, number, True)
             return i + 2  # (and its row of dashes)
         if body[0].isdigit():
-            node = table_node(body, number, self.bridge)
-            if node is not None:
-                notes.table(raw, node, number)
-                if node.table < 10:
+            table = table_node(body, number, self.bridge)
+            if table is not None:
+                notes.table(raw, table, number)
+                if table.table < 10:
                     if indent & 3 == 0:
                         if not self.unpadded:
                             self.unpadded = True
@@ -159,19 +159,19 @@ class Indented:
                                 "'%2d. ' (a leading space) as ofproto/trace prints it"))
                     else:
                         indent -= 1
-                self._place(node, indent, number, True)
+                self._place(table, indent, number, True)
                 return i + 1
         if body.startswith("-----") and set(body.rstrip()) == {"-"}:
             trace.problems.append(Problem(trace.source, number,
                                           "row of dashes without a bridge title",
                                           'a bridge("...") line above it'))
             return i + 1
-        node = leaf_node(body, number)
-        notes.line(raw, node, number)
-        cls = node.__class__
+        leaf = leaf_node(body, number)
+        notes.line(raw, leaf, number)
+        cls = leaf.__class__
         if cls is OfDetail or cls is OfWarning or cls is OfError:
             indent -= 1  # " -> ", " >> ", " >>>> " start with a space
-        self._place(node, indent, number, cls is OfThaw)
+        self._place(leaf, indent, number, cls is OfThaw)
         return i + 1
 
     def _place(self, node, indent: int, number: int, nonterminal: bool) -> None:

@@ -26,7 +26,6 @@ from ...model import (
     Trace,
 )
 
-
 _MISSES = {  # the sentences a table line prints instead of a rule -> whether it is a miss
     "No match.": True,
     'No match, and a "packet-in" is called for.': True,

@@ -51,7 +51,7 @@ class _NoNotes(NoteHandler):
     """Plain ofproto/trace text: no notes, nothing to tell."""
 
     detrace = False
-    run = ()  # (never appended to: `*` lines are no notes here)
+    run = ()  # type: ignore[assignment]  # never appended to: `*` lines are no notes here
 
     def begin(self, trace: Trace, stripped: bool) -> None:
         pass

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 from itertools import islice
+from typing import cast
 
 from ...errors import Problem
 from ...lines import Block
@@ -230,7 +231,7 @@ class _Passes:
         elif text.startswith(_SUMMARY_STARTS) or text in _SUMMARY_BARE:
             self._summary(raw, text, number)
         elif self.pass_ is not None and self.pass_.datapath_actions is not None:
-            self._after_actions(raw, text, number)
+            self._after_actions(self.pass_, raw, text, number)
         elif text.startswith(_FAILED):
             self._open_pass(number).notes.append(raw)  # a filtered text kept only the last lines
         else:
@@ -311,9 +312,9 @@ class _Passes:
         self.trace.problems.append(Problem(self.trace.source, number,
                                            f"a second {what!r} line in one pass", "one per pass"))
 
-    def _after_actions(self, raw: str, text: str, number: int) -> None:
-        """A line after the datapath actions: the tool's notes, or a stray line."""
-        pass_ = self.pass_
+    def _after_actions(self, pass_: OfPass, raw: str, text: str, number: int) -> None:
+        """A line after the datapath actions (of `pass_`, the pass being read): the
+        tool's notes, or a stray line."""
         if is_elision(text):
             note_elision(self.trace, number)
         elif raw.startswith(_NOTE_STARTS) or text.startswith(_NOTE_STARTS) or (
@@ -393,10 +394,15 @@ def _is_stripped(texts: list[str]) -> bool:
     return True
 
 
+def _passes(trace: Trace) -> list[OfPass]:
+    """The roots of an ofproto/trace: its passes."""
+    return cast("list[OfPass]", trace.roots)
+
+
 def _link_passes(trace: Trace) -> None:
     """Point each resumed pass at the pass whose datapath actions queued it."""
     queued: dict[str, int] = {}
-    for index, pass_ in enumerate(trace.roots):
+    for index, pass_ in enumerate(_passes(trace)):
         if pass_.recirc_id is not None:
             pass_.queued_by = queued.get(pass_.recirc_id.lower())
         for rid in recircs(pass_):
@@ -414,7 +420,7 @@ def _check_complete(trace: Trace, cut: bool) -> None:
         trace.problems.append(Problem(trace.source, trace.last_line, "no trace in the text",
                                       "'Flow:', the bridge sections and 'Datapath actions:'"))
         return
-    last = trace.roots[-1]
+    last = _passes(trace)[-1]
     if last.datapath_actions is None:
         trace.cut = True
         trace.problems.append(Problem(

@@ -9,8 +9,9 @@ from __future__ import annotations
 import re
 from itertools import repeat
 from operator import attrgetter
+from typing import cast
 
-from ...model import OfAction, OfBucket, OfPass, OfTable, OfThaw, Trace
+from ...model import EMPTY, OfAction, OfBucket, OfPass, OfTable, OfThaw, Trace
 from ..sniff import is_elision
 from .nodes import (
     ACTION_FIRST,
@@ -44,7 +45,7 @@ def _sent(node) -> bool:
     return node.__class__ is not OfAction or node.text.startswith(_SENDS)
 
 
-def _leads_to(text: str, table: int) -> bool:
+def _leads_to(text: str, table: int | None) -> bool:
     """Whether an action line is a resubmit or goto_table to `table`."""
     if text[:1] not in "rg":
         return False
@@ -82,7 +83,7 @@ class Semantic:
     def __init__(self, trace: Trace, pass_: OfPass, notes: NoteHandler):
         self.trace = trace
         self.notes = notes
-        self.stack = [OpenList(pass_, 0, None)]
+        self.stack = [OpenList(pass_, 0, trace.roots)]
         self.bridge: str | None = None  # the bridge of the table lines read
 
     def run(self, texts: list[str], i: int, first: int) -> int:
@@ -105,37 +106,37 @@ class Semantic:
                     NO_ACTION_WORDS[c]):  # a plain action (see nodes.ACTION_FIRST): the bulk
                 if c in _ENDS_FIRST and ends_tree(body):
                     return i  # (the blank line before `Final flow:` was left out)
-                node = action_node(body, number)
+                action = action_node(body, number)
                 if detrace and (notes.run or "output:" in body or "cookie" in body):
-                    notes.line(raw, node, number)  # (see NoteHandler.line)
-                self._action(node)
-            elif c in DIGITS and (node := table_node(body, number, self.bridge)) is not None:
-                notes.table(raw, node, number)
-                self._table(node)
+                    notes.line(raw, action, number)  # (see NoteHandler.line)
+                self._action(action)
+            elif c in DIGITS and (table := table_node(body, number, self.bridge)) is not None:
+                notes.table(raw, table, number)
+                self._table(table)
             elif not body:
                 if not bridge_title_follows(texts, i):
                     return i  # the blank line after the tree
                 notes.flush_point("")  # the blank line a bridge title brings
             elif is_elision(body):
                 note_elision(trace, number)
-            elif (node := bridge_node(texts, i, body, number)) is not None:
-                self.bridge = node.name
-                notes.line(raw, node, number)
-                attach(node, stack[-1], True, stack)  # a patch port's: under the last action
+            elif (bridge := bridge_node(texts, i, body, number)) is not None:
+                self.bridge = bridge.name
+                notes.line(raw, bridge, number)
+                attach(bridge, stack[-1], True, stack)  # a patch port's: under the last action
                 i += 1  # (and its row of dashes)
             else:
-                node = leaf_node(body, number)
-                notes.line(raw, node, number)
-                cls = node.__class__
+                leaf = leaf_node(body, number)
+                notes.line(raw, leaf, number)
+                cls = leaf.__class__
                 if cls is OfBucket:
-                    self._bucket(node)
+                    self._bucket(cast(OfBucket, leaf))
                 elif cls is OfThaw:
-                    self._thaw(node)
+                    self._thaw(cast(OfThaw, leaf))
                 else:  # detail, warning, error (the list of the line before), or an
                     # action the test above did not take ("...", junk)
                     top = stack[-1]
-                    top.owner.children.append(node)
-                    top.last = node
+                    top.owner.children.append(leaf)
+                    top.last = leaf
             i += 1
         return i
 
@@ -341,7 +342,7 @@ def lift_tails(items: list) -> None:
                 elif last.__class__ is OfAction and len(last.children) == 1 \
                         and last.children[0].__class__ is OfTable:
                     tail = last.children[0]
-                    last.children = ()
+                    last.children = EMPTY
                 if tail is not None:
                     tail.chained = True
                     items.insert(i + 1, tail)

@@ -8,7 +8,7 @@ lists a new line may still go to, innermost last.
 
 from __future__ import annotations
 
-from ...model import OfAction, OfBridge, OfBucket, OfTable, OfThaw
+from ...model import Node, OfAction, OfBridge, OfBucket, OfTable, OfThaw
 
 
 class OpenList:
@@ -23,11 +23,11 @@ class OpenList:
 
     __slots__ = ("owner", "level", "lift", "last")
 
-    def __init__(self, owner, level: int, lift: list | None):
+    def __init__(self, owner: Node, level: int, lift: list[Node]):
         self.owner = owner
         self.level = level
         self.lift = lift
-        self.last = None
+        self.last: Node | None = None
 
 
 def attach(node, top: OpenList, more: int, stack: list[OpenList]) -> None:
