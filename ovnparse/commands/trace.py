@@ -21,6 +21,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 from ..analysis.verdict import explain
@@ -222,22 +223,29 @@ def _pruned_replay(args, served: _Served) -> tuple[bytes, bytes]:
     (ovnparse.db.prune); the same output as on the whole database."""
     from ..db import OvsdbFileError
     from ..db.prune import Pruner, replay
+    t0 = time.monotonic()
     try:
         pruner = Pruner.from_file(args.sb, friendly_names=not args.no_friendly_names)
     except (OSError, OvsdbFileError, ValueError) as exc:
         raise TraceError(f"cannot read {args.sb}: {exc}") from None
+    if args.verbose:
+        print(f"ovnparse: read {args.sb} ({time.monotonic() - t0:.2f} s)", file=sys.stderr)
 
     def run(subset, forms):
         path = served.workdir / f"sb-part{served.runs + 1}.db"
-        pruner.write(subset, path, args.sb)
+        size = pruner.write(subset, path, args.sb)
         if args.verbose:
-            names = sorted(pruner._dp_friendly[d] for d in subset.datapaths)
+            names = sorted(pruner.friendly_name(d) for d in subset.datapaths)
             print(f"ovnparse: serving {len(subset.datapaths)} of {len(pruner.dps)} datapaths "
                   f"({', '.join(names)}): {subset.counts.get('Logical_Flow', 0)} of "
-                  f"{len(pruner.flows)} logical flows", file=sys.stderr)
+                  f"{len(pruner.flows)} logical flows, {size / 1e6:.1f} MB "
+                  f"({time.monotonic() - t0:.2f} s)", file=sys.stderr)
         # (every empty Logical_Flow row of the copy makes ovn-trace warn; to syslog
         # too, by default, which costs a second per 100k rows)
-        return served.trace(path, forms, ("-vsyslog:off",))
+        out = served.trace(path, forms, ("-vsyslog:off",))
+        if args.verbose:
+            print(f"ovnparse: ovn-trace done ({time.monotonic() - t0:.2f} s)", file=sys.stderr)
+        return out
 
     result = replay(pruner, args.datapath, args.microflow, args.form, run, args.lb_dst)
     return result.stdout, result.stderr
@@ -476,7 +484,6 @@ def _stop(box, workdir: Path, verbose: bool) -> None:
 
 
 def _kill(pid: int) -> None:
-    import time
     from ..sandbox import _pid_alive
     for sig, wait in ((signal.SIGTERM, 10.0), (signal.SIGKILL, 5.0)):
         try:

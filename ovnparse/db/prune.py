@@ -222,6 +222,12 @@ class Pruner:
         self._uuid_keys: list[tuple[str, str]] | None = None
         self._dp_friendly = {u: self._datapath_friendly(r) for u, r in self.dps.items()}
         self._port_friendly: dict[tuple[str, str], list[str]] | None = None
+        #: (uuid, row, datapath, group) of every flow, in the file's order
+        self._flow_keys = [(u, r, _one(r["logical_datapath"]), _one(r["logical_dp_group"]))
+                           for u, r in self.flows.items()]
+        # flows ovn-trace finds no datapath for on the whole database (it warns)
+        self._orphan_flows = [u for u, _, ldp, grp in self._flow_keys if ldp is None and not (
+            grp in self.groups and any(d in self.dps for d in self.groups[grp]["datapaths"]))]
 
     @classmethod
     def from_file(cls, path: str | os.PathLike, *, friendly_names: bool = True) -> "Pruner":
@@ -249,6 +255,10 @@ class Pruner:
         if not self.friendly_names:
             return nb
         return shorten_uuid(name if name2 is None else name2)
+
+    def friendly_name(self, datapath: str) -> str:
+        """The datapath's name as ovn-trace prints it."""
+        return self._dp_friendly[datapath]
 
     def _port_friendly_name(self, r: dict) -> str:
         if not self.friendly_names:
@@ -329,26 +339,21 @@ class Pruner:
             for u, r in db.get(table, {}).items():
                 add(table, u, r)
 
-        # Logical_Flow: every uuid, in order; K's flows in full
+        # Logical_Flow: every uuid, in order; K's flows in full, their groups cut to K
         groups_in_k = {g for g, r in self.groups.items() if not K.isdisjoint(r["datapaths"])}
         flows: dict[str, dict | None] = {}
         kept_flows = []
-        empty = orphans = 0
-        existing_dps = self.dps
-        for u, r in self.flows.items():
-            ldp = _one(r["logical_datapath"])
-            grp = _one(r["logical_dp_group"])
+        for u, r, ldp, grp in self._flow_keys:
             if ldp in K or grp in groups_in_k:
                 flows[u] = r
                 kept_flows.append(r)
             else:
                 flows[u] = None
-                empty += 1
-                if ldp is None and not (grp in self.groups and any(
-                        d in existing_dps for d in self.groups[grp]["datapaths"])):
-                    orphans += 1
         keep["Logical_Flow"] = flows
-
+        empty = len(flows) - len(kept_flows)
+        orphans = sum(1 for u in self._orphan_flows if flows[u] is None)
+        for g in groups_in_k:
+            self._add_group(keep, g, K)
         for table in ("Port_Binding", "Multicast_Group", "MAC_Binding"):
             for u, r in db.get(table, {}).items():
                 if _one(r["datapath"]) in K:
@@ -395,15 +400,22 @@ class Pruner:
         counts["Logical_Flow (empty)"] = empty
         return Subset(K, keep, empty, orphans, counts)
 
+    def _add_group(self, keep: dict, g: str, K: frozenset) -> dict:
+        row = dict(self.groups[g])
+        row["datapaths"] = [d for d in row["datapaths"] if d in K]
+        keep.setdefault("Logical_DP_Group", {})[g] = row
+        return row
+
     def _close_references(self, keep: dict[str, dict[str, dict | None]], K: frozenset) -> None:
         """Add every row a kept row refers to (strong or weak), Logical_DP_Group rows
-        cut to K; what the file lacks (a dangling weak reference) stays out."""
+        cut to K; what the file lacks (a dangling weak reference) stays out.  (A kept
+        flow's references are in already: every datapath, its group.)"""
         db = self.db.tables
         refcols = {}
         for tname, ts in self.schema.tables.items():
             cols = [(c, t.key_ref_table, t.value_ref_table) for c, t in ts.columns.items()
                     if t.key_ref_table or t.value_ref_table]
-            if cols:
+            if cols and tname != "Logical_Flow":
                 refcols[tname] = cols
         todo = [(t, u) for t, rows in keep.items() if t in refcols
                 for u, r in rows.items() if r is not None]
@@ -429,9 +441,9 @@ class Pruner:
                     if target is None or ru in keep.get(rt, {}):
                         continue
                     if rt == "Logical_DP_Group":
-                        target = dict(target)
-                        target["datapaths"] = [d for d in target["datapaths"] if d in K]
-                    keep.setdefault(rt, {})[ru] = target
+                        target = self._add_group(keep, ru, K)
+                    else:
+                        keep.setdefault(rt, {})[ru] = target
                     if rt in refcols:
                         todo.append((rt, ru))
 
