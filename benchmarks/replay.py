@@ -68,8 +68,9 @@ def child_env() -> dict:
 
 
 # ------------------------------------------------------------------ packets
-def packets(db_dir: Path) -> dict[str, tuple[str, str]]:
-    """{name: (datapath, microflow)} on the topology of DIR/counts.json's args."""
+def packets(db_dir: Path) -> dict[str, tuple[str, str, list[str]]]:
+    """{name: (datapath, microflow, ovn-trace options)} on the topology of
+    DIR/counts.json's args."""
     from make_scale_db import APPS, POD_PORT, build_model
     from topology import ip_to_mac
     args = argparse.Namespace(**json.loads((db_dir / "counts.json").read_text())["args"])
@@ -99,13 +100,15 @@ def packets(db_dir: Path) -> dict[str, tuple[str, str]]:
 
     gw = ip_to_mac(f"10.244.{src['node_index']}.1")
     node = src["node"]
+    # (without --lb-dst ovn-trace picks a backend at random: outputs would differ)
+    backend = f"--lb-dst={svc['backends'][0]['ip4']}:{POD_PORT}"
     return {
-        "same-node": (node, flow(same["mac"], same["ip4"], POD_PORT)),
-        "other-node": (node, flow(gw, other["ip4"], POD_PORT)),
-        "service": (node, flow(gw, svc["vip4"], svc["port"])),
-        "external": (node, flow(gw, "8.8.8.8", 443)),
+        "same-node": (node, flow(same["mac"], same["ip4"], POD_PORT), []),
+        "other-node": (node, flow(gw, other["ip4"], POD_PORT), []),
+        "service": (node, flow(gw, svc["vip4"], svc["port"]), [backend]),
+        "external": (node, flow(gw, "8.8.8.8", 443), []),
         "policy-drop": (node, flow(far["mac"] if far["node"] == node else gw, far["ip4"],
-                                   POD_PORT)),
+                                   POD_PORT), []),
     }
 
 
@@ -173,7 +176,7 @@ class Memory(threading.Thread):
 
 
 # ------------------------------------------------------------------ the runs
-def by_hand(sb: Path, scratch: Path, datapath: str, microflow: str) -> dict:
+def by_hand(sb: Path, scratch: Path, datapath: str, microflow: str, opts: list[str]) -> dict:
     """ovsdb-server on a copy of the whole file, ovn-trace, the server stopped."""
     d = Path(tempfile.mkdtemp(prefix="rpb-", dir=scratch))
     db = d / "sb.db"
@@ -189,8 +192,8 @@ def by_hand(sb: Path, scratch: Path, datapath: str, microflow: str) -> dict:
                         "-vsyslog:off", "-vfile:off", str(db)], check=True, timeout=600)
         pid = int(pidfile.read_text())
         mem.extra.add(pid)
-        proc = subprocess.run(["ovn-trace", f"--db=unix:{sock}", "--detailed", *CT, "--",
-                               datapath, microflow], capture_output=True, timeout=1800)
+        proc = subprocess.run(["ovn-trace", f"--db=unix:{sock}", "--detailed", *CT, *opts,
+                               "--", datapath, microflow], capture_output=True, timeout=1800)
     finally:
         if pid is not None:
             os.kill(pid, signal.SIGTERM)
@@ -205,9 +208,10 @@ def by_hand(sb: Path, scratch: Path, datapath: str, microflow: str) -> dict:
             "rc": proc.returncode, "out": proc.stdout, "err": proc.stderr}
 
 
-def ovnparse(sb: Path, scratch: Path, datapath: str, microflow: str, whole: bool) -> dict:
+def ovnparse(sb: Path, scratch: Path, datapath: str, microflow: str, opts: list[str],
+             whole: bool) -> dict:
     argv = [*OVNPARSE, "trace", "--sb", str(sb), "--raw", "-v", "--timeout", "1800", *CT,
-            *(["--whole-db"] if whole else []), datapath, microflow]
+            *opts, *(["--whole-db"] if whole else []), datapath, microflow]
     start = time.perf_counter()
     proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             env=child_env(), cwd=str(scratch))
@@ -256,19 +260,19 @@ def main(argv=None) -> int:
             todo = packets(db_dir)
             if args.packets:
                 todo = {k: v for k, v in todo.items() if k in args.packets.split(",")}
-            for name, (dp, flow) in todo.items():
+            for name, (dp, flow, opts) in todo.items():
                 runs: dict[str, list[dict]] = {"by hand (whole db)": [], "ovnparse trace": []}
                 if args.whole_db:
                     runs["ovnparse --whole-db"] = []
                 for _ in range(args.n):
-                    hand = by_hand(sb, scratch, dp, flow)
+                    hand = by_hand(sb, scratch, dp, flow, opts)
                     assert hand["rc"] == 0, hand["err"][-2000:]
                     runs["by hand (whole db)"].append(hand)
                     for label, whole in (("ovnparse trace", False),
                                          ("ovnparse --whole-db", True)):
                         if label not in runs:
                             continue
-                        r = ovnparse(sb, scratch, dp, flow, whole)
+                        r = ovnparse(sb, scratch, dp, flow, opts, whole)
                         assert r["rc"] in (0, 1), r["err"][-2000:]
                         r["identical"] = r["out"].startswith(hand["out"] + b"\n")
                         runs[label].append(r)
@@ -276,7 +280,7 @@ def main(argv=None) -> int:
                 steps = runs["ovnparse trace"][-1]["err"].count(b"ovnparse: serving ")
                 served = re.findall(rb"serving (\d+) of (\d+) datapaths.*?: (\d+) of (\d+) "
                                     rb"logical flows", runs["ovnparse trace"][-1]["err"])
-                print(f"\n-- {name}: {dp} | {flow}")
+                print(f"\n-- {name}: {' '.join(opts)} {dp} | {flow}")
                 print(f"   verdict {verdict.group(1).decode() if verdict else '?'}; ovnparse "
                       f"ran ovn-trace {steps} time(s), on "
                       + ", ".join(f"{a.decode()} datapaths/{c.decode()} flows"

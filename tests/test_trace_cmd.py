@@ -402,9 +402,11 @@ def test_json_and_raw_together_are_refused(capsys):
     assert exc.value.code == 2
 
 
-def test_what_ovn_trace_logs_becomes_warnings(tmp_path, capsys):
+@pytest.mark.parametrize("whole_db", [True, False])
+def test_what_ovn_trace_logs_becomes_warnings(tmp_path, capsys, whole_db):
     """Flows ovn-trace cannot parse are counted (it leaves them out of the trace); its
-    other warnings are kept once each; its informational lines are not."""
+    other warnings are kept once each; its informational lines are not.  On a part of
+    the database, the count is of the flows of the datapaths the trace ran in."""
     sample = SAMPLES / _command("pod-to-pod-same-node")["file"]
     fake = tmp_path / "ovn-trace-logs"
     log = tmp_path / "stderr.txt"
@@ -419,11 +421,12 @@ def test_what_ovn_trace_logs_becomes_warnings(tmp_path, capsys):
                     f'cat "{log}" >&2\ncat "{sample}"\n')
     fake.chmod(0o755)
     assert main(["trace", "--sb", str(SAMPLES / "db/base/sb.db"), "--ovn-trace", str(fake),
-                 "--json", _flow()]) == 0
+                 "--json", *(["--whole-db"] if whole_db else []), _flow()]) == 0
     [obj] = json.loads(capsys.readouterr().out)
     assert obj["verdict"] == "delivered"
+    scope = "" if whole_db else " of the datapaths the trace ran in"
     assert obj["warnings"] == [
-        "ovn-trace could not parse 2 logical flow match(es) and left them out of the trace "
-        "(first: ip4.mcast || mld: parsing expression failed (Syntax error at `mld' "
+        f"ovn-trace could not parse 2 logical flow match(es){scope} and left them out of the "
+        "trace (first: ip4.mcast || mld: parsing expression failed (Syntax error at `mld' "
         "expecting field name.))",
         "ovn-trace: something else"]

@@ -1,10 +1,14 @@
 """`ovnparse trace`: what-if replay of a packet against a saved Southbound file.
 
-Starts a private ovsdb-server on a private copy of the file (a clustered file
-is converted to a standalone copy first: a lone cluster member would wait for
-its peers), runs the real `ovn-trace --db unix:<its socket>`, explains the
-output with ovnparse's own parser, and stops what it started, by pid, also on
-errors, Ctrl-C and SIGTERM.  Every program gets an argv list, never a shell.
+Starts a private ovsdb-server on a private file holding the part of the
+database the packet's trace needs (ovnparse.db.prune: the datapaths the trace
+runs in, grown and served again each time the trace leaves them; the output is
+ovn-trace's on the whole database), or with --whole-db on a private copy of the
+file (a clustered file is converted to a standalone copy first: a lone cluster
+member would wait for its peers), runs the real `ovn-trace --db unix:<its
+socket>`, explains the output with ovnparse's own parser, and stops what it
+started, by pid, also on errors, Ctrl-C and SIGTERM.  Every program gets an argv
+list, never a shell.
 
 Exit status: 0 done; 1 a verdict did not match --expect; 2 the database file,
 the datapath, the microflow or the command line was wrong, or ovn-trace
@@ -145,7 +149,10 @@ def _run(args) -> int:
                                                        source)]
     except InputError as exc:
         raise TraceError(f"cannot read ovn-trace's output: {exc.problem}") from None
-    warnings += _stderr_warnings(stderr)
+    # (on a part of the database ovn-trace parses only the flows of the datapaths
+    # the trace ran in: so many of their matches it could not parse)
+    warnings += _stderr_warnings(stderr, "" if args.whole_db
+                                 else " of the datapaths the trace ran in")
     for ex in explanations:
         ex.warnings[:0] = warnings
     if args.nb:
@@ -227,7 +234,8 @@ def _pruned_replay(args, served: _Served) -> tuple[bytes, bytes]:
     try:
         pruner = Pruner.from_file(args.sb, friendly_names=not args.no_friendly_names)
     except (OSError, OvsdbFileError, ValueError) as exc:
-        raise TraceError(f"cannot read {args.sb}: {exc}") from None
+        raise TraceError(f"cannot read {args.sb}: {exc} (--whole-db serves the file "
+                         "as it is)") from None
     if args.verbose:
         print(f"ovnparse: read {args.sb} ({time.monotonic() - t0:.2f} s)", file=sys.stderr)
 
@@ -242,7 +250,10 @@ def _pruned_replay(args, served: _Served) -> tuple[bytes, bytes]:
                   f"({time.monotonic() - t0:.2f} s)", file=sys.stderr)
         # (every empty Logical_Flow row of the copy makes ovn-trace warn; to syslog
         # too, by default, which costs a second per 100k rows)
-        out = served.trace(path, forms, ("-vsyslog:off",))
+        try:
+            out = served.trace(path, forms, ("-vsyslog:off",))
+        finally:
+            path.unlink()  # (the server served a copy of it)
         if args.verbose:
             print(f"ovnparse: ovn-trace done ({time.monotonic() - t0:.2f} s)", file=sys.stderr)
         return out
@@ -334,7 +345,7 @@ def _datapath_names(box) -> list[str]:
     return sorted(set(names))
 
 
-def _stderr_warnings(stderr: bytes) -> list[str]:
+def _stderr_warnings(stderr: bytes, scope: str = "") -> list[str]:
     """What ovn-trace logged on a successful run: the logical flows it left out because
     it cannot parse their match (counted), and any other warning or error (as is)."""
     bad, other = [], []
@@ -349,8 +360,8 @@ def _stderr_warnings(stderr: bytes) -> list[str]:
             other.append(m.group(2))
     out = []
     if bad:
-        out.append(f"ovn-trace could not parse {len(bad)} logical flow match(es) and left "
-                   f"them out of the trace (first: {bad[0][:160]})")
+        out.append(f"ovn-trace could not parse {len(bad)} logical flow match(es){scope} and "
+                   f"left them out of the trace (first: {bad[0][:160]})")
     out += [f"ovn-trace: {w}" for w in dict.fromkeys(other)]
     return out
 
