@@ -288,3 +288,66 @@ def test_a_port_of_another_datapath_named_by_a_kept_flow(tmp_path, servers):
     first = _pruner(sb).subset(pruned.steps[0], case["microflow"])
     assert "rtos-ovn-worker" in {r["logical_port"] for r in first.tables["Port_Binding"].values()}
     assert b"unknown logical port" not in pruned.stderr
+
+
+def test_equal_priority_flows_are_taken_in_the_order_of_the_whole_database(tmp_path, servers):
+    """ovn-trace takes, among flows of one table and priority that both match, the first
+    in its IDL's order: by bucket, uuid.parts[0] & mask, the mask growing with the row
+    count.  A copy of the base database with a second flow G beside the ovn-worker flow F
+    that the same-node trace takes (same table, priority and match; its own uuid), G's
+    uuid chosen so that the two come in one order with the whole database's mask and in
+    the other with the mask of ovn-worker's flows alone: a copy without the other flows'
+    uuids takes the other flow; the pruned replay, which keeps every uuid, takes F's."""
+    import uuid as uuidlib
+
+    from ovnparse.db.ovsdb_file import read_ovsdb_file
+    from ovnparse.db.write import write_standalone
+    db = read_ovsdb_file(SAMPLES / "db/base/sb.db")
+    case = dict(_base_case("pod-to-pod-same-node"))
+    dp = next(u for u, r in db.tables["Datapath_Binding"].items()
+              if r["external_ids"]["name"] == "ovn-worker")
+    [(fu, f)] = [(u, r) for u, r in db.tables["Logical_Flow"].items()
+                 if r["logical_datapath"] == [dp] and r["match"] == "eth.dst == 0a:58:0a:f4:01:05"]
+
+    def mask(n):  # lib/hmap.c: the mask after n inserts
+        m = 0
+        for i in range(1, n + 1):
+            if i // 2 > m:
+                c = i // 2
+                for sh in (1, 2, 4, 8, 16, 32):
+                    c |= c >> sh
+                m = max(m, c | ((c & 1) << 1))
+        return m
+
+    n_all = len(db.tables["Logical_Flow"]) + 1
+    n_own = 1 + sum(1 for r in db.tables["Logical_Flow"].values()
+                    if r["logical_datapath"] == [dp] or (
+                        r["logical_dp_group"] and dp in
+                        db.tables["Logical_DP_Group"][r["logical_dp_group"][0]]["datapaths"]))
+    big, small = mask(n_all), mask(n_own)
+    assert big > small
+    fp = int(fu[:8], 16)
+    g = next(x for x in range(1 << 16)
+             if ((x & big) < (fp & big)) != ((x & small) < (fp & small))
+             and (x & small) != (fp & small) and (x & big) != (fp & big))
+    gu = f"{g:08x}" + str(uuidlib.uuid4())[8:]
+    db.tables["Logical_Flow"][gu] = dict(f, _uuid=gu)
+    sb = tmp_path / "sb.db"
+    write_standalone(sb, db.schema, db.tables)
+    case["sb"] = sb
+    whole = _whole("ovn-trace", servers, case, ["--detailed"])
+    first = fu[:8] if (fp & big) < (g & big) else gu[:8]
+    other = gu[:8] if first == fu[:8] else fu[:8]
+    assert f"uuid {first}".encode() in whole and f"uuid {other}".encode() not in whole
+
+    pruned = _pruned("ovn-trace", servers, case, "detailed")
+    assert pruned.stdout == whole and pruned.runs == 1
+    # without the other flows' uuids, the IDL's smaller mask puts the other flow first
+    pruner = _pruner(sb)
+    subset = pruner.subset(pruned.steps[0], case["microflow"])
+    subset.tables["Logical_Flow"] = {u: r for u, r in subset.tables["Logical_Flow"].items()
+                                     if r is not None}
+    assert len(subset.tables["Logical_Flow"]) == n_own
+    remote = servers.remote(("no empty rows", sb), lambda p: pruner.write(subset, p))
+    lean = _trace("ovn-trace", remote, ["--detailed"], case)[0]
+    assert f"uuid {other}".encode() in lean and f"uuid {first}".encode() not in lean
