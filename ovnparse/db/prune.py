@@ -34,7 +34,8 @@ What the copy holds, for the set K of datapaths the trace runs in:
 
 * every Datapath_Binding (names resolve as on the whole database: a DATAPATH
   argument, a uuid prefix, a name two datapaths share), every Load_Balancer
-  (the order-dependent VIP lookup above), every DHCP_Options/DHCPv6_Options;
+  (the order-dependent VIP lookup above), every DHCP_Options/DHCPv6_Options,
+  and SB_Global (not read; the sandbox's ``ovn-sbctl init`` finds it set up);
 * every Logical_Flow *uuid*, in the file's order: the flows of K (directly or
   through their Logical_DP_Group) in full, every other one as an empty row.
   ovn-trace sorts a datapath's flows by pipeline, table and priority only
@@ -90,9 +91,30 @@ Multicast_Group's ports outside its datapath are skipped (with a warning), a
 chassisredirect port's ``distributed-port`` must be on its datapath, an
 ``inport``/``outport`` comparison with a port of another datapath is false.
 So a trace that prints neither line for a datapath outside K is, line for line,
-the trace on the whole database.  Differences left, on stderr only: ovn-trace
-warns about flows it cannot parse only for the datapaths it reads (on the whole
-database, once per datapath of every flow's group).
+the trace on the whole database; so is a trace that says ``unknown port`` for
+a port the whole database has not (the start port is looked up by the
+microflow's ``inport == "..."``; were it missed, the port's datapath is added).
+
+The first time a trace leaves K, the datapaths toward the packet's destination
+are added along with the one it reached (:meth:`Pruner.toward`: those whose
+ports own the microflow's ``eth.dst``/``ip4.dst``/``ip6.dst`` or ``--lb-dst``,
+and the shortest chain of patch links to them): a packet that leaves its switch
+usually crosses a router to another switch, and every run costs about as much as
+its copy is big.  Only a guess at what saves runs: what K ends with is still
+decided by :meth:`Pruner.reached`, so a wrong guess costs time, never output.
+
+Limits of "the same output".  The rows are written in the order the reader
+gives them, the file's order for a compacted file (one transaction), which
+ovsdb-server also follows; for an uncompacted or clustered file, where the
+server that loads the original replays its transactions, two flows of equal
+priority that both match the packet *and* share a bucket of ovn-trace's table of
+flows (the low 16 bits of ``uuid.parts[0]`` at 100k flows) could come in the
+other order.  A Port_Binding pairing that is not mutual (a patch port naming a
+peer that names another) is resolved by ovn-trace in table order, which a copy
+does not keep.  ovn-trace picks a load balancer backend at random without
+``--lb-dst``: two runs on the same database can differ there.  On stderr,
+ovn-trace warns about flows it cannot parse only for the datapaths it reads
+(on the whole database, once per datapath of every flow's group).
 """
 
 from __future__ import annotations
