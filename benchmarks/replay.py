@@ -19,9 +19,12 @@ alternating within a round:
 The packets: ``same-node`` (a pod to a pod of the next namespace on its node,
 tcp/8080, allowed by the egress policy ``allow-egress-to-<next>``), ``other-node``
 (the same to a pod on the next node: switch, ovn_cluster_router, switch),
-``service`` (to a ClusterIP VIP of the next namespace), ``external`` (to 8.8.8.8:
-no route out of ovn_cluster_router) and ``policy-drop`` (to a pod two namespaces
-on: dropped by the source namespace's egress default deny).  Every packet is a
+``service`` (to a ClusterIP VIP of the next namespace, the backend chosen with
+--lb-dst: ovn-trace picks one at random otherwise), ``pod-external`` (the pod to
+8.8.8.8: dropped by its namespace's egress default deny, every pod has one),
+``external`` (the node's management port ``k8s-<node>`` to 8.8.8.8: no route out
+of ovn_cluster_router) and ``policy-drop`` (to a pod three namespaces on: dropped
+by the source namespace's egress default deny).  Every packet is a
 new connection (--ct=new for each ct_next).
 
 Wall time: spawn to exit.  Memory: the peak, over the run, of the summed RSS of
@@ -100,13 +103,20 @@ def packets(db_dir: Path) -> dict[str, tuple[str, str, list[str]]]:
 
     gw = ip_to_mac(f"10.244.{src['node_index']}.1")
     node = src["node"]
+    # every pod is under an egress default deny: the node's management port (host
+    # network, no policy) sends the packet that reaches ovn_cluster_router
+    mgmt = f"10.244.{src['node_index']}.2"
+    mgmt_flow = (f'inport == "k8s-{node}" && eth.src == {ip_to_mac(mgmt)} && eth.dst == {gw} '
+                 f"&& ip4.src == {mgmt} && ip4.dst == 8.8.8.8 && ip.ttl == 64 && tcp "
+                 "&& tcp.src == 33000 && tcp.dst == 443")
     # (without --lb-dst ovn-trace picks a backend at random: outputs would differ)
     backend = f"--lb-dst={svc['backends'][0]['ip4']}:{POD_PORT}"
     return {
         "same-node": (node, flow(same["mac"], same["ip4"], POD_PORT), []),
         "other-node": (node, flow(gw, other["ip4"], POD_PORT), []),
         "service": (node, flow(gw, svc["vip4"], svc["port"]), [backend]),
-        "external": (node, flow(gw, "8.8.8.8", 443), []),
+        "pod-external": (node, flow(gw, "8.8.8.8", 443), []),
+        "external": (node, mgmt_flow, []),
         "policy-drop": (node, flow(far["mac"] if far["node"] == node else gw, far["ip4"],
                                    POD_PORT), []),
     }
@@ -285,6 +295,11 @@ def main(argv=None) -> int:
                       f"ran ovn-trace {steps} time(s), on "
                       + ", ".join(f"{a.decode()} datapaths/{c.decode()} flows"
                                   for a, _, c, _ in served))
+                timeline = [ln.split("ovnparse: ", 1)[1] for ln in
+                             runs["ovnparse trace"][-1]["err"].decode().splitlines()
+                             if re.search(r"^ovnparse: (read|serving|ovn-trace done)", ln)]
+                print("   ovnparse -v (last round): " + "; ".join(
+                    re.sub(r"\(([\d.]+ s)\)$", r"at \1", t) for t in timeline))
                 base = None
                 for label, rs in runs.items():
                     sec = statistics.median(r["seconds"] for r in rs)

@@ -95,13 +95,17 @@ the trace on the whole database; so is a trace that says ``unknown port`` for
 a port the whole database has not (the start port is looked up by the
 microflow's ``inport == "..."``; were it missed, the port's datapath is added).
 
-The first time a trace leaves K, the datapaths toward the packet's destination
-are added along with the one it reached (:meth:`Pruner.toward`: those whose
-ports own the microflow's ``eth.dst``/``ip4.dst``/``ip6.dst`` or ``--lb-dst``,
-and the shortest chain of patch links to them): a packet that leaves its switch
-usually crosses a router to another switch, and every run costs about as much as
-its copy is big.  Only a guess at what saves runs: what K ends with is still
-decided by :meth:`Pruner.reached`, so a wrong guess costs time, never output.
+Look-ahead.  Every run costs about as much as its copy is big (at 100k flows,
+ovn_cluster_router alone has 32k), so a trace that leaves its switch would pay
+for a first run that only finds the router.  When the microflow's ``eth.dst`` is
+the address of a port of another datapath (the packet is sent to a router),
+K starts with the datapaths toward the packet's destination too
+(:meth:`Pruner.toward`: those whose ports own the microflow's ``eth.dst``,
+``ip4.dst``/``ip6.dst`` or ``--lb-dst``, and the shortest chains of patch links
+to them); otherwise they are added the first time the trace leaves K.  Only a
+guess at what saves runs: what K ends with is still decided by
+:meth:`Pruner.reached`, so a wrong guess costs time (a packet dropped on its own
+switch then pays for the router too), never output.
 
 Limits of "the same output".  The rows are written in the order the reader
 gives them, the file's order for a compacted file (one transaction), which
@@ -536,9 +540,9 @@ class Pruner:
         return out
 
     def toward(self, K: Iterable[str], microflow: str, lb_dst: str | None = None) -> set[str]:
-        """Datapaths the packet is likely to need next, not in *K*: those owning its
+        """Datapaths the packet is likely to need, not in *K*: those owning its
         destination addresses (``eth.dst``, ``ip4.dst``, ``ip6.dst``, ``--lb-dst``) and
-        those on the shortest chain of patch/l3gateway links from *K* to them.  Only
+        those on the shortest chains of patch/l3gateway links from *K* to them.  Only
         a guess at what saves runs: :meth:`reached` still decides what the trace
         needs; a wrong guess costs time, never a different output."""
         K = frozenset(K)
@@ -551,26 +555,31 @@ class Pruner:
         if not targets:
             return set()
         links = self._datapath_links()
-        # breadth first from K to the nearest targets; every chain found is added
+        # breadth first from K; the chain to every target reached is added
         prev: dict[str, str | None] = {d: None for d in K}
-        frontier = list(K)
-        found: set[str] = set()
-        while frontier and not found:
+        frontier = sorted(K)
+        while frontier:
             nxt = []
             for d in frontier:
                 for e in sorted(links.get(d, ())):
                     if e not in prev:
                         prev[e] = d
                         nxt.append(e)
-                        if e in targets:
-                            found.add(e)
             frontier = nxt
         out: set[str] = set()
-        for d in found:
-            while d is not None and d not in K:
-                out.add(d)
-                d = prev[d]
+        for d in targets:
+            if d in prev:
+                while d is not None and d not in K:
+                    out.add(d)
+                    d = prev[d]
         return out
+
+    def addressed_out_of(self, K: Iterable[str], microflow: str) -> bool:
+        """The microflow's ``eth.dst`` belongs to ports of other datapaths only (a router
+        port, typically): the packet is sent out of *K* unless it is dropped first."""
+        macs = set(re.findall(r"\beth\.dst\s*==\s*([0-9A-Fa-f:]+)", microflow))
+        owners = self._owners(macs)
+        return bool(owners) and frozenset(K).isdisjoint(owners)
 
     def _ports_friendly(self, name: str, kind: str) -> list[str]:
         if self._port_friendly is None:
@@ -687,9 +696,17 @@ def replay(pruner: "Pruner", datapath: str | None, microflow: str, form: str,
     *run(subset, form_options)* writes and serves the copy, runs ovn-trace with
     those form options (and the caller's others) and returns ``(stdout,
     stderr)``.  Each run's detailed form says which datapaths to add
-    (:meth:`Pruner.reached`); none: its output is the answer.
+    (:meth:`Pruner.reached`); none: its output is the answer.  The datapaths
+    toward the packet's destination (:meth:`Pruner.toward`) are added from the
+    start when the packet is addressed out of its first datapath (its ``eth.dst``
+    is a port's of another datapath), else the first time the trace leaves the
+    copy: each run costs about as much as its copy is big, and the first one,
+    which only finds where the packet goes, as much as a second.
     """
     K = frozenset(pruner.start(datapath, microflow))
+    looked_ahead = pruner.addressed_out_of(K, microflow)
+    if looked_ahead:
+        K |= pruner.toward(K, microflow, lb_dst)
     forms = forms_to_run(form)
     detailed_only = False
     steps = []
@@ -710,7 +727,8 @@ def replay(pruner: "Pruner", datapath: str | None, microflow: str, form: str,
         if m is not None:  # the start port was not in the copy (never on the whole database)
             new |= pruner.start(None, 'inport == "%s"' % m.group(1).decode("utf-8", "replace"))
             new -= K
-        if new and len(steps) == 1:
+        if new and not looked_ahead:
+            looked_ahead = True
             new |= pruner.toward(K | new, microflow, lb_dst)
         if not new:
             if user is None:
