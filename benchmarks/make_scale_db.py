@@ -702,8 +702,17 @@ def run(args) -> None:
             log(f"ofproto/trace: {counts['trace_lines']} lines, {len(cookies)} distinct cookies")
 
             t = time.monotonic()
-            detrace = box.run(["ovn-detrace", f"--ovnnb={box.nb_remote}",
-                               f"--ovnsb={box.sb_remote}"], input=trace, timeout=1800)
+            for attempt in range(3):
+                # ovn-detrace gives its IDL 10 s for the first sync ("Retry Timeout"),
+                # too little on a loaded machine: try again, as detrace.py does
+                try:
+                    detrace = box.run(["ovn-detrace", f"--ovnnb={box.nb_remote}",
+                                       f"--ovnsb={box.sb_remote}"], input=trace, timeout=1800)
+                    break
+                except Exception as e:
+                    if attempt == 2 or "Retry Timeout" not in str(e):
+                        raise
+                    log("  ovn-detrace: Retry Timeout (initial sync too slow), trying again")
             timings["ovn_detrace_live_s"] = round(time.monotonic() - t, 1)
             (out / "ovn-detrace.txt").write_text(detrace)
             log(f"ovn-detrace: {detrace.count(chr(10))} lines in {timings['ovn_detrace_live_s']} s")

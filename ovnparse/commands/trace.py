@@ -1,10 +1,14 @@
 """`ovnparse trace`: what-if replay of a packet against a saved Southbound file.
 
-Starts a private ovsdb-server on a private copy of the file (a clustered file
-is converted to a standalone copy first: a lone cluster member would wait for
-its peers), runs the real `ovn-trace --db unix:<its socket>`, explains the
-output with ovnparse's own parser, and stops what it started, by pid, also on
-errors, Ctrl-C and SIGTERM.  Every program gets an argv list, never a shell.
+Starts a private ovsdb-server on a private file holding the part of the
+database the packet's trace needs (ovnparse.db.prune: the datapaths the trace
+runs in, grown and served again each time the trace leaves them; the output is
+ovn-trace's on the whole database), or with --whole-db on a private copy of the
+file (a clustered file is converted to a standalone copy first: a lone cluster
+member would wait for its peers), runs the real `ovn-trace --db unix:<its
+socket>`, explains the output with ovnparse's own parser, and stops what it
+started, by pid, also on errors, Ctrl-C and SIGTERM.  Every program gets an argv
+list, never a shell.
 
 Exit status (cli.main): 0 done; 1 a verdict did not match --expect; 2 the
 datapath, the microflow or the command line was wrong, or ovn-trace failed;
@@ -21,6 +25,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 from ..api import explain, open_databases, parse_text
@@ -77,6 +82,9 @@ def add_arguments(p) -> None:
                    help="exit 1 unless every trace has this verdict")
     p.add_argument("--ovn-trace", dest="ovn_trace", default="ovn-trace", metavar="PROGRAM",
                    help="the ovn-trace program to run (default: ovn-trace from PATH)")
+    p.add_argument("--whole-db", action="store_true",
+                   help="serve ovn-trace the whole database (slower at scale; the default "
+                        "serves only the datapaths the trace runs in, with the same output)")
     p.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, metavar="SECONDS",
                    help=f"give up on ovn-trace after this long (default {DEFAULT_TIMEOUT:g})")
     p.add_argument("-v", "--verbose", action="store_true",
@@ -96,38 +104,21 @@ def _run(args) -> int:
     tool = _tool_version(args.ovn_trace)
     argv_tail = _trace_options(args)
 
-    from ..sandbox import OvnSandbox, SandboxError  # imported late: only this command needs it
-
     LAST_RUN.clear()
     # our own short workdir (unix socket paths are limited to ~107 bytes), so
     # that a daemon started but not yet recorded when a signal arrives is still
     # found by its pidfile and stopped
     workdir = Path(tempfile.mkdtemp(prefix="ovntr-"))
     LAST_RUN["workdir"] = str(workdir)
-    box = OvnSandbox(workdir, sb_db=args.sb, northd=False, controller=False,
-                     vswitchd=False, ovs_db=False, timeout=30.0)
+    served = _Served(args, workdir, tool, argv_tail)
     try:
-        try:
-            box.start()
-        except SandboxError as exc:
-            raise TraceError(f"{args.sb}: ovsdb-server could not serve a copy of it: "
-                             f"{_first_line(exc)}") from None
-        finally:
-            LAST_RUN["pids"] = box.started_pids
-        if args.verbose:
-            print(f"ovnparse: private directory {workdir}", file=sys.stderr)
-            for name, pid in box.started_pids.items():
-                print(f"ovnparse: started ovsdb-server ({name}) pid {pid}", file=sys.stderr)
-        db_version = _served_version(box)
-        warnings = _version_warnings(tool, db_version, args.sb)
-        for w in warnings:
-            print(f"ovnparse: warning: {w}", file=sys.stderr)
-        argv = [args.ovn_trace, f"--db={box.sb_remote}", *argv_tail]
-        LAST_RUN["argv"] = argv
-        stdout, stderr = _run_trace(argv, box.env, args.timeout)
-        _check_output(stdout, stderr, args, box)
+        if args.whole_db:
+            stdout, stderr = served.trace(args.sb, [f"--{args.form}"])
+        else:
+            stdout, stderr = _pruned_replay(args, served)
     finally:
-        _stop(box, workdir, args.verbose)
+        shutil.rmtree(workdir, ignore_errors=True)
+    warnings = list(served.warnings or [])
 
     source = f"ovn-trace on {args.sb}"
     db = open_databases(args.nb, args.sb) if args.nb else None
@@ -136,7 +127,10 @@ def _run(args) -> int:
                                                            source)]
     except InputError as exc:
         raise TraceError(f"cannot read ovn-trace's output: {exc.problem}") from None
-    warnings += _stderr_warnings(stderr)
+    # (on a part of the database ovn-trace parses only the flows of the datapaths
+    # the trace ran in: so many of their matches it could not parse)
+    warnings += _stderr_warnings(stderr, "" if args.whole_db
+                                 else " of the datapaths the trace ran in")
     for ex in explanations:
         ex.warnings[:0] = [Problem(source, 0, w) for w in warnings]
 
@@ -155,6 +149,93 @@ def _run(args) -> int:
     if args.expect and any(e.verdict != args.expect for e in explanations):
         return 1
     return 0
+
+
+class _Served:
+    """Serves a database file with a private ovsdb-server, runs ovn-trace on it, stops
+    the server (by pid, also on errors and signals); once per file."""
+
+    def __init__(self, args, workdir: Path, tool: dict, argv_tail: list[str]):
+        self.args = args
+        self.workdir = workdir
+        self.tool = tool
+        self.argv_tail = argv_tail  # ovn-trace's options and operands, form first
+        self.warnings: list[str] | None = None
+        self.runs = 0
+        LAST_RUN["pids"] = {}
+        if args.verbose:
+            print(f"ovnparse: private directory {workdir}", file=sys.stderr)
+
+    def trace(self, sb_file, forms: list[str], extra: tuple[str, ...] = ()) -> tuple[bytes, bytes]:
+        from ..sandbox import OvnSandbox, SandboxError  # late: only this command needs it
+        args = self.args
+        self.runs += 1
+        tag = "" if self.runs == 1 else str(self.runs)
+        boxdir = self.workdir / f"s{self.runs}"
+        what = "a copy of it" if sb_file == args.sb else "a part of it"
+        box = OvnSandbox(boxdir, sb_db=sb_file, northd=False, controller=False,
+                         vswitchd=False, ovs_db=False, timeout=30.0)
+        try:
+            try:
+                box.start()
+            except SandboxError as exc:
+                raise TraceError(f"{args.sb}: ovsdb-server could not serve {what}: "
+                                 f"{_first_line(exc)}") from None
+            finally:
+                LAST_RUN["pids"].update({f"{n}{tag}": p for n, p in box.started_pids.items()})
+            if args.verbose:
+                for name, pid in box.started_pids.items():
+                    print(f"ovnparse: started ovsdb-server ({name}) pid {pid}",
+                          file=sys.stderr)
+            if self.warnings is None:
+                self.warnings = _version_warnings(self.tool, _served_version(box), args.sb)
+                for w in self.warnings:
+                    print(f"ovnparse: warning: {w}", file=sys.stderr)
+            argv = [args.ovn_trace, f"--db={box.sb_remote}", *extra, *forms,
+                    *self.argv_tail[1:]]
+            LAST_RUN["argv"] = argv
+            stdout, stderr = _run_trace(argv, box.env, args.timeout)
+            _check_output(stdout, stderr, args, box)
+        finally:
+            _stop(box, boxdir, args.verbose)
+        return stdout, stderr
+
+
+def _pruned_replay(args, served: _Served) -> tuple[bytes, bytes]:
+    """ovn-trace on private copies holding only the datapaths the trace runs in
+    (ovnparse.db.prune); the same output as on the whole database."""
+    from ..db import OvsdbFileError
+    from ..db.prune import Pruner, replay
+    t0 = time.monotonic()
+    try:
+        pruner = Pruner.from_file(args.sb, friendly_names=not args.no_friendly_names)
+    except (OSError, OvsdbFileError, ValueError) as exc:
+        raise TraceError(f"cannot read {args.sb}: {exc} (--whole-db serves the file "
+                         "as it is)") from None
+    if args.verbose:
+        print(f"ovnparse: read {args.sb} ({time.monotonic() - t0:.2f} s)", file=sys.stderr)
+
+    def run(subset, forms):
+        path = served.workdir / f"sb-part{served.runs + 1}.db"
+        size = pruner.write(subset, path, args.sb)
+        if args.verbose:
+            names = sorted(pruner.friendly_name(d) for d in subset.datapaths)
+            print(f"ovnparse: serving {len(subset.datapaths)} of {len(pruner.dps)} datapaths "
+                  f"({', '.join(names)}): {subset.counts.get('Logical_Flow', 0)} of "
+                  f"{len(pruner.flows)} logical flows, {size / 1e6:.1f} MB "
+                  f"({time.monotonic() - t0:.2f} s)", file=sys.stderr)
+        # (every empty Logical_Flow row of the copy makes ovn-trace warn; to syslog
+        # too, by default, which costs a second per 100k rows)
+        try:
+            out = served.trace(path, forms, ("-vsyslog:off",))
+        finally:
+            path.unlink()  # (the server served a copy of it)
+        if args.verbose:
+            print(f"ovnparse: ovn-trace done ({time.monotonic() - t0:.2f} s)", file=sys.stderr)
+        return out
+
+    result = replay(pruner, args.datapath, args.microflow, args.form, run, args.lb_dst)
+    return result.stdout, result.stderr
 
 
 def _trace_options(args) -> list[str]:
@@ -176,8 +257,8 @@ def _trace_options(args) -> list[str]:
 
 def _run_trace(argv: list[str], env: dict, timeout: float) -> tuple[bytes, bytes]:
     try:
-        proc = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, env=env, timeout=timeout, check=False)
+        proc = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, env=env,
+                              timeout=timeout, check=False)
     except subprocess.TimeoutExpired:
         raise TraceError(f"{argv[0]} did not finish within {timeout:g} s "
                          "(raise --timeout)") from None
@@ -191,7 +272,7 @@ def _run_trace(argv: list[str], env: dict, timeout: float) -> tuple[bytes, bytes
 def _failure(program: str, status: int, stderr: bytes) -> str:
     lines = [ln for ln in stderr.decode("utf-8", "replace").splitlines() if ln.strip()]
     own = [ln for ln in lines if not _LOG_LINE.match(ln)]
-    warns = [_LOG_LINE.match(ln).group(2) for ln in lines if _LOG_LINE.match(ln)]
+    warns = [m.group(2) for ln in lines if (m := _LOG_LINE.match(ln))]
     warns = [w for w in warns if "parsing expression failed" not in w]
     if status < 0:
         try:
@@ -228,7 +309,8 @@ def _check_output(stdout: bytes, stderr: bytes, args, box) -> None:
         raise TraceError(f"{first} in {args.sb}"
                          + (f" (it has: {', '.join(known)})" if known else ""))
     if first.startswith("error parsing flow:"):
-        raise TraceError(f"ovn-trace rejected the microflow: {first[len('error parsing flow:'):].strip()}")
+        reason = first[len("error parsing flow:"):].strip()
+        raise TraceError(f"ovn-trace rejected the microflow: {reason}")
 
 
 def _datapath_names(box) -> list[str]:
@@ -240,7 +322,7 @@ def _datapath_names(box) -> list[str]:
     return sorted(set(names))
 
 
-def _stderr_warnings(stderr: bytes) -> list[str]:
+def _stderr_warnings(stderr: bytes, scope: str = "") -> list[str]:
     """What ovn-trace logged on a successful run: the logical flows it left out because
     it cannot parse their match (counted), and any other warning or error (as is)."""
     bad, other = [], []
@@ -255,8 +337,8 @@ def _stderr_warnings(stderr: bytes) -> list[str]:
             other.append(m.group(2))
     out = []
     if bad:
-        out.append(f"ovn-trace could not parse {len(bad)} logical flow match(es) and left "
-                   f"them out of the trace (first: {bad[0][:160]})")
+        out.append(f"ovn-trace could not parse {len(bad)} logical flow match(es){scope} and "
+                   f"left them out of the trace (first: {bad[0][:160]})")
     out += [f"ovn-trace: {w}" for w in dict.fromkeys(other)]
     return out
 
@@ -302,7 +384,7 @@ def _check_db(path: str, want: str, option: str) -> None:
 
 def _tool_version(program: str) -> dict:
     """{"ovn": "23.03.1", "schema": "20.27.0", "schema_from": where} of the ovn-trace to run."""
-    info = {"ovn": None, "schema": None, "schema_from": None}
+    info: dict[str, str | None] = {"ovn": None, "schema": None, "schema_from": None}
     try:
         out = subprocess.run([program, "--version"], stdin=subprocess.DEVNULL,
                              capture_output=True, timeout=30).stdout.decode("utf-8", "replace")
@@ -379,8 +461,6 @@ def _stop(box, workdir: Path, verbose: bool) -> None:
 
 
 def _kill(pid: int) -> None:
-    import time
-
     from ..sandbox import _pid_alive
     for sig, wait in ((signal.SIGTERM, 10.0), (signal.SIGKILL, 5.0)):
         try:

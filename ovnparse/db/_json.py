@@ -182,6 +182,13 @@ loads.__doc__ = """Parse JSON from ``bytes``, ``memoryview`` or ``str``; every e
     deeper than :data:`MAX_DEPTH` too) is a ``ValueError``."""
 
 
+def dumps(obj) -> bytes:
+    """Compact JSON of *obj* (orjson when installed: about 5x faster at writing)."""
+    if _orjson is not None:
+        return _orjson.dumps(obj)
+    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode()
+
+
 def use_stdlib_json(flag: bool = True) -> None:
     """Force (or stop forcing) the standard library parser; for benchmarks and tests."""
     global loads, loads_checked, JSON_LIBRARY
