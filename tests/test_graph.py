@@ -7,6 +7,7 @@ pairs as ovn-trace prints them (`stor-<node>` → `rtos-<node>` ...).
 
 from __future__ import annotations
 
+import re
 import shutil
 
 import pytest
@@ -15,6 +16,7 @@ import ovnparse
 from ovnparse.views import dot as dot_module
 from ovnparse.views.dot import GraphvizMissing, to_dot
 
+from conftest import ROOT
 from sample_traces import MANIFESTS, RELEASES, SEED, databases, drop_point, sample, scenario
 
 HAVE_DOT = shutil.which("dot") is not None
@@ -231,3 +233,17 @@ def test_graph_command_without_graphviz_is_one_line(tmp_path, cli, monkeypatch):
     assert "apt-get install graphviz" in done.stderr and not (tmp_path / "x.svg").exists()
     done = cli("graph", seed, "-o", tmp_path / "x.dot")  # DOT needs nothing
     assert done.returncode == 0 and (tmp_path / "x.dot").read_text().startswith("digraph")
+
+
+@pytest.mark.parametrize("name", ["deny-pod-to-pod.loglevel2.txt", "seed-allow-loglevel0.txt"])
+def test_ovnkube_trace_leaves_are_its_verdict_lines(name):
+    path = ROOT / "tests" / "fixtures" / "ovnkube" / name
+    said = re.findall(r"^(?:\x1b\[[0-9;]*m)*(.+?) indicates (success|failure) from (\S+) to (\S+)",
+                      path.read_text(), re.M)
+    [trace] = [t for t in ovnparse.read(path) if t.format == "ovnkube-trace"]
+    g = trace.graph()
+    leaves = sorted((n, kind) for n, kind in g.nodes(data="kind") if kind != "input")
+    # (ovnkube-trace's "ovs-appctl ofproto/trace" is the tool ofproto/trace)
+    assert leaves == sorted((f"{what.replace('ovs-appctl ', '')}: {result}",
+                             "output" if result == "success" else "drop")
+                            for what, result, _, _ in said)

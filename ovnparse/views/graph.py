@@ -299,6 +299,11 @@ def _endings(trace: Trace, ex: Explanation, rows: list[StepRow]
             if not ports:
                 out.append((str(ex.verdict), last, {"note": _first_warning(ex)}))
         return out
+    if ex.checks:  # ovnkube-trace: its tools' verdicts (the embedded traces have the paths)
+        for check in ex.checks:
+            kind = "output" if check.get("result") == "success" else "drop"
+            out.append((kind, None, {"check": check}))
+        return out
     if ex.drop is not None:
         out.append(("drop", drop_row, {"drop": ex.drop, "point": drop_row}))
     elif not (ex.verdict in ("delivered", "flooded") and ex.outputs):
@@ -329,6 +334,13 @@ def _first_warning(ex: Explanation) -> str:
 
 
 def _leaf(g: PathGraph, kind: str, row: StepRow | None, attrs: dict) -> str:
+    check = attrs.get("check")
+    if check is not None:
+        what = " ".join(x for x in (check.get("tool"), check.get("direction")) if x)
+        node = f"{what}: {check.get('result')}"
+        g.add_node(node, kind=kind, drop=kind == "drop", label=f"{node}\n{check.get('src')} → "
+                   f"{check.get('dst')}", line=check.get("line"), port=check.get("dst"))
+        return node
     if kind == "drop":
         drop: Drop | None = attrs.get("drop")
         where = _drop_where(row, drop)
