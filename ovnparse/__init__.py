@@ -29,8 +29,15 @@ For a long file, `ovnparse.parse(path)` yields the traces one at a time
     read, read_text                  the same, as lists
     explain(trace, db=None)          an Explanation (trace.explain() does the same)
     open_databases(nb, sb, ...)      saved files or live remotes, opened once
-    compare(a, b)                    two traces of one packet
+    compare(a, b)                    two traces of one packet: same verdict, or why not
+    diff(a, b)                       ... step by step: first divergence, causes (TraceDiff)
+    merge(graphs)                    many traces' path graphs added up (counts)
+    parse_match, parse_actions       OVN's match and action language (ovnparse.expr)
     Trace, Explanation, Verdict, Problem, OvnparseError, InputError, DatabaseError
+
+In a notebook a Trace, an Explanation and a TraceDiff show as cards;
+`trace.to_frame()` (pandas), `trace.graph(level)` (networkx), `trace.to_dot()`
+and `trace.to_svg()` (Graphviz) give the steps and the path.
 
 The layers below (`ovnparse.model`, `formats`, `enrich`, `analysis`,
 `views`, `db`) are importable too; see the README's module map.
@@ -38,10 +45,23 @@ The layers below (`ovnparse.model`, `formats`, `enrich`, `analysis`,
 
 from ._version import __version__
 from .analysis import Explanation, Verdict
+from .analysis.diff import TraceDiff, diff
 from .api import compare, explain, open_databases, parse, parse_stream, parse_text, read, read_text
 from .errors import DatabaseError, InputError, OvnparseError, Problem
 from .face import Trace
+from .views.graph import merge
 
 __all__ = ["__version__", "parse", "parse_stream", "parse_text", "read", "read_text",
-           "explain", "open_databases", "compare", "Trace", "Explanation", "Verdict",
-           "Problem", "OvnparseError", "InputError", "DatabaseError"]
+           "explain", "open_databases", "compare", "diff", "merge", "parse_match",
+           "parse_actions", "Trace", "Explanation", "Verdict", "TraceDiff", "Problem",
+           "OvnparseError", "InputError", "DatabaseError", "ExpressionError"]
+
+_EXPR = ("parse_match", "parse_actions", "ExpressionError")
+
+
+def __getattr__(name: str):
+    # OVN's expression language (ovnparse.expr) is loaded when first asked for.
+    if name in _EXPR:
+        from . import expr
+        return getattr(expr, name)
+    raise AttributeError(f"module 'ovnparse' has no attribute {name!r}")

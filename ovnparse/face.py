@@ -18,15 +18,17 @@ from . import model
 from .analysis import Explanation
 from .analysis import explain as analyse
 from .enrich import enrich
+from .views.notebook import NotebookViews
 
 if TYPE_CHECKING:
     from .db.databases import Databases
 
 
 @dataclass(slots=True, eq=False)
-class Trace(model.Trace):
+class Trace(NotebookViews, model.Trace):
     db: Databases | None = field(default=None, repr=False)
-    _explained: dict = field(default_factory=dict, repr=False)  # id(db) -> Explanation
+    # id(db) -> (the trace analysed: self, or an enriched copy; its Explanation)
+    _explained: dict = field(default_factory=dict, repr=False)
 
     @classmethod
     def of(cls, trace: model.Trace, db: Databases | None = None) -> Trace:
@@ -40,15 +42,19 @@ class Trace(model.Trace):
     def explain(self, db: Databases | None = None) -> Explanation:
         """What happened to the packet; with databases (given here or when the
         trace was read), the logical flow, ACL and owner behind a drop."""
+        return self.explained(db)[1]
+
+    def explained(self, db: Databases | None = None) -> tuple[model.Trace, Explanation]:
+        """(the trace as analysed: this one, or with databases its enriched copy;
+        its Explanation), computed once per databases object."""
         db = db if db is not None else self.db
         key = id(db) if db is not None else None
         found = self._explained.get(key)
         if found is None:
-            if db is None:
-                found = analyse(self)
-            else:
-                found = analyse(enrich(self.plain(deep=True), db))
-            self._explained[key] = found
+            used = self if db is None else enrich(self.plain(deep=True), db)
+            ex = analyse(used)
+            ex.trace = used  # (for the notebook card's stages and graph)
+            found = self._explained[key] = (used, ex)
         return found
 
     def plain(self, deep: bool = False) -> model.Trace:

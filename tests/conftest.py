@@ -88,3 +88,17 @@ def process_alive(pid: int) -> bool:
     except (OSError, IndexError):
         return False
     return state not in ("Z", "X")
+
+
+@pytest.fixture
+def cli(capsys):
+    """`ovnparse ARGS` run in this process: a CompletedProcess (returncode, stdout, stderr)."""
+    import subprocess
+
+    from ovnparse.cli import main
+
+    def run(*args):
+        code = main([str(a) for a in args])
+        out, err = capsys.readouterr()
+        return subprocess.CompletedProcess(args, code, out, err)
+    return run

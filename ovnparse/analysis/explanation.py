@@ -13,7 +13,7 @@ from enum import StrEnum
 from typing import Any
 
 from ..errors import Problem
-from ..model import Acl, Command, Owner, Resolution
+from ..model import Acl, Command, Owner, References, Resolution
 
 
 class Verdict(StrEnum):
@@ -64,11 +64,14 @@ class Drop:
     # OVN >= 23.06: the acl_action flow that acted on the drop verdict the ACL's
     # acl_eval flow (the drop point) set: {"stage", "table", "priority", "lflow", "line"}
     acl_action: dict | None = None
+    # with databases: the port groups and address sets its match names
+    references: References | None = None
 
     def resolve(self, resolution: Resolution | None) -> list[str]:
         """Take what enrichment found for the dropping flow; its problems."""
         if resolution is None:
             return []
+        self.references = resolution.references
         self.lflow_uuid = resolution.lflow_uuid
         self.lflow_match = resolution.how
         self.acl = resolution.acl
@@ -90,6 +93,7 @@ class Drop:
         out = {name: getattr(self, name) for name in self.__dataclass_fields__}
         out["acl"] = self.acl.to_dict() if self.acl else None
         out["owner"] = self.owner.to_dict() if self.owner else None
+        out["references"] = self.references.to_dict() if self.references else None
         return out
 
 
@@ -109,6 +113,13 @@ class Explanation:
     recirculations: int | None = None  # resumed passes (OpenFlow traces)
     checks: list[dict] | None = None  # ovnkube-trace's verdicts
     command: Command | None = None  # the command saved before the trace
+    # the trace it explains, where the caller keeps it (ovnparse.Trace does: its card)
+    trace: Any = field(default=None, repr=False, compare=False)
+
+    def _repr_html_(self) -> str:
+        """A card for Jupyter (views/html.py)."""
+        from ..views.html import explanation_card
+        return explanation_card(self)
 
     def to_dict(self) -> dict[str, Any]:
         return {

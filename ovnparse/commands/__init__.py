@@ -7,6 +7,8 @@ status); cli.py registers the ones in COMMANDS that exist.
 COMMANDS = {
     "detrace": "print what ovn-detrace prints for an ofproto/trace, from live or saved databases",
     "trace": "run the real ovn-trace against a saved Southbound file and explain the result",
+    "diff": "two traces step by step: the first divergence, the flows, the verdicts, why",
+    "graph": "draw the path of the packet(s): datapath hops or every step, the drop marked",
 }
 
 

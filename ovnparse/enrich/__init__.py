@@ -5,6 +5,7 @@
 - detrace_notes  the Resolver: a cookie or a port -> ovn-detrace's note lines
 - flows          each step's key -> logical flow -> ACL -> owner (Trace.resolved)
 - owners         the Kubernetes / OpenStack object an ACL implements
+- references     the port groups and address sets a resolved flow's match names
 
 `enrich(trace, databases)` runs them in that order; it is idempotent.
 """
@@ -17,6 +18,7 @@ from ..model import Trace
 from .detrace_notes import Resolver
 from .flows import resolve_flows
 from .openflow import annotate
+from .references import resolve_references
 
 if TYPE_CHECKING:
     from ..db.databases import Databases
@@ -33,7 +35,9 @@ def enrich(trace: Trace, databases: Databases) -> Trace:
             resolver = databases.cache["resolver"] = Resolver(index)
         annotate(trace, resolver)
     resolve_flows(trace, index, databases.openflow)
+    if index is not None:
+        resolve_references(trace, databases)
     return trace
 
 
-__all__ = ["enrich", "annotate", "resolve_flows", "Resolver"]
+__all__ = ["enrich", "annotate", "resolve_flows", "resolve_references", "Resolver"]

@@ -27,10 +27,22 @@ from .openflow import (
                        OfWarning,
 )
 from .ovnkube import OvnkubeCheck, OvnkubeMessage, OvnkubeOutput
-from .resolution import BY_CONTENT, BY_NAME, EXACT, NARROWED, Acl, Owner, Resolution
+from .resolution import (
+                       BY_CONTENT,
+                       BY_NAME,
+                       EXACT,
+                       NARROWED,
+                       Acl,
+                       AddressSetRef,
+                       Owner,
+                       PortGroupRef,
+                       References,
+                       Resolution,
+)
 
 __all__ = ["EMPTY", "Command", "Node", "Step", "Trace", "NOTE_KINDS", "NoteKind", "note_kind",
            "DetraceNote", "Action", "Error", "Fork", "Log", "Modify", "Output", "Pipeline",
            "Stage", "OfAction", "OfBridge", "OfBucket", "OfDetail", "OfError", "OfPass",
            "OfTable", "OfThaw", "OfWarning", "OvnkubeCheck", "OvnkubeMessage", "OvnkubeOutput",
-           "Acl", "Owner", "Resolution", "EXACT", "NARROWED", "BY_CONTENT", "BY_NAME"]
+           "Acl", "Owner", "Resolution", "References", "PortGroupRef", "AddressSetRef", "EXACT",
+           "NARROWED", "BY_CONTENT", "BY_NAME"]

@@ -51,6 +51,43 @@ class Acl:
 
 
 @dataclass(slots=True)
+class PortGroupRef:
+    """A port group a flow's match names (`@name`), as the databases have it."""
+
+    name: str  # as the match writes it (the Northbound name)
+    ports: list[str]  # logical switch port names
+    pods: list[str]  # the ports that are pods, as namespace/name
+    owner: Owner | None = None  # what made the group (its external_ids or name)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "ports": self.ports, "pods": self.pods,
+                "owner": self.owner.to_dict() if self.owner else None}
+
+
+@dataclass(slots=True)
+class AddressSetRef:
+    """An address set a flow's match names (`$name`)."""
+
+    name: str
+    addresses: list[str]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "addresses": self.addresses}
+
+
+@dataclass(slots=True)
+class References:
+    """The port groups and address sets a flow's match names, resolved."""
+
+    port_groups: list[PortGroupRef] = field(default_factory=list)
+    address_sets: list[AddressSetRef] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"port_groups": [p.to_dict() for p in self.port_groups],
+                "address_sets": [a.to_dict() for a in self.address_sets]}
+
+
+@dataclass(slots=True)
 class Resolution:
     """The databases' answer for one node of a trace."""
 
@@ -60,3 +97,4 @@ class Resolution:
     owner: Owner | None = None
     openflow_flows: list[str] | None = None  # `ovs-ofctl dump-flows` lines with its cookie
     problems: list[str] = field(default_factory=list)  # what did not resolve cleanly
+    references: References | None = None  # what its match names (enrich/references.py)

@@ -1,4 +1,17 @@
-"""Traces as pandas tables, for notebooks: one row per logical stage."""
+"""Traces as pandas tables: one row per step, the same columns for every format.
+
+The logical columns (`datapath, pipeline, table, stage, priority, match,
+actions, lflow, acl`, as the JSON's `drop.*` names them) are filled for
+ovn-trace's stages and, for OpenFlow traces, wherever ovn-detrace's notes or
+the databases name the logical flow; the OpenFlow columns (`bridge,
+recirc_pass, openflow_table, cookie`, `openflow_*`) for OpenFlow traces.
+Flat values only, nullable dtypes (`Int64`, `boolean`, `string`): a missing
+table is <NA>, never a float.  No column is named like a DataFrame method
+(hence `dropped`, not `drop`).  `--summary` rows are its pipelines (it prints
+no stages); `--minimal` prints neither and gives an empty frame.
+
+This module is the one that imports pandas.
+"""
 
 from __future__ import annotations
 
@@ -6,33 +19,58 @@ from collections.abc import Iterable
 
 import pandas as pd
 
-from ..model import Action, Node, Pipeline, Stage, Trace
+from ..analysis.explanation import Explanation
+from ..analysis.steps import StepRow, step_rows
+from ..model import Trace
 
-STAGE_COLUMNS = ["trace", "line", "datapath", "pipeline", "table", "stage", "priority",
-                 "match", "lflow", "actions", "no_match"]
+INT_COLUMNS = ("step", "line", "table", "priority", "recirc_pass", "openflow_table",
+               "openflow_priority")
+BOOL_COLUMNS = ("no_match", "dropped")
+COLUMNS = ["step", "line", "datapath", "pipeline", "table", "stage", "priority", "match",
+           "actions", "lflow", "acl", "acl_action", "owner_kind", "owner_namespace",
+           "owner_name", "lflow_uuid", "kind", "no_match", "dropped",
+           "bridge", "recirc_pass", "openflow_table", "cookie", "openflow_priority",
+           "openflow_match", "openflow_actions"]
+DTYPES = {c: "Int64" if c in INT_COLUMNS else "boolean" if c in BOOL_COLUMNS else "string"
+          for c in COLUMNS}
+
+
+def rows_frame(rows: list[StepRow], explanation: Explanation | None = None) -> pd.DataFrame:
+    """The rows (analysis/steps.py) as a frame; `explanation` marks the drop's step."""
+    drop = explanation.drop if explanation is not None else None
+    drop_line = drop.line if drop is not None else None
+    records = []
+    for r in rows:
+        owner = r.owner
+        records.append({
+            "step": r.step, "line": r.line, "datapath": r.datapath, "pipeline": r.pipeline,
+            "table": r.table, "stage": r.stage, "priority": r.priority, "match": r.match,
+            "actions": r.actions, "lflow": r.lflow, "acl": r.acl, "acl_action": r.acl_action,
+            "owner_kind": owner.kind if owner else None,
+            "owner_namespace": owner.namespace if owner else None,
+            "owner_name": str(owner.name) if owner and owner.name is not None else None,
+            "lflow_uuid": r.lflow_uuid, "kind": r.kind, "no_match": r.no_match,
+            "dropped": drop_line is not None and r.line == drop_line,
+            "bridge": r.bridge, "recirc_pass": r.recirc_pass,
+            "openflow_table": r.openflow_table, "cookie": r.cookie,
+            "openflow_priority": r.openflow_priority, "openflow_match": r.openflow_match,
+            "openflow_actions": r.openflow_actions,
+        })
+    frame = pd.DataFrame.from_records(records, columns=COLUMNS)
+    return frame.astype(DTYPES)
 
 
 def stages_frame(traces: Trace | Iterable[Trace]) -> pd.DataFrame:
-    """Every logical stage of one or more traces, in printed order."""
+    """Every step of one or more traces, in printed order, with a `trace` column
+    (the trace's position).  (Before 0.3: logical stages only.)"""
+    from ..analysis import explain
     if isinstance(traces, Trace):
         traces = [traces]
-    rows = []
+    frames = []
     for n, trace in enumerate(traces):
-        for pipeline, stage in _stages(trace.roots, None):
-            rows.append({
-                "trace": n, "line": stage.line,
-                "datapath": pipeline.datapath if pipeline else None,
-                "pipeline": pipeline.direction if pipeline else None,
-                "table": stage.table, "stage": stage.stage, "priority": stage.priority,
-                "match": stage.match, "lflow": stage.lflow,
-                "actions": " ".join(c.text for c in stage.children if isinstance(c, Action)),
-                "no_match": stage.no_match,
-            })
-    return pd.DataFrame(rows, columns=STAGE_COLUMNS)
-
-
-def _stages(items: list[Node], pipeline: Pipeline | None):
-    for node in items:
-        if isinstance(node, Stage):
-            yield pipeline, node
-        yield from _stages(node.children, node if isinstance(node, Pipeline) else pipeline)
+        frame = rows_frame(step_rows(trace), explain(trace))
+        frame.insert(0, "trace", pd.array([n] * len(frame), dtype="Int64"))
+        frames.append(frame)
+    if not frames:
+        return rows_frame([]).assign(trace=pd.array([], dtype="Int64"))
+    return pd.concat(frames, ignore_index=True)

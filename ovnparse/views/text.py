@@ -80,7 +80,8 @@ def render_comparison(result) -> str:
     out = [f"{ex.format:24s} {ex.verdict.upper()}"
            + (f" to {', '.join(ex.outputs)}" if ex.outputs else "") for ex in (a, b)]
     if result.same:
-        out.append("same verdict")
+        out.append("same verdict" + (", by other flows:" if result.reasons else ""))
+        out.extend(f"  - {reason}" for reason in result.reasons)
     else:
         out.append("verdicts differ:")
         out.extend(f"  - {reason}" for reason in result.reasons)
