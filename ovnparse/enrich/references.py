@@ -160,15 +160,16 @@ def references(match: str, catalog: Catalog) -> tuple[References | None, list[st
     if isinstance(parsed, Exception):
         return None, [f"cannot read the match {match[:60]!r}: {parsed}"]
     refs, problems = References(), []
-    for what, names, lookup, into in (
-            ("port group", parsed.port_groups, catalog.port_group, refs.port_groups),
-            ("address set", parsed.address_sets, catalog.address_set, refs.address_sets)):
-        for name in names:
-            found = lookup(name)
-            if found is None:
-                problems.append(f"{what} {name} is not in the databases")
-            else:
-                into.append(found)
+    for name in parsed.port_groups:
+        if (group := catalog.port_group(name)) is None:
+            problems.append(f"port group {name} is not in the databases")
+        else:
+            refs.port_groups.append(group)
+    for name in parsed.address_sets:
+        if (address_set := catalog.address_set(name)) is None:
+            problems.append(f"address set {name} is not in the databases")
+        else:
+            refs.address_sets.append(address_set)
     return refs, problems
 
 
