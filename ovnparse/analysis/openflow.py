@@ -40,12 +40,11 @@ from ..formats.ofproto.ovs_flow import OvsFlowError, datapath_action_list
 from ..formats.ofproto.userdata import decode_controller
 from ..model import DetraceNote, Node, OfAction, OfBridge, OfPass, OfTable, Trace
 from .explanation import Drop, Explanation, Verdict, classify_drop, is_acl_stage
+from .steps import StepNames
 
 _RULE_COOKIE = re.compile(r"rule_cookie=(0x[0-9a-fA-F]+)")
 _NAT_FLOW = re.compile(r"(nw_src|ipv6_src)=([^,]+),tp_src=(\d+),(nw_dst|ipv6_dst)=([^,]+),"
                        r"tp_dst=(\d+)")
-_METADATA = re.compile(r"(?:^|,)metadata=(0x[0-9a-fA-F]+|\d+)(?:,|$)")
-_SET_METADATA = re.compile(r"set_field:(0x[0-9a-fA-F]+|\d+)->metadata\Z")
 
 
 @dataclass
@@ -68,11 +67,11 @@ def explain_openflow(trace: Trace) -> Explanation:
 
     steps = [s for p in passes for s in _steps(p)]
     annotated = any(_notes(p) for p in passes) or any(_notes(s) for s in steps)
-    cache: list[_Names] = []
+    cache: list[StepNames] = []
 
-    def names() -> _Names:
+    def names() -> StepNames:
         if not cache:
-            cache.append(_Names(steps))
+            cache.append(StepNames(steps))
         return cache[0]
 
     if passes and all(p.flow is None and not p.children for p in passes):
@@ -427,97 +426,14 @@ def _reason(step: OfTable | None, lflow: dict | None, log: dict | None):
 
 # --- what ovn-detrace's notes name ------------------------------------------------------
 
-class _Notes:
-    """What one step's ovn-detrace notes say, read once: the logical flow's
-    datapaths (names, pipeline), a port binding's datapath."""
-
-    __slots__ = ("members", "pipeline", "single", "logical_flow", "port_binding")
-
-    def __init__(self, step: OfTable):
-        self.members: list[str] = []
-        self.pipeline = None
-        self.single = None  # the datapath of a port binding / MAC binding / group
-        self.logical_flow = False
-        self.port_binding = None
-        for note in _notes(step):
-            what = note.what
-            if what == "datapath":
-                m = _MEMBER.match(note.body)
-                if m:
-                    self.members.append(m.group(1))
-                    self.pipeline = self.pipeline or m.group(2)
-            elif what == "logical_flow":
-                self.logical_flow = True
-            elif what == "logical_datapath" and self.single is None:
-                self.single = note_fields(note).get("name")
-            elif what == "port_binding" and self.port_binding is None:
-                self.port_binding = note
-
-    @property
-    def one(self) -> str | None:
-        """The one datapath the notes name, if they name one."""
-        if len(self.members) == 1:
-            return self.members[0]
-        if not self.members:
-            return self.single
-        return None
-
-
-_MEMBER = re.compile(r'"(.*)" \([^()]*\) \[(\w+)\]\Z')
-
-
-class _Names:
-    """Datapath names for the steps of a trace, from ovn-detrace's notes."""
-
-    def __init__(self, steps: list[OfTable]):
-        self.info = {id(s): _Notes(s) for s in steps if _notes(s)}
-        self.by_metadata: dict[str, str] = {}
-        # OpenFlow metadata value -> logical datapath, from the steps whose notes
-        # name exactly one datapath (a port's, or a flow of one datapath).
-        for step in steps:
-            info = self.info.get(id(step))
-            if info is None:
-                continue
-            name = info.one
-            if name is None:
-                continue
-            m = _METADATA.search(step.match or "")
-            if m:
-                self.by_metadata.setdefault(_norm(m.group(1)), name)
-            if info.port_binding is not None:  # the ingress port's flow sets it
-                for action in step.children:
-                    s = _SET_METADATA.match(action.text)
-                    if s:
-                        self.by_metadata.setdefault(_norm(s.group(1)), name)
-
-    def datapath(self, step: OfTable) -> tuple[str | None, str | None]:
-        """(datapath, pipeline) of a step."""
-        info = self.info.get(id(step))
-        if info is None:
-            return None, None
-        name = info.one
-        if name is None:
-            m = _METADATA.search(step.match or "")
-            if m:
-                name = self.by_metadata.get(_norm(m.group(1)))
-                if name is not None and info.members and name not in info.members:
-                    name = None
-        return name, info.pipeline
-
-
-def _norm(value: str) -> str:
-    return hex(int(value, 0))
-
-
 def _port_binding(step: OfTable) -> DetraceNote | None:
     return next((n for n in _notes(step) if n.what == "port_binding"), None)
 
 
-def _datapaths(steps: list[OfTable], names: _Names) -> list[str]:
+def _datapaths(steps: list[OfTable], names: StepNames) -> list[str]:
     visits: list[str] = []
     for step in steps:
-        info = names.info.get(id(step))
-        if info is None or not info.logical_flow:
+        if not any(n.what == "logical_flow" for n in _notes(step)):
             continue
         name, _ = names.datapath(step)
         if name is not None and (not visits or visits[-1] != name):
