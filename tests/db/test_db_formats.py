@@ -1,7 +1,7 @@
 """The OVSDB file format, record by record, on small hand-written files.
 
 These spell out the rules the reader follows (see ovnparse/db/ovsdb_file.py for
-where each comes from in OVS's sources); tests/test_db_file.py checks the same
+where each comes from in OVS's sources); tests/db/test_db_file.py checks the same
 reader against a real ovsdb-server on real files.
 """
 

@@ -10,7 +10,7 @@ import pytest
 from ovnparse.db import DatabaseSource, FileSource, MemorySource, open_source, read_ovsdb_file
 from ovnparse.db import source as source_mod
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SB = ROOT / "samples" / "db" / "base" / "sb.db"
 NB = ROOT / "samples" / "db" / "base" / "nb.db"
 

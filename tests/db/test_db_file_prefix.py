@@ -4,7 +4,7 @@ prefix, decoding only those, equal to filtering the whole read of the table.
 Files: the compacted samples; the same with a big appended transaction written here
 (inserts with colliding uuids, modifications with column diffs, deletions, strings
 that look like row keys); uncompacted and clustered files grown by the real
-ovsdb-server (as tests/test_db_file.py makes them).  And ``ovnparse detrace`` on
+ovsdb-server (as tests/db/test_db_file.py makes them).  And ``ovnparse detrace`` on
 saved files, which now reads only the rows a trace names, prints the recorded
 ovn-detrace output byte for byte.
 """
@@ -25,7 +25,7 @@ from ovnparse.db.keys import prefix_keys
 from ovnparse.db.source import FileSource
 from ovnparse.sandbox import missing_tools
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ROOT / "samples"
 SAMPLES_DB = SAMPLES / "db"
 FILES = sorted(p for p in SAMPLES_DB.glob("*/*.db"))
@@ -176,7 +176,7 @@ def test_big_appended_transaction(tmp_path):
 @pytest.fixture(scope="module")
 def grown(tmp_path_factory):
     pytest.importorskip("ovs.db.data")
-    import test_db_file as t  # noqa: PLC0415 (tests/ is on sys.path)
+    import test_db_file as t  # noqa: PLC0415 (tests/db/ is on sys.path)
     d = tmp_path_factory.mktemp("grown")
     files = t._grow(d / "s", compact_sb=False)
     clusters = {n: t._create_cluster(SAMPLES_DB / "base" / f"{n}.db", d / f"c-{n}.db",

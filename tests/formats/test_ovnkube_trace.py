@@ -20,7 +20,7 @@ from ovnparse.analysis import explain
 from ovnparse.model import OvnkubeCheck, OvnkubeMessage, OvnkubeOutput
 from ovnparse.formats.registry import PARSERS
 
-FIXTURES = Path(__file__).resolve().parent / "fixtures" / "ovnkube"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "ovnkube"
 VERDICTS = {"delivered", "dropped", "incomplete", "error"}
 
 
@@ -222,7 +222,7 @@ def test_old_service_run_directions_from_the_pod_names():
 
 
 def test_old_output_starts_on_its_klog_line():
-    sample = (Path(__file__).resolve().parent.parent / "samples" / "pod-to-pod-same-node"
+    sample = (Path(__file__).resolve().parents[2] / "samples" / "pod-to-pod-same-node"
               / "ovn-trace.detailed.txt").read_text()
     text = (klog("Source to Destination ovn-trace Output: " + sample, "ovnkube-trace.go:771")
             + "\n" + 'ovn-trace indicates success from test-6459 to api-0 - matched on '
@@ -257,7 +257,7 @@ def test_a_tool_that_cannot_run_stops_the_run():
 
 
 def test_an_error_with_output_reads_the_output():
-    sample = (Path(__file__).resolve().parent.parent / "samples" / "no-route"
+    sample = (Path(__file__).resolve().parents[2] / "samples" / "no-route"
               / "ovn-trace.detailed.txt").read_text()
     text = (klog("Source to Destination ovn-trace error exit status 1 stdOut: " + sample)
             + "\n stdErr: something went wrong\n")

@@ -10,7 +10,7 @@ import pytest
 from ovnparse.db import (DbIndex, FileSource, MemorySource, cookie_key, read_ovsdb_file)
 from ovnparse.db.index import DETRACE_HINT_TABLES, NB_HINT_TABLES, SB_COOKIE_TABLES
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 BASE = ROOT / "samples" / "db" / "base"
 ALLOW_PROD = ROOT / "samples" / "db" / "allow-prod"
 

@@ -34,7 +34,7 @@ pytestmark = [
                        reason="OVS/OVN not installed"),
 ]
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SAMPLES_DB = ROOT / "samples" / "db"
 STATES = sorted(p.name for p in SAMPLES_DB.iterdir() if (p / "sb.db").exists())
 

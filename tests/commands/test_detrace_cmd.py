@@ -28,7 +28,7 @@ from ovnparse.db.schema import installed_schema
 from ovnparse.enrich.detrace_notes import Resolver, read_interfaces
 from ovnparse.sandbox import OvnSandbox, missing_tools
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ROOT / "samples"
 MANIFEST = json.loads((SAMPLES / "manifest.json").read_text())
 

@@ -24,7 +24,7 @@ from ovnparse.formats.registry import PARSERS
 
 from conftest import CORPUS, SAMPLES, corpus_entries
 
-HERE = Path(__file__).resolve().parent
+HERE = Path(__file__).resolve().parents[1]
 FIXTURES = HERE / "fixtures" / "ovnkube"
 MANIFEST = json.loads((FIXTURES / "manifest.json").read_text())
 CONSTRUCTED = MANIFEST["constructed"]

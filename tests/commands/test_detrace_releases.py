@@ -2,7 +2,7 @@
 (samples/ovn-25.03: recorded by the real ovn-detrace 25.03 in the Debian 13
 root, against the databases saved beside them), byte for byte, with and
 without --ovs; and what ovn-detrace 23.03 printed for the 23.03 samples
-(tests/test_detrace_cmd.py checks those against the real 23.03 tool too)."""
+(tests/commands/test_detrace_cmd.py checks those against the real 23.03 tool too)."""
 
 from __future__ import annotations
 
