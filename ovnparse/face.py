@@ -18,6 +18,7 @@ from . import model
 from .analysis import Explanation
 from .analysis import explain as analyse
 from .enrich import enrich
+from .views import html as _cards  # noqa: F401 - registers the analysis objects' cards
 from .views.notebook import NotebookViews
 
 if TYPE_CHECKING:

@@ -47,6 +47,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..enrich.owners import describe
 from ..model import Action, Fork, Trace
+from .display import card
 from .explanation import Explanation
 from .logical import CONTROLLER_ACTIONS, REPLY_FORKS, RESOLUTION_FORKS, action_name
 from .steps import OPENFLOW, STAGE, StepRow, step_rows
@@ -154,9 +155,9 @@ class TraceDiff:
                 f"{len(self.only_b)} only in b>")
         return text if len(text) <= 200 else text[:196] + "...>"
 
-    def _repr_html_(self) -> str:
-        from ..views.html import diff_card
-        return diff_card(self)
+    def _repr_html_(self) -> str | None:
+        """A card for Jupyter (views/html.py)."""
+        return card(self)
 
 
 def either(pair: tuple[StepRow | None, StepRow | None]) -> StepRow:

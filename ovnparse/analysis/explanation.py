@@ -14,6 +14,7 @@ from typing import Any
 
 from ..errors import Problem
 from ..model import Acl, Command, Owner, References, Resolution
+from .display import card
 
 
 class Verdict(StrEnum):
@@ -116,10 +117,9 @@ class Explanation:
     # the trace it explains, where the caller keeps it (ovnparse.Trace does: its card)
     trace: Any = field(default=None, repr=False, compare=False)
 
-    def _repr_html_(self) -> str:
+    def _repr_html_(self) -> str | None:
         """A card for Jupyter (views/html.py)."""
-        from ..views.html import explanation_card
-        return explanation_card(self)
+        return card(self)
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -12,17 +12,15 @@ text from a trace or a database is escaped.  Tables are capped
 from __future__ import annotations
 
 from html import escape
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from ..analysis.diff import either
+from ..analysis.diff import TraceDiff, either
+from ..analysis.display import register_card
 from ..analysis.explanation import Drop, Explanation
 from ..analysis.steps import OPENFLOW, StepRow, step_rows
 from ..enrich.owners import describe
 from .dot import INSTALL, GraphvizMissing, dot_available, svg_element, to_dot
 from .graph import build_path
-
-if TYPE_CHECKING:
-    from ..analysis.diff import TraceDiff  # noqa: F401 - (annotations)
 
 MAX_ROWS = 200  # steps shown in a card's table
 MAX_TEXT = 90  # characters of a match or actions shown in a table cell
@@ -285,3 +283,7 @@ def trace_cards(explanations: list[Explanation], title: str = "") -> str:
     body = "".join(explanation_card(ex) for ex in explanations)
     return ("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>"
             f"{_e(title or 'ovnparse')}</title></head><body>{body}</body></html>\n")
+
+
+register_card(Explanation, explanation_card)
+register_card(TraceDiff, diff_card)
