@@ -38,7 +38,7 @@ from ..errors import Problem
 from ..formats.detrace_rules import logical_flow, note_fields
 from ..formats.ofproto.ovs_flow import OvsFlowError, datapath_action_list
 from ..formats.ofproto.userdata import decode_controller
-from ..model import DetraceNote, Node, OfAction, OfBridge, OfPass, OfTable, Trace
+from ..model import DetraceNote, Node, OfAction, OfBridge, OfPass, OfReply, OfTable, Trace
 from .explanation import Drop, Explanation, Verdict, classify_drop, is_acl_stage
 from .steps import StepNames
 
@@ -112,7 +112,13 @@ def explain_openflow(trace: Trace) -> Explanation:
 
     drop = None
     problems: list[str] = []
-    if trace.cut or not passes or passes[-1].datapath_actions is None or unfollowed or failed:
+    replies = [r for r in trace.roots if isinstance(r, OfReply)]
+    if replies and not passes:
+        verdict = Verdict.ERROR  # ovs-appctl's error reply: the command traced nothing
+        for reply in replies:
+            if "server returned an error" not in reply.text:
+                warn(f"ofproto/trace: {reply.text}", reply.line)
+    elif trace.cut or not passes or passes[-1].datapath_actions is None or unfollowed or failed:
         verdict = Verdict.INCOMPLETE
         if unfollowed:
             warn(f"recirculation {', '.join(unfollowed)} queued by the datapath actions is "
@@ -151,7 +157,7 @@ def explain_openflow(trace: Trace) -> Explanation:
         drop=drop,
         warnings=warnings,
         source=trace.source,
-        recirculations=sum(1 for p in passes if p.recirc_id),
+        recirculations=sum(1 for p in passes if p.recirc_id) if passes else None,
     )
 
 

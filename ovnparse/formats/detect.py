@@ -11,6 +11,7 @@ from .sniff import (
     FLOW_HEADER,
     OFPROTO,
     OFPROTO_HINTS,
+    OFPROTO_REPLY,
     OVN_TRACE,
     OVN_TRACE_HINTS,
     OVN_TRACE_TABLE,
@@ -37,7 +38,8 @@ def detect(lines: list[str], klog: bool = False) -> str | None:
             continue
         if text.startswith("# ") and FLOW_HEADER.match(text):
             return OVN_TRACE
-        if OFPROTO_HINTS.match(text) and not OVN_TRACE_TABLE.match(text):
+        if (OFPROTO_HINTS.match(text) and not OVN_TRACE_TABLE.match(text)) \
+                or OFPROTO_REPLY.match(text):
             return openflow_kind(lines)
         if any(h.match(text) for h in OVN_TRACE_HINTS):
             return OVN_TRACE

@@ -56,7 +56,17 @@ FLOW_HEADER = re.compile(r"# [a-z0-9_]+(?:,[a-z0-9_]+(?:=\S+)?)*\Z|# \w+=")
 OFPROTO_HINTS = re.compile(
     r'(?:\s*Flow: |\S+\|\d+\|\S+\|[A-Z]+\|Flow: |bridge\("|Datapath actions: |Megaflow: |'
     r'Final flow: |Rule: table=|OpenFlow actions=|Bridge: |Translation failed \(|'
-    r"\s*\d+\. .*, priority \d+(?:, cookie \S+)?\Z|\s*\d+\. No match\.\Z)")
+    r"\s*\d+\. .*, priority \d+(?:, cookie \S+)?\Z|\s*\d+\. No match\.\Z|"
+    # an excerpt that starts inside a table's actions: what an action did, as
+    # ofproto/trace says it (`-> NXM_NX_REG0[] is now 0x1`, `-> output to kernel tunnel`)
+    r"\s+-> (?:\S+ is now |output to |Sets |no |Resuming |A clone |Recirculat))")
+# What ovs-appctl prints instead of an ofproto/trace: the command's error reply
+# (ofproto/ofproto-dpif-trace.c), then its own `server returned an error`.
+OFPROTO_REPLY = re.compile(
+    r"(?:ovs-appctl: .*: server returned an error|.* \(or the bridge name was omitted\)|"
+    r"\S+: unknown bridge|Bad openflow flow syntax: |Bad actions: |invalid in_port|"
+    r"Missing argument for option |\S+: unknown option|\S+: too much L7 data|"
+    r"Failed to parse Geneve options)")
 # ovn-detrace's notes; ovs-dbg's copy prints "*  Logical datapath" (two spaces).
 DETRACE_NOTE = re.compile(
     r"\s*\*\s+(?:" + "|".join(re.escape(k.label) for k in

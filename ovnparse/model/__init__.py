@@ -22,6 +22,7 @@ from .openflow import (
                        OfDetail,
                        OfError,
                        OfPass,
+                       OfReply,
                        OfTable,
                        OfThaw,
                        OfWarning,
@@ -42,7 +43,7 @@ from .resolution import (
 
 __all__ = ["EMPTY", "Command", "Node", "Step", "Trace", "NOTE_KINDS", "NoteKind", "note_kind",
            "DetraceNote", "Action", "Error", "Fork", "Log", "Modify", "Output", "Pipeline",
-           "Stage", "OfAction", "OfBridge", "OfBucket", "OfDetail", "OfError", "OfPass",
+           "Stage", "OfAction", "OfBridge", "OfBucket", "OfDetail", "OfError", "OfPass", "OfReply",
            "OfTable", "OfThaw", "OfWarning", "OvnkubeCheck", "OvnkubeMessage", "OvnkubeOutput",
            "Acl", "Owner", "Resolution", "References", "PortGroupRef", "AddressSetRef", "EXACT",
            "NARROWED", "BY_CONTENT", "BY_NAME"]

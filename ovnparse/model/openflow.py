@@ -186,6 +186,16 @@ class OfError(OfAction):
 
 
 @dataclass(slots=True)
+class OfReply(Node):
+    """A line ovs-appctl printed instead of a trace: ofproto/trace's error reply
+    (`syntax error at ... (or the bridge name was omitted)`, `br0: unknown
+    bridge`, `Bad openflow flow syntax: ...`) or ovs-appctl's own
+    `ovs-appctl: TARGET: server returned an error`."""
+
+    kind: ClassVar[str] = "openflow_reply"
+
+
+@dataclass(slots=True)
 class OfThaw(OfAction):
     """`thaw` and what it restores: `Resuming from table N`, `Restoring actions: ...`."""
 

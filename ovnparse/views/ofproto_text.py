@@ -21,6 +21,7 @@ from ..model import (
     OfDetail,
     OfError,
     OfPass,
+    OfReply,
     OfTable,
     OfThaw,
     OfWarning,
@@ -46,6 +47,8 @@ def lines(trace: Trace) -> list[tuple[str, Node]]:
     for n, pass_ in enumerate(trace.roots):
         if isinstance(pass_, OfPass):
             _pass_lines(pass_, n, out)
+        elif isinstance(pass_, OfReply):
+            out.append((pass_.text, pass_))
     return out
 
 

@@ -7,6 +7,8 @@ ones (grep'ed fragments) may be undetectable, never detected as another tool.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from ovnparse import api
@@ -51,3 +53,38 @@ def test_a_file_of_several_tools_outputs_is_cut_between_them(tmp_path):
     for trace, part in zip(traces, parts):
         [alone] = api.parse(d / part)
         assert explain(trace).verdict == explain(alone).verdict == "dropped"
+
+
+# An excerpt of a few action lines under a label of its own, then `[...]` and
+# the end of the output (as in an ovs-dbg issue: "online ofproto-trace", an
+# action and what it did, `-> NXM_NX_TUN_METADATA0[16..30] is now 0x1`, ...,
+# `Datapath actions: ...`): every real ofproto/trace sample, cut that way
+# (mutated here), is still read as ofproto/trace, and its datapath actions'
+# outputs still decide the verdict.
+def _excerpts():
+    table = re.compile(r"\s*\d+\. ")
+    for path in sorted(SAMPLES.glob("*/ofproto-trace.*.txt")):
+        lines = path.read_text().splitlines()
+        at = next((i for i in range(len(lines) - 4)
+                   if lines[i + 1].lstrip().startswith("-> ")
+                   and not any(table.match(t) or not t.strip() for t in lines[i:i + 4])), None)
+        if at is not None:
+            yield pytest.param(path, at, id=f"{path.parent.name}/{path.name}")
+
+
+@pytest.mark.parametrize("path,start", list(_excerpts()))
+def test_an_excerpt_from_inside_the_actions_is_ofproto_trace(path, start, tmp_path):
+    lines = path.read_text().splitlines()
+    excerpt = tmp_path / "excerpt.txt"
+    tail = next(i for i, t in enumerate(lines) if t.startswith("Final flow: "))
+    kept = ["online ofproto-trace", *lines[start:start + 4], "", "[...]", "", *lines[tail:]]
+    excerpt.write_text("\n".join(kept) + "\n")
+    [whole] = api.read(path)
+    traces = api.read(excerpt)
+    assert [t.format for t in traces] == ["ofproto/trace"]
+    want = explain(whole)
+    got = explain(traces[0])
+    if want.verdict in ("delivered", "flooded"):
+        assert got.verdict == want.verdict
+    else:
+        assert got.verdict in (want.verdict, "incomplete")

@@ -16,8 +16,8 @@ from typing import cast
 
 from ...errors import Problem
 from ...lines import Block
-from ...model import OfPass, Trace
-from ..sniff import is_elision
+from ...model import OfPass, OfReply, Trace
+from ..sniff import OFPROTO_REPLY, is_elision
 from .indented import Indented
 from .legacy import LEGACY_STARTS, read_legacy
 from .nodes import note_elision, read_notes, table_node
@@ -175,6 +175,9 @@ def parse_output(texts: list[str], first: int, source: str, fmt: str, cut: bool,
                   last_line=max(first, last))
     if margin:
         texts = _strip_margin(texts, margin, first, trace)
+    if _is_reply(texts):
+        trace.roots = [OfReply(t.strip(), first + i) for i, t in enumerate(texts) if t.strip()]
+        return trace
     stripped = notes.detrace and _is_stripped(texts)
     notes.begin(trace, stripped)
     reader = _Passes(trace, texts, first, notes, margin, stripped, stripped or semantic)
@@ -193,6 +196,11 @@ def parse_output(texts: list[str], first: int, source: str, fmt: str, cut: bool,
     _link_passes(trace)
     _check_complete(trace, cut)
     return trace
+
+
+def _is_reply(texts: list[str]) -> bool:
+    """ovs-appctl's error reply instead of a trace (no line of a trace in it)."""
+    return any(OFPROTO_REPLY.match(t.strip()) for t in texts) and not _has_trace_lines(texts)
 
 
 class _Passes:
