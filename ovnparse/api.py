@@ -107,12 +107,14 @@ def _parse_stream(stream: IO | Iterable[str], source: str,
     last = None
     for trace in _parse_blocks(paste.blocks(read_blocks(stream, source)), source, format):
         paste.command_for(trace)
+        paste.renumber(trace)
         if last is not None:
             yield last
         last = trace  # (held back: commands after the last trace are said on it)
     if last is not None:
         for command in paste.leftovers():
-            last.problems.append(Problem(source, command.line, "a command with no output "
+            last.problems.append(Problem(source, paste.original(command.line),
+                                         "a command with no output "
                                          f"after it: {command.text[:60]!r}"))
         yield last
 

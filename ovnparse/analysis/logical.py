@@ -259,10 +259,17 @@ def _plain_ending(last: Node | None, ctx: _Context, minimal: bool) -> Ending:
     if name in CONTROLLER_ACTIONS:
         return end("controller", note=text)
     if name in CONTINUING_ACTIONS or _ASSIGNMENT.match(text) or (
-            name == "ct_commit" and "blocked = 1" not in text):
+            name == "ct_commit" and not _commits_blocked(text)):
         # Logical flows never end on these: the tool printed more after them.
         return end("incomplete", note=f"text ends after {text!r}")
     return end("drop", note=f"actions end without output ({text})")
+
+
+def _commits_blocked(text: str) -> bool:
+    """A ct_commit that marks the connection blocked: how an ACL drops an
+    established connection (`ct_commit { ct_mark.blocked = 1; };`, and before
+    OVN 2.12 `ct_commit(ct_label=0x1/0x1);`, the blocked bit of ct_label)."""
+    return "blocked = 1" in text or "ct_label=0x1/0x1" in text
 
 
 def action_name(text: str) -> str:

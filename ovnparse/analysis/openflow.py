@@ -237,7 +237,7 @@ def _scan(text: str, eff: _Effects) -> None:
         name, _, rest = item.partition("(")
         inner = rest[:-1] if rest.endswith(")") else rest
         if not rest and name not in ("drop", "ct_clear", "pop_eth", "pop_vlan", "pop_nsh",
-                                     "pop_mpls", "ct"):
+                                     "pop_mpls", "ct", "strip_vlan"):  # (strip_vlan: 2010)
             eff.outputs.append(name)
         elif name == "userspace":
             cookie = _RULE_COOKIE.search(inner)

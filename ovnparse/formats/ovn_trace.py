@@ -289,11 +289,29 @@ def _titled(text: str, number: int) -> Node:
 
 # --- --detailed ---------------------------------------------------------------
 
+def _without_margin(lines: list[str]) -> list[str]:
+    """The lines without the indentation a document gave the whole trace: that
+    of its first pipeline title (ovn-trace prints it at the left), when every
+    line from there on has it."""
+    for k, raw in enumerate(lines):
+        if raw[:1] == " " and _PIPELINE_RE.match(raw.lstrip(" ")):
+            margin = raw[:len(raw) - len(raw.lstrip(" "))]
+            if all(t.startswith(margin) or not t.strip() for t in lines[k:]):
+                cut = len(margin)
+                return lines[:k] + [t[cut:] for t in lines[k:]]
+            return lines
+        if raw.strip():
+            if _PIPELINE_RE.match(raw):
+                return lines
+    return lines
+
+
 def parse_detailed(lines: list[str], first: int, trace: Trace) -> None:
     """Rebuild the node tree from indentation by ovn-trace's printing rule.
 
     `lines` are the section's lines, the first of them numbered `first`.
     """
+    lines = _without_margin(lines)
     root = Node("", 0, trace.roots)
     # Each entry: (node, level its children print at, the list the node is in).
     stack: list[tuple[Node, int, list[Node]]] = [(root, 0, trace.roots)]
@@ -332,8 +350,8 @@ def parse_detailed(lines: list[str], first: int, trace: Trace) -> None:
                 and (m.group("table") or m.group("uuid")):
             # (a table line; one whose number whoever saved the text left out)
             node = _stage(m, text, number)
-            if indent and m.group("table") and len(m.group("table")) < 2:
-                indent -= 1  # "%2d." pads a one-digit table number
+            if indent & 3 == 1 and m.group("table") and len(m.group("table")) < 2:
+                indent -= 1  # "%2d." pads a one-digit table number (a paste may lose it)
             if not m.group("table") and i < n:
                 # where its number stood the column is lost: its actions tell
                 following = lines[i]

@@ -27,7 +27,7 @@ from collections import deque
 from collections.abc import Iterable, Iterator
 
 from ..lines import Block
-from ..model import Command, Trace
+from ..model import Command, Trace, renumber
 from .sniff import FLOW_HEADER, is_ovnkube_line
 
 # A prompt: an optional (venv) or () and then [user@host dir]#, user@host:dir$,
@@ -62,7 +62,8 @@ _MAX_CONTINUATION = 20  # lines a command may go on over
 # (a user@host prompt), a line with an "@" that starts with a letter.  One
 # scan over the block's text: "\n" as the literal prefix keeps it fast.
 _CANDIDATE = re.compile(
-    r"\n(?:[$#%❯\[(+\"'`~<.@]|std|sh-|bash-|zsh-|"
+    r"\n(?:[$#%❯\[(+\"'`~<.@-]| +[$#%❯\[]|std|sh-|bash-|zsh-|Flow: |Megaflow: |Final flow: |"
+    r"Datapath actions: |"
     + "|".join(sorted({re.escape(w[:3]) for w in _COMMAND_WORDS}))
     + r"|[a-z][a-z0-9_]*=[^\s=])")
 
@@ -78,6 +79,12 @@ def _candidates(lines: list[str]) -> list[int]:
             starts.append(start)
         end = text.find("\n", at)
         at = text.find("@", end) if end >= 0 else -1
+    return _line_indices(text, starts)
+
+
+def _line_indices(text: str, starts: Iterable[int]) -> list[int]:
+    """The indices of the lines at the "\n"s at *starts* of "\n" + the lines
+    joined, in order, once each."""
     found: list[int] = []
     line, offset = -1, 0
     for start in sorted(set(starts)):
@@ -96,13 +103,47 @@ class Paste:
         self._open: Command | None = None  # a command that goes on in the next line
         self.margin: str | None = None  # what every line of the text starts with
         self._diff = False  # inside a unified diff's hunk (a test harness's output)
+        # Lines broken at a width and joined again (_unwrap) leave the file's
+        # numbering: the blocks passed on count the joined lines as one, and
+        # renumber() gives a trace the file's numbers back.
+        # (number passed on of a joined line, rows joined into it), in order
+        self._joined: list[tuple[int, int]] = []
+        self._removed = 0  # rows joined so far
 
     def blocks(self, blocks: Iterable[Block]) -> Iterator[Block]:
         for block in blocks:
             if self.margin is None:
                 self.margin = _margin(block)
+            block = self._unwrap(block)
             self._blank(block)
             yield block
+
+    def _unwrap(self, block: Block) -> Block:
+        before = self._removed
+        joins = _unwrap(block.lines)
+        if not joins and not before:
+            return block
+        first = block.first - before  # (its number as passed on)
+        for index, rows in joins:
+            self._joined.append((first + index, rows))
+            self._removed += rows
+        klog = frozenset(self._passed_on(n) for n in block.klog) if block.klog else block.klog
+        return Block(first, block.lines, block.cut, klog)
+
+    def _passed_on(self, number: int) -> int:
+        """The number passed on of the file's line *number* (not a joined row)."""
+        return number - sum(rows for at, rows in self._joined if self.original(at) < number)
+
+    def original(self, number: int) -> int:
+        """The file's number of a line numbered *number* as passed on."""
+        if not number:
+            return number
+        return number + sum(rows for at, rows in self._joined if at < number)
+
+    def renumber(self, trace: Trace) -> None:
+        """Give a trace read from the blocks passed on the file's line numbers."""
+        if self._joined:
+            renumber(trace, self.original)
 
     def _blank(self, block: Block) -> None:
         lines = block.lines
@@ -112,6 +153,7 @@ class Paste:
             cut, bare = len(margin), margin.strip()
             lines[:] = [t[cut:] if t.startswith(margin) else "" if t.strip() in (bare, "")
                         else t for t in lines]
+        _unwrap(lines)
         i = 0
         if self._open is not None or self._diff:
             i = self._go_on(lines, 0, block.first)  # what the last block left open
@@ -138,10 +180,19 @@ class Paste:
             self._diff = True
             lines[k] = ""
             return self._go_on(lines, k + 1, first)
-        # a flow wrapped at a comma or a backslash (by hand, by a mail client)
+        if c == "-" and text.startswith("--- ") and k + 1 < len(lines) \
+                and lines[k + 1].startswith("+++ "):
+            lines[k] = lines[k + 1] = ""  # a unified diff's header: its hunks follow
+            return k + 2
+        # a flow wrapped at a comma or a backslash (by hand, by a mail client),
+        # before a comma, or mid-word after a flow line's start
         j = k + 1
-        while text[-1:] in _GOES_ON and j < len(lines) and lines[j][:1].islower() \
-                and _FLOW_TOKEN.match(lines[j]):
+        flow_line = text.startswith(_FLOW_LINES)
+        while j < len(lines) and (
+                text[-1:] in _GOES_ON and lines[j].lstrip()[:1].islower()
+                and _FLOW_TOKEN.match(lines[j])
+                or lines[j][:1] == "," and _FLOW_TOKEN.match(lines[j], 1)
+                or flow_line and _rest_of_flow(lines[j])):
             text = lines[k] = text.rstrip("\\").rstrip() + lines[j].strip()
             lines[j] = ""
             j += 1
@@ -226,6 +277,115 @@ _HUNK = re.compile(r"@@ -\d+(?:,\d+)? \+\d+(?:,\d+)? @@")
 _DIFF_FIRST = frozenset(" +-\\")
 # A flow's key=value that goes on from the line before (a wrapped Flow: line).
 _FLOW_TOKEN = re.compile(r"\s*[a-z][a-z0-9_]*=[^\s=]")
+
+
+# Lines that print a flow (ovn-trace's microflow; ofproto/trace's), which a
+# terminal or mail client may break anywhere.
+_FLOW_LINES = ("# ", "Flow: ", "Final flow: ", "Megaflow: ")
+
+
+def _rest_of_flow(text: str) -> bool:
+    """Whether a line may be the rest of a flow broken mid-word: one word of
+    what a flow is made of, with a key's `=` in it (no `(`, `;` or quote: an
+    action), that starts no line of a trace."""
+    return bool(_FLOW_REST.match(text)) and not _STARTS_A_LINE.match(text)
+
+
+_FLOW_REST = re.compile(r"[\w.:/,|+\[\]-]*=[\w.:/,|+=\[\]-]*\Z")
+
+
+def _unwrap(lines: list[str]) -> list[tuple[int, int]]:
+    """Join the lines a terminal or a mail client broke: at a fixed width,
+    mid-word (the text's longest lines are all of one length, from _MIN_WRAP
+    to _MAX_WRAP, at least _MIN_WRAPPED of them: a line of that length goes on in
+    the next when the next may be its rest, _goes_on), or inside a quoted
+    string (a line with an odd number of `"` goes on in the next line that
+    closes it), or before a summary trace's `{`.  The rows joined are taken
+    out (a blank row would end a tree); returns (index of a joined line, rows
+    joined into it), in order."""
+    width = max(map(len, lines), default=0)
+    if not _MIN_WRAP <= width <= _MAX_WRAP \
+            or sum(1 for t in lines if len(t) == width) < _MIN_WRAPPED:
+        width = -1  # (not broken at a width)
+    # the rows that may go on in the next: of the width, with a `"` left
+    # open, or before a lone `{` (ovn-trace's summary ends a line with " {")
+    text = "\n" + "\n".join(lines)
+    at = [m.start() for m in _ODD_QUOTES.finditer(text)] if '"' in text else []
+    if "\n{" in text:
+        at += [m.start() for m in _LONE_BRACE.finditer(text)]
+    starts = _line_indices(text, at)
+    if width > 0:
+        starts = sorted({*starts, *(i for i, t in enumerate(lines) if len(t) == width)})
+    if not starts:
+        return []
+    joined: list[tuple[int, int]] = []
+    out: list[str] = []
+    done, n = 0, len(lines)
+    for k in starts:
+        if k and lines[k] == "{":
+            k -= 1  # (the line it goes on from)
+        if k < done:
+            continue  # (already joined into a line above)
+        j = k + 1
+        while j < n and (len(lines[j - 1]) == width and _goes_on(lines[j - 1], lines[j])
+                         or _in_quotes(lines, k, j) or lines[j] == "{"):
+            j += 1
+        if j > k + 1:
+            out.extend(lines[done:k])
+            joined.append((len(out), j - k - 1))
+            out.append("".join(lines[k:j]))
+            done = j
+    if joined:
+        out.extend(lines[done:])
+        lines[:] = out
+    return joined
+
+
+# (at the "\n" before) a line with an odd number of `"`; a line that is `{`
+_ODD_QUOTES = re.compile(r'\n[^"\n]*(?:"[^"\n]*"[^"\n]*)*"[^"\n]*(?=\n|\Z)')
+_LONE_BRACE = re.compile(r"\n\{(?=\n|\Z)")
+
+
+def _in_quotes(lines: list[str], k: int, j: int) -> bool:
+    """Whether lines[k:j] leave a `"` open that lines[j], the rest of a line,
+    closes."""
+    if not sum(t.count('"') for t in lines[k:j]) & 1:
+        return False
+    nxt = lines[j]
+    return bool(nxt.count('"') & 1) and len(nxt) - len(nxt.lstrip(" ")) < 4
+
+
+def _goes_on(before: str, text: str) -> bool:
+    """Whether *text*, after *before* broken at the width, may be its rest: it
+    starts at the left margin, or one to three spaces in (a break before a
+    space; the tools indent by four), and not as a line of a trace does (but a
+    row of "=" goes on in a row of "=")."""
+    rest = text.lstrip(" ")
+    if not rest or len(text) - len(rest) >= 4:
+        return False
+    if rest[0] == "=" and not rest.strip("=") and not before.strip("="):
+        return True
+    if _TABLE_LINE.match(before) and _ACTION_START.match(rest):
+        return False  # a whole table line, then its first action (ovn-detrace's stripped text)
+    return not _STARTS_A_LINE.match(rest)
+
+
+_TABLE_LINE = re.compile(r"\s*\d+\. .*, priority \d+(?:, cookie 0x[0-9a-f]+)?\Z")
+_ACTION_START = re.compile(r"[a-z_]+[(:]")
+
+
+# Widths text is broken at: mail clients 72 to 78 columns, terminals and
+# commit messages 80 (a terminal's own wrapping is undone when copied); wider
+# lines of one length are lines of one template (ovnkube-trace's verdicts).
+_MIN_WRAP, _MAX_WRAP = 70, 100
+_MIN_WRAPPED = 3
+# How a line of a trace, a prompt or a frame starts: never a wrapped line's rest.
+_STARTS_A_LINE = re.compile(
+    r"(?:Flow: |Final flow: |Megaflow: |Datapath actions: |bridge\(|Bridge: |Packet: |Rule: |"
+    r"-> |>> |>>>> |"
+    r"OpenFlow actions=|Resubmitted |No match|Trace |=====|\d+\. |#|ingress\(|egress\(|"
+    r"ovn-trace |ovs-appctl |ovn-detrace |\* |"
+    r"multicast\(|[$%❯]|> |\[[^\]]*@|[\w.-]+@[\w.-]+|--- |\+\+\+ |@@)")
 
 
 def _autotest(text: str) -> str:

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Iterator
 from ..lines import Block
 from ..model import Trace
 from .detect import family, openflow_kind
-from .sniff import FLOW_HEADER, OFPROTO, OVN_TRACE
+from .sniff import FLOW_HEADER, OFPROTO, OVN_TRACE, heading_start
 
 #: a format name -> the parser that reads it (registry.PARSERS)
 Parsers = dict[str, Callable[..., Iterator[Trace]]]
@@ -92,7 +92,7 @@ def switches(lines: list[str], current: str, after_recirc_header: bool = False
         elif text.startswith("Flow: ") \
                 and not _follows_recirc_header(lines, i, after_recirc_header):
             current = OFPROTO
-            found.append((i, current))
+            found.append((heading_start(lines, i, found[-1][0] if found else 0), current))
     return found
 
 

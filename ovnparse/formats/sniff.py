@@ -55,11 +55,31 @@ FLOW_HEADER = re.compile(r"# [a-z0-9_]+(?:,[a-z0-9_]+(?:=\S+)?)*\Z|# \w+=")
 
 OFPROTO_HINTS = re.compile(
     r'(?:\s*Flow: |\S+\|\d+\|\S+\|[A-Z]+\|Flow: |bridge\("|Datapath actions: |Megaflow: |'
-    r'Final flow: |Rule: table=|OpenFlow actions=|Bridge: |Translation failed \(|'
+    r'Final flow: |Rule: (?:table=\d+ )?cookie=|OpenFlow actions=|Bridge: |Packet: |'
+    r'Translation failed \(|'
     r"\s*\d+\. .*, priority \d+(?:, cookie \S+)?\Z|\s*\d+\. No match\.\Z|"
     # an excerpt that starts inside a table's actions: what an action did, as
     # ofproto/trace says it (`-> NXM_NX_REG0[] is now 0x1`, `-> output to kernel tunnel`)
     r"\s+-> (?:\S+ is now |output to |Sets |no |Resuming |A clone |Recirculat))")
+# What a pass printed before its `Flow:` line: the bridge (OVS 1.x to 2.6) and,
+# in 2010, the packet as tcpdump shows it.
+HEADING_STARTS = ("Bridge: ", "Packet: ")
+
+
+def heading_start(lines: list[str], flow: int, floor: int = 0) -> int:
+    """Where the output of the `Flow:` line lines[flow] starts: at the heading
+    lines before it (`Bridge: br0`, `Packet: ...`: OVS before 2.7), if any."""
+    start = j = flow
+    while j > floor:
+        j -= 1
+        text = lines[j].lstrip(" ")
+        if text.startswith(HEADING_STARTS):
+            start = j
+        elif text:
+            break
+    return start
+
+
 # What ovs-appctl prints instead of an ofproto/trace: the command's error reply
 # (ofproto/ofproto-dpif-trace.c), then its own `server returned an error`.
 OFPROTO_REPLY = re.compile(

@@ -12,7 +12,7 @@ Every node keeps the text the tool printed and its line; `to_dict()` gives
 JSON-ready data.
 """
 
-from .base import EMPTY, Command, Node, Step, Trace
+from .base import EMPTY, Command, Node, Step, Trace, renumber
 from .detrace import NOTE_KINDS, DetraceNote, NoteKind, note_kind
 from .logical import Action, Error, Fork, Log, Modify, Output, Pipeline, Stage
 from .openflow import (
@@ -41,7 +41,8 @@ from .resolution import (
                        Resolution,
 )
 
-__all__ = ["EMPTY", "Command", "Node", "Step", "Trace", "NOTE_KINDS", "NoteKind", "note_kind",
+__all__ = ["EMPTY", "Command", "Node", "Step", "Trace", "renumber", "NOTE_KINDS", "NoteKind",
+           "note_kind",
            "DetraceNote", "Action", "Error", "Fork", "Log", "Modify", "Output", "Pipeline",
            "Stage", "OfAction", "OfBridge", "OfBucket", "OfDetail", "OfError", "OfPass", "OfReply",
            "OfTable", "OfThaw", "OfWarning", "OvnkubeCheck", "OvnkubeMessage", "OvnkubeOutput",

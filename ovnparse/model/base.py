@@ -8,8 +8,8 @@ source.  `Step` is what logical stages (ovn-trace) and OpenFlow table lookups
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field, fields
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field, fields, is_dataclass, replace
 from typing import Any, ClassVar, Protocol
 
 #: the children (or annotations) of a node that has none: one shared empty
@@ -155,3 +155,27 @@ class Trace:
             "problems": [p.to_dict() for p in self.problems],
             "roots": [r.to_dict() for r in self.roots],
         }
+
+
+def renumber(trace: Trace, number: Callable[[int], int]) -> None:
+    """Give every line number in a trace (its nodes' `line` and `*_line` fields,
+    embedded traces', its problems' and command's) the value *number* maps it
+    to: the file's numbers back, where the text passed to the parser had lines
+    joined (formats/paste.py)."""
+    stack: list[Any] = [trace]
+    while stack:
+        obj = stack.pop()
+        if isinstance(obj, (list, tuple)):
+            stack.extend(obj)
+            continue
+        if not is_dataclass(obj):
+            continue
+        if isinstance(obj, Trace):  # (Problem is frozen)
+            obj.problems = [replace(p, line=number(p.line)) for p in obj.problems]
+        for f in fields(obj):
+            value = getattr(obj, f.name)
+            if (f.name == "line" or f.name.endswith("_line")) and isinstance(value, int):
+                setattr(obj, f.name, number(value))
+            elif f.name != "problems" and (isinstance(value, (list, tuple))
+                                           or is_dataclass(value)):
+                stack.append(value)

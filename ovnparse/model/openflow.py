@@ -36,6 +36,8 @@ class OfPass(Node):
     recirc_id: str | None = None  # "0x28" for a resumed pass (as printed)
     ct_state: str | None = None  # the state it resumes conntrack with ("new|trk")
     header: list[str] = field(default_factory=list)  # lines between the ===== rows
+    # lines before `Flow:` in OVS before 2.7: `Bridge: br0`, and 2010's `Packet: ...`
+    heading: list[str] = field(default_factory=list)
     header_line: int | None = None  # line of the first ===== row
     final_flow: str | None = None  # "unchanged" as printed
     final_flow_line: int | None = None

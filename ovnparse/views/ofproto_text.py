@@ -62,6 +62,7 @@ def _pass_lines(p: OfPass, n: int, out: list[tuple[str, Node]]) -> None:
         out.extend((line, p) for line in p.header)
         out.append((SEPARATOR, p))
         out.append(("", p))
+    out.extend((line, p) for line in p.heading)
     if p.flow is not None:
         out.append(("Flow: " + p.flow, p))
     _tree_lines(p.children, 0, p.stripped, out)

@@ -54,3 +54,29 @@ def test_ovs_2_6_prints_no_match_and_no_uuid():
             assert [s.priority for s in trace.steps()] == [s.priority for s in original.steps()]
         tried += 1
     assert tried >= 3
+
+
+BLOCKED_DROPS = sorted(p for p in SAMPLES.glob("*/ovn-trace*.detailed.txt")
+                       if "    ct_commit { ct_mark.blocked = 1; };\n" in p.read_text())
+
+
+def test_the_2018_blocked_commit_ends_an_acl_drop():
+    """Before ACL logging and ct_mark (OVN 2.9-2.11, ovn-northd.c build_acls), an
+    ACL's drop of an established connection printed only
+    `ct_commit(ct_label=0x1/0x1);` (the blocked bit of ct_label) and nothing
+    after it: the trace ends there, dropped at that stage.  Mutation: each real
+    sample whose ACL drop commits `ct_mark.blocked = 1`, ended at that line in
+    the old form."""
+    assert BLOCKED_DROPS
+    for path in BLOCKED_DROPS:
+        text = path.read_text()
+        head = text[:text.index("    ct_commit { ct_mark.blocked = 1; };\n")]
+        old = head + "    ct_commit(ct_label=0x1/0x1);\n"
+        [trace] = api.read_text(old)
+        ex = trace.explain()
+        stage = re.findall(r"^ *\d+\. (\w+) \(", head, re.M)[-1]  # (the stage it is in)
+        assert ex.verdict == "dropped", path
+        assert ex.drop.stage == stage, path
+        # (the same text ended anywhere else in that stage is cut: incomplete)
+        [cut] = api.read_text(head)
+        assert cut.explain().verdict == "incomplete", path

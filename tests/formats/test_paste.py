@@ -136,3 +136,101 @@ def test_lines_left_out_are_said_and_make_the_trace_incomplete(mark):
     [trace] = api.read_text(cut)
     assert trace.explain().verdict == "incomplete"
     assert any("left out" in p.message for p in trace.problems)
+
+
+# --- frames, harness logs, wraps, indentation (mutations of real samples) ----------
+
+WRAP_SAMPLES = sorted(p for d in ("acl-ingress-default-deny", "north-south-snat",
+                                  "arp-flood-unknown")
+                      for p in (SAMPLES / d).glob("*.txt"))
+
+
+def _fold(text: str, width: int) -> str:
+    """What a mail client or `fold -w` makes of a text: each line broken every
+    `width` characters, mid-word."""
+    out = []
+    for line in text.split("\n"):
+        out += [line[i:i + width] for i in range(0, len(line), width)] or [""]
+    return "\n".join(out)
+
+
+@pytest.mark.parametrize("width", [72, 80, 100])
+@pytest.mark.parametrize("path", WRAP_SAMPLES, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_lines_broken_at_a_width_are_joined_again(path, width):
+    text = path.read_text()
+    folded = _fold(text, width)
+    if folded == text:
+        pytest.skip("no line longer than the width")
+    traces = api.read_text(folded)
+    assert _shape(traces) == _shape(api.read_text(text))
+    # every node's line is the row of the folded text where its line starts
+    rows = folded.split("\n")
+    for trace in traces:
+        for node in trace.walk():
+            if node.text and node.line:
+                row = rows[node.line - 1].strip()
+                n = min(len(row), len(node.text), 20)
+                assert row[:n] == node.text[:n], (node.line, row, node.text)
+
+
+def test_a_flow_broken_after_a_comma_or_with_a_backslash_is_one_flow():
+    """A `Flow:` line wrapped by hand: after a comma, and with a backslash and
+    an indented rest (as in OVS commit messages)."""
+    head, flow, rest = OFPROTO.partition("\n")[0], None, OFPROTO.partition("\n")[2]
+    assert head.startswith("Flow: ")
+    cut = head.index(",", 40) + 1
+    for broken in (head[:cut] + "\n" + head[cut:], head[:cut] + "\\\n      " + head[cut:]):
+        [trace] = api.read_text(broken + "\n" + rest)
+        assert trace.microflow == head[6:]
+        assert _shape([trace]) == _shape(api.read_text(OFPROTO))
+
+
+@pytest.mark.parametrize("fence", ['```', '```text', '"""', '~~~', '<pre>'])
+def test_a_code_fence_or_quote_frame_around_a_trace_is_not_read(fence):
+    close = "</pre>" if fence == "<pre>" else fence.rstrip("text")
+    text = f"{fence}\n{OVN_TRACE}{close}\n\n{fence}\n{OFPROTO}{close}\n"
+    traces = api.read_text(text)
+    assert _shape(traces) == _shape(api.read_text(OVN_TRACE + "\n" + OFPROTO))
+    assert not [p for t in traces for p in t.problems]
+
+
+def test_a_test_suite_log_around_a_trace():
+    """OVS's autotest log: the command echoed as `./file.at:N: cmd`, `stdout:`,
+    the output, then a failed comparison as a unified diff (`--- -`, `+++ file`,
+    a hunk of the last line)."""
+    last = OFPROTO.rstrip("\n").rsplit("\n", 1)[1]
+    text = ("./ofproto-dpif.at:233: ovs-appctl ofproto/trace br-int \\\n"
+            "    'in_port=5,tcp'\nstdout:\n" + OFPROTO
+            + "./ofproto-dpif.at:234: tail -1 stdout\n--- -\n"
+            + "+++ /testsuite.dir/at-groups/85/stdout\n@@ -1,2 +1,2 @@\n"
+            + "-Datapath actions: 1\n+" + last + "\n")
+    traces = api.read_text(text)
+    assert _shape(traces) == _shape(api.read_text(OFPROTO))
+    assert traces[0].command.tool == "ofproto/trace"
+
+
+def test_an_indented_prompt_and_a_block_indented_from_its_first_title():
+    """A blog's code block: the command indented, the microflow line at the
+    left, the rest indented by four, a one-digit stage's padding lost."""
+    header, body = OVN_TRACE.split("\n", 1)
+    lines = ["    " + (ln[1:] if ln[:2] == " 0"[:1] + ln[1:2] and ln[1:2].isdigit()
+                       and ln[2:4] == ". " else ln) if ln else ln for ln in body.split("\n")]
+    text = "    $ ovn-trace --detailed ovn-worker 'inport == \"a\"'\n" + header + "\n" \
+        + "\n".join(lines)
+    [trace] = api.read_text(text)
+    [plain] = api.read_text(OVN_TRACE)
+    assert trace.command is not None and trace.command.tool == "ovn-trace"
+    assert trace.explain().verdict == plain.explain().verdict == "dropped"
+    assert trace.explain().drop.stage == plain.explain().drop.stage
+
+
+@pytest.mark.parametrize("heading", ["Bridge: br-int", "Packet: -8:00:00.000000 "
+                                     "0a:58:0a:f4:01:04 > 0a:58:0a:f4:01:03, ethertype IPv4"])
+def test_a_heading_before_flow_belongs_to_the_output(heading):
+    """OVS before 2.7 printed `Bridge: br0` (and in 2010 `Packet: ...`) before
+    `Flow:`: mutation, the heading put before a real output's Flow: line."""
+    traces = api.read_text(heading + "\n" + OFPROTO)
+    assert _shape(traces) == _shape(api.read_text(OFPROTO))
+    assert traces[0].roots[0].heading == [heading] and traces[0].first_line == 1
+    from ovnparse.views.ofproto_text import ofproto_trace
+    assert ofproto_trace(traces[0]) == heading + "\n" + OFPROTO

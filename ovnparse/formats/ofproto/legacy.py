@@ -8,7 +8,8 @@ from ...model import OfPass, OfTable
 from .nodes import action_node, ends_tree
 
 LEGACY_STARTS = ("Rule: ", "OpenFlow actions=", "Resubmitted ", "No match")
-_LEGACY_RULE = re.compile(r"Rule: table=(\d+) cookie=(\S+)(?: (.*))?\Z")
+# (2010's rules have no table: there was one)
+_LEGACY_RULE = re.compile(r"Rule: (?:table=(\d+) )?cookie=(\S+)(?: (.*))?\Z")
 _RESUBMIT = re.compile(r"resubmit\([^,()]*,(\d+)\)")
 
 
@@ -35,7 +36,8 @@ def read_legacy(texts: list[str], i: int, first: int, pass_: OfPass) -> int:
             prio = next((f[9:] for f in fields if f.startswith("priority=")), None)
             match = ",".join(f for f in fields if not f.startswith("priority=")) or None
             cookie = None if m.group(2) in ("0", "0x0") else m.group(2)
-            step = OfTable(body, number, table=int(m.group(1)), chained=bool(pass_.children),
+            table = int(m.group(1)) if m.group(1) else target
+            step = OfTable(body, number, table=table, chained=bool(pass_.children),
                            rule=(match, int(prio) if prio and prio.lstrip("-").isdigit()
                                  else None, cookie))
             pass_.children.append(step)

@@ -17,7 +17,7 @@ from typing import cast
 from ...errors import Problem
 from ...lines import Block
 from ...model import OfPass, OfReply, Trace
-from ..sniff import OFPROTO_REPLY, is_elision
+from ..sniff import HEADING_STARTS, OFPROTO_REPLY, heading_start, is_elision
 from .indented import Indented
 from .legacy import LEGACY_STARTS, read_legacy
 from .nodes import note_elision, read_notes, table_node
@@ -89,6 +89,7 @@ def parse_outputs(blocks: Iterable[Block], source: str, fmt: str,
             before = _last_nonblank(lines, start, prev_nonblank)
             if before.lstrip(" ").startswith("====="):
                 continue  # a resumed pass of the same output
+            start = heading_start(lines, start, prev)
             texts.extend(lines[prev:start])
             prev = start
             if _has_content(texts):
@@ -125,7 +126,7 @@ def _output(texts, first, source, fmt, cut, notes, margin, preamble) -> Trace:
 
 
 _TRACE_STARTS = ('bridge("', "Final flow:", "Megaflow:", "Datapath actions:",
-                 "Translation failed", "=====")
+                 "Translation failed", "=====", *HEADING_STARTS)
 
 
 def _has_trace_lines(texts: list[str]) -> bool:
@@ -200,7 +201,7 @@ def parse_output(texts: list[str], first: int, source: str, fmt: str, cut: bool,
 
 def _is_reply(texts: list[str]) -> bool:
     """ovs-appctl's error reply instead of a trace (no line of a trace in it)."""
-    return any(OFPROTO_REPLY.match(t.strip()) for t in texts) and not _has_trace_lines(texts)
+    return not _has_trace_lines(texts) and any(OFPROTO_REPLY.match(t.strip()) for t in texts)
 
 
 class _Passes:
@@ -236,6 +237,8 @@ class _Passes:
             return self._header(i, number)
         elif text.startswith("Flow: "):
             self._flow(raw, text, number)
+        elif text.startswith(HEADING_STARTS):
+            self._heading(raw, number)
         elif text.startswith(_SUMMARY_STARTS) or text in _SUMMARY_BARE:
             self._summary(raw, text, number)
         elif self.pass_ is not None and self.pass_.datapath_actions is not None:
@@ -286,6 +289,16 @@ class _Passes:
                                            "the text ends inside a recirculation header",
                                            "a closing row of '='"))
         return i
+
+    def _heading(self, raw: str, number: int) -> None:
+        """`Bridge: br0` or `Packet: ...` (OVS before 2.7): a pass starts here."""
+        pass_ = self.pass_
+        if pass_ is None or pass_.flow is not None or pass_.children \
+                or pass_.datapath_actions is not None:
+            pass_ = self._open_pass(number, new=True)
+        pass_.heading.append(raw)
+        if not pass_.text:
+            pass_.text, pass_.line = raw.strip(), number
 
     def _flow(self, raw: str, text: str, number: int) -> None:
         pass_ = self.pass_
@@ -357,6 +370,7 @@ def _has_lines(pass_: OfPass) -> bool:
     """Whether a line of the text went to the pass."""
     return not (pass_.datapath_actions is None and pass_.final_flow is None
                 and pass_.flow is None and not pass_.children and not pass_.header
+                and not pass_.heading
                 and not pass_.notes and pass_.megaflow is None)
 
 
