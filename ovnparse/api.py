@@ -11,6 +11,7 @@ flat on long files); `read` and `read_text` give lists.
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import itertools
 import os
@@ -28,7 +29,7 @@ from .enrich.detrace_notes import Resolver
 from .enrich.openflow import annotate
 from .errors import InputError, Problem
 from .face import Trace
-from .formats.detect import detect, family
+from .formats.detect import detect_start, family
 from .formats.detrace_rules import FAMILY_2303, FAMILY_2509, Rules, family_of_release, split_lines
 from .formats.paste import Paste
 from .formats.registry import EMPTY_OK, PARSERS
@@ -43,6 +44,7 @@ __all__ = ["parse", "parse_stream", "parse_text", "read", "read_text", "explain"
            "open_databases", "Databases", "Explanation", "Trace", "InputError"]
 
 _PEEK = 64  # lines read ahead to detect the format
+_LOOK_AHEAD = 4096  # lines read ahead past notes that are no trace, at most
 
 
 def parse(path: str | os.PathLike, format: str | None = None, *,
@@ -122,30 +124,79 @@ def _parse_stream(stream: IO | Iterable[str], source: str,
 def _parse_blocks(blocks: Iterator[Block], source: str,
                   format: str | None) -> Iterator[ModelTrace]:
     head: list[Block] = []
-    peek: list[str] = []
-    klog = False
+    peek: list[str] = []  # the first lines, to tell the format by
+    numbers: list[int] = []  # their line numbers
+    name = None
+    start = 0
     for block in blocks:  # read ahead enough lines to tell the format
         head.append(block)
-        peek.extend(block.lines[:_PEEK])
-        klog = klog or bool(block.klog)
+        room = _LOOK_AHEAD - len(peek)
+        peek.extend(block.lines[:room])
+        numbers.extend(range(block.first, block.first + min(room, len(block.lines))))
         if len(peek) >= _PEEK:
-            break
-    numbered = [(head[0].first + i, t) for i, t in enumerate(head[0].lines[:_PEEK])] if head else []
-    first = next(((n, t) for n, t in numbered if t.strip()), None)
-    if first is None and not any(t.strip() for t in peek) and format not in EMPTY_OK:
+            if format:
+                break
+            name, start = detect_start(peek, _klog_in(head, _PEEK))
+            if name or len(peek) >= _LOOK_AHEAD:
+                break
+    first = next(((n, t) for n, t in zip(numbers, peek, strict=True) if t.strip()), None)
+    if first is None and format not in EMPTY_OK:
         raise InputError(Problem(source, len(peek), "no text", _EXPECTED))
-    name = format or detect(peek, klog)
+    if not format and not name:
+        name, start = detect_start(peek, _klog_in(head, _PEEK))
+    name = format or name
     if name is None:
         number, text = first if first else (1, "")
         raise InputError(Problem(source, number,
                                  f"not a known trace format: {text[:60]!r}", _EXPECTED))
     _check_parser(name, source)
-    blocks = itertools.chain(head, blocks)
-    if format or family(name) not in (OVN_TRACE, OFPROTO):
+    skipped = [(n, t) for n, t in zip(numbers[:start], peek[:start], strict=True) if t.strip()]
+    if skipped:
+        head = _blanked(head, {n for n, _ in skipped})
+    traces = _parse_parts(itertools.chain(head, blocks), source, name, bool(format))
+    if skipped:
+        number, text = skipped[0]
+        note = Problem(source, number, f"{len(skipped)} line(s) before the first trace, "
+                       f"from {text.strip()[:40]!r}, are no trace's text: skipped")
+        for trace in traces:
+            trace.problems.insert(0, note)
+            yield trace
+            break
+    yield from traces
+
+
+def _parse_parts(blocks: Iterator[Block], source: str, name: str,
+                 forced: bool) -> Iterator[ModelTrace]:
+    if forced or family(name) not in (OVN_TRACE, OFPROTO):
         # Forced, or a wrapper (ovnkube-trace) that splits its own parts.
         yield from PARSERS[name](blocks, source)
     else:
         yield from segment(blocks, source, name, PARSERS, _check_parser)
+
+
+def _blanked(blocks: list[Block], numbers: set[int]) -> list[Block]:
+    """The blocks with the lines of these numbers made blank (numbering kept)."""
+    return [dataclasses.replace(b, lines=["" if b.first + i in numbers else t
+                                          for i, t in enumerate(b.lines)])
+            if any(b.first <= n < b.first + len(b.lines) for n in numbers) else b
+            for b in blocks]
+
+
+def _klog_in(blocks: list[Block], count: int) -> str:
+    """Whether the first `count` lines' non-blank ones carry klog prefixes:
+    "every" one, "some", or ""."""
+    prefixed = plain = 0
+    for block in blocks:
+        for i, text in enumerate(block.lines[:count]):
+            if text.strip():
+                if block.first + i in block.klog:
+                    prefixed += 1
+                else:
+                    plain += 1
+        count -= len(block.lines)
+        if count <= 0:
+            break
+    return "" if not prefixed else "some" if plain else "every"
 
 
 _EXPECTED = "the output of ovn-trace, ofproto/trace, ovn-detrace or ovnkube-trace"

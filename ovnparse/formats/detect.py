@@ -21,37 +21,51 @@ from .sniff import (
 )
 
 
-def detect(lines: list[str], klog: bool = False) -> str | None:
+def detect(lines: list[str], klog: str = "") -> str | None:
     """The format of a text from its first lines, or None.
 
-    `klog`: some of those lines carried a klog prefix (only ovnkube-trace
-    prints through klog).
+    `klog`: "some" of those lines carried a klog prefix (ovnkube-trace prints
+    through klog), or "every" one did (a log collector's prefix on any tool's
+    output: the text under it decides, ovnkube-trace only when nothing else
+    is recognised).
     """
-    if klog or any(is_ovnkube_line(t) for t in lines):
-        return OVNKUBE
-    # Look past a few lines that are not a trace (a wrapped command line, a
-    # YAML key, a log line): the first line that looks like a format decides.
-    tried = 0
-    for text in lines:
+    return detect_start(lines, klog)[0]
+
+
+def detect_start(lines: list[str], klog: str = "") -> tuple[str | None, int]:
+    """`detect`, and the index of the line where the trace starts: the lines
+    before it (notes, a log line, a YAML key...) are no trace's text."""
+    if any(is_ovnkube_line(t) for t in lines):
+        return OVNKUBE, 0
+    if klog == "some":
+        return OVNKUBE, 0
+    name, start = _detect_plain(lines)
+    if name is None and klog == "every":
+        return OVNKUBE, 0
+    return name, start
+
+
+def _detect_plain(lines: list[str]) -> tuple[str | None, int]:
+    # The first line that looks like a format decides; a line before it that
+    # ends as ovn-trace's actions and blocks do may be the start of a fragment.
+    start = None
+    for index, text in enumerate(lines):
         stripped = text.strip()
         if not stripped or is_elision(stripped):
             continue
+        if start is None and stripped[-1] in ";{}":
+            start = index
+        found = start if start is not None else index
         if text.startswith("# ") and FLOW_HEADER.match(text):
-            return OVN_TRACE
+            return OVN_TRACE, found
         if (OFPROTO_HINTS.match(text) and not OVN_TRACE_TABLE.match(text)) \
                 or OFPROTO_REPLY.match(text):
-            return openflow_kind(lines)
+            return openflow_kind(lines[index:]), found
         if any(h.match(text) for h in OVN_TRACE_HINTS):
-            return OVN_TRACE
+            return OVN_TRACE, found
         if DETRACE_NOTE.match(text):
-            return DETRACE
-        tried += 1
-        if tried == _LOOK_PAST:
-            return None
-    return None
-
-
-_LOOK_PAST = 5  # non-blank lines a text may start with before its trace
+            return DETRACE, found
+    return None, 0
 
 
 def openflow_kind(lines: list[str]) -> str:

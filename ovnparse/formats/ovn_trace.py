@@ -165,7 +165,7 @@ def _parse_chunk(texts: list[str], first: int, cut: bool, source: str,
             continue
         # A section of --all output starts at its marker; the microflow line
         # before the first one belongs to all three.
-        first_line = first if n == 0 else number - 1
+        first_line = first + start - (microflow is not None) if n == 0 else number - 1
         fmt = fmt or form or detect_form(lines)
         parser = parse_detailed if fmt == FORMAT_DETAILED else parse_braces
         trace = Trace(format=fmt, source=source, microflow=microflow,
@@ -418,6 +418,10 @@ def _closest(stack: list[tuple[Node, int, list[Node]]], level: int) -> int:
 
 # --- --summary and --minimal ----------------------------------------------------
 
+#: the nodes the summary and minimal forms print without a ';'
+_UNENDED_LEAF_START = ("*** ", "/* ", "LOG: ")
+
+
 def parse_braces(lines: list[str], first: int, trace: Trace) -> None:
     """`name {` ... `};` blocks, four spaces a level."""
     minimal = trace.format == FORMAT_MINIMAL
@@ -454,8 +458,14 @@ def parse_braces(lines: list[str], first: int, trace: Trace) -> None:
                 top = stack[-1]
         elif is_elision(text):
             _note_elision(trace, number)
-        else:
+        elif text.startswith(_UNENDED_LEAF_START):
             top.append(_leaf(text, number, minimal))
+        else:
+            # Every other node of these forms ends in ';', '{' or '}' (seen
+            # in every sample and corpus output): a note someone added.
+            trace.problems.append(Problem(trace.source, number,
+                                          f"not ovn-trace text: {text[:40]!r} skipped",
+                                          "a line ending in ';', ' {' or '};'"))
     if len(stack) > 1:
         trace.cut = True
         trace.problems.append(Problem(

@@ -234,3 +234,22 @@ def test_a_heading_before_flow_belongs_to_the_output(heading):
     assert traces[0].roots[0].heading == [heading] and traces[0].first_line == 1
     from ovnparse.views.ofproto_text import ofproto_trace
     assert ofproto_trace(traces[0]) == heading + "\n" + OFPROTO
+
+
+KLOG_SAMPLES = sorted(p for d in ("acl-ingress-default-deny", "pod-to-pod-same-node")
+                      for p in (SAMPLES / d).glob("*.txt"))
+
+
+@pytest.mark.parametrize("path", KLOG_SAMPLES, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_a_klog_prefix_on_every_line_is_a_collectors_not_ovnkube_trace(path):
+    """A log collector (or `oc logs` of a pod running the tool) puts a klog
+    header on every line: the text under it is read as it is, with its own
+    line numbers (mutation test: real samples, every line prefixed)."""
+    text = path.read_text()
+    prefixed = "".join(f"I1205 10:00:00.{n:06d}   12345 trace.go:42] {line}"
+                       for n, line in enumerate(text.splitlines(keepends=True), 1))
+    traces = api.read_text(prefixed)
+    plain = api.read_text(text)
+    assert _shape(traces) == _shape(plain)
+    assert _lines_of(traces) == _lines_of(plain)
+    assert all(t.format != "ovnkube-trace" for t in traces)
