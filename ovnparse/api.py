@@ -136,7 +136,7 @@ def _parse_blocks(blocks: Iterator[Block], source: str,
         if len(peek) >= _PEEK:
             if format:
                 break
-            name, start = detect_start(peek, _klog_in(head, _PEEK))
+            name, start = detect_start(peek[:_PEEK], _klog_in(head, _PEEK))
             if name or len(peek) >= _LOOK_AHEAD:
                 break
     first = next(((n, t) for n, t in zip(numbers, peek, strict=True) if t.strip()), None)

@@ -114,9 +114,18 @@ class Paste:
         for block in blocks:
             if self.margin is None:
                 self.margin = _margin(block)
+            self._unindent(block.lines)
             block = self._unwrap(block)
             self._blank(block)
             yield block
+
+    def _unindent(self, lines: list[str]) -> None:
+        """Take off a margin the whole text has (a code block, a mail quote)."""
+        margin = self.margin
+        if margin:
+            cut, bare = len(margin), margin.strip()
+            lines[:] = [t[cut:] if t.startswith(margin) else "" if t.strip() in (bare, "")
+                        else t for t in lines]
 
     def _unwrap(self, block: Block) -> Block:
         before = self._removed
@@ -147,13 +156,6 @@ class Paste:
 
     def _blank(self, block: Block) -> None:
         lines = block.lines
-        margin = self.margin
-        if margin:
-            # a block indented or quoted as a whole (a code block, a mail quote)
-            cut, bare = len(margin), margin.strip()
-            lines[:] = [t[cut:] if t.startswith(margin) else "" if t.strip() in (bare, "")
-                        else t for t in lines]
-        _unwrap(lines)
         i = 0
         if self._open is not None or self._diff:
             i = self._go_on(lines, 0, block.first)  # what the last block left open
@@ -309,13 +311,8 @@ def _unwrap(lines: list[str]) -> list[tuple[int, int]]:
         width = -1  # (not broken at a width)
     # the rows that may go on in the next: of the width, with a `"` left
     # open, or before a lone `{` (ovn-trace's summary ends a line with " {")
-    text = "\n" + "\n".join(lines)
-    at = [m.start() for m in _ODD_QUOTES.finditer(text)] if '"' in text else []
-    if "\n{" in text:
-        at += [m.start() for m in _LONE_BRACE.finditer(text)]
-    starts = _line_indices(text, at)
-    if width > 0:
-        starts = sorted({*starts, *(i for i, t in enumerate(lines) if len(t) == width)})
+    starts = [i for i, t in enumerate(lines)
+              if len(t) == width or t == "{" or t.count('"') & 1]
     if not starts:
         return []
     joined: list[tuple[int, int]] = []
@@ -342,8 +339,6 @@ def _unwrap(lines: list[str]) -> list[tuple[int, int]]:
 
 
 # (at the "\n" before) a line with an odd number of `"`; a line that is `{`
-_ODD_QUOTES = re.compile(r'\n[^"\n]*(?:"[^"\n]*"[^"\n]*)*"[^"\n]*(?=\n|\Z)')
-_LONE_BRACE = re.compile(r"\n\{(?=\n|\Z)")
 
 
 def _in_quotes(lines: list[str], k: int, j: int) -> bool:

@@ -1,13 +1,14 @@
-"""ovn-detrace's two printing forms.
+"""ovn-detrace's printing forms.
 
-OVN 23.03 (the samples) prints every line it copies stripped and its notes
-at two or three spaces; since OVN 25.03 (commit 523e05dcd, "Adjust the
-indentation of ovn-detrace output") it keeps the indentation, indents the
-notes to the level of the last line that asked for them, and also prints at
-lines with `cookie=0x`.  No 25.x output of a real trace is recorded here, so
-`detrace_2509` below replays that version's main loop
-(utilities/ovn_detrace.py.in at v25.09.0) over a real ofproto/trace sample,
-with the records the 23.03 sample printed for each cookie.
+OVN <= 24.03 (the 23.03 samples) prints every line it copies stripped and its
+notes at two or three spaces; 24.09 - 25.03 still strip, and also print at
+lines with `cookie=0x` (commit e80e9e7df); since OVN 25.09 (commit 523e05dcd,
+"Adjust the indentation of ovn-detrace output") it keeps the indentation and
+indents the notes to the level of the last line that asked for them (the
+26.03 samples are real outputs of that form).  `detrace_2509` below replays
+that version's main loop (utilities/ovn_detrace.py.in at v25.09.0) over a
+real ofproto/trace sample, with the records the 23.03 sample printed for each
+cookie, so that every sample can be tried in that form.
 """
 
 from __future__ import annotations

@@ -65,3 +65,42 @@ def test_the_documented_keys_are_read_from_the_readme():
     keys = _readme_keys()
     assert {"format", "verdict", "drop", "reason_code", "owner", "legacy", "expected"} <= keys
     assert len(keys) > 40 and Path(ROOT / "README.md").exists()
+
+
+def _parse_section() -> str:
+    text = (ROOT / "README.md").read_text()
+    return text.split("### `parse` JSON", 1)[1].split("\n## ", 1)[0]
+
+
+def _node_keys(node: dict, out: dict[str, set[str]]) -> None:
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        out.setdefault(n["kind"], set()).update(n)
+        stack.extend(n.get("children") or ())
+        stack.extend(a for a in n.get("annotations") or () if isinstance(a, dict))
+
+
+def test_every_node_kind_and_key_of_parse_is_documented():
+    """`ovnparse parse` over every sample and ovnkube fixture: each node kind
+    is a row of the README's table and each of its keys is named there (or is
+    one every node has)."""
+    section = _parse_section()
+    rows = {m.group(1): m.group(0) for m in re.finditer(r"^\| `([a-z_-]+)`.*$", section, re.M)}
+    kinds: dict[str, set[str]] = {}
+    paths = sorted(p for p in SAMPLES.glob("**/*.txt") if "db" not in p.parts) + sorted(
+        (ROOT / "tests" / "fixtures" / "ovnkube").glob("*.txt"))
+    for path in paths:
+        for trace in api.parse(path):
+            model = trace.to_dict()
+            assert set(model) <= set(re.findall(r'"([a-z_]+)"', section)), path
+            for root in model["roots"]:
+                _node_keys(root, kinds)
+    assert {"pipeline", "stage", "openflow_pass", "openflow_table", "ovnkube-check"} <= set(kinds)
+    common = {"kind", "text", "line", "children", "annotations"}
+    for kind, keys in kinds.items():
+        row = next((r for k, r in rows.items() if f"`{kind}`" in r), None)
+        assert row is not None, f"node kind {kind} is not in the README's table"
+        missing = {k for k in keys - common if f"`{k}`" not in row and f"`{k}_" not in row}
+        missing -= {k for k in keys if k.endswith("_line") and f"`{k[:-5]}`" in row}
+        assert not missing, (kind, missing)
