@@ -25,6 +25,9 @@ if TYPE_CHECKING:
     from .db.databases import Databases
 
 
+_MODEL_FIELDS = tuple(f.name for f in fields(model.Trace))
+
+
 @dataclass(slots=True, eq=False)
 class Trace(NotebookViews, model.Trace):
     db: Databases | None = field(default=None, repr=False)
@@ -36,7 +39,7 @@ class Trace(NotebookViews, model.Trace):
         """The face of a parsed model trace (its nodes are shared, not copied)."""
         if isinstance(trace, cls) and trace.db is db:
             return trace
-        out = cls(**{f.name: getattr(trace, f.name) for f in fields(model.Trace)})
+        out = cls(**{name: getattr(trace, name) for name in _MODEL_FIELDS})
         out.db = db
         return out
 
@@ -60,7 +63,7 @@ class Trace(NotebookViews, model.Trace):
 
     def plain(self, deep: bool = False) -> model.Trace:
         """The plain model trace (`deep`: a copy of its nodes too)."""
-        values = {f.name: getattr(self, f.name) for f in fields(model.Trace)}
+        values = {name: getattr(self, name) for name in _MODEL_FIELDS}
         if deep:
             values = copy.deepcopy(values)
         return model.Trace(**values)

@@ -25,6 +25,8 @@ import re
 import shlex
 from collections import deque
 from collections.abc import Iterable, Iterator
+from itertools import compress, repeat
+from operator import and_, eq
 
 from ..lines import Block
 from ..model import Command, Trace, renumber
@@ -62,7 +64,7 @@ _MAX_CONTINUATION = 20  # lines a command may go on over
 # (a user@host prompt), a line with an "@" that starts with a letter.  One
 # scan over the block's text: "\n" as the literal prefix keeps it fast.
 _CANDIDATE = re.compile(
-    r"\n(?:[$#%❯\[(+\"'`~<.@-]| +[$#%❯\[]|std|sh-|bash-|zsh-|Flow: |Megaflow: |Final flow: |"
+    r"\n(?:[$#%❯\[(+\"'`~<.@]| +[$#%❯\[]|--- |std|sh-|bash-|zsh-|Flow: |Megaflow: |Final flow: |"
     r"Datapath actions: |"
     + "|".join(sorted({re.escape(w[:3]) for w in _COMMAND_WORDS}))
     + r"|[a-z][a-z0-9_]*=[^\s=])")
@@ -311,8 +313,7 @@ def _unwrap(lines: list[str]) -> list[tuple[int, int]]:
         width = -1  # (not broken at a width)
     # the rows that may go on in the next: of the width, with a `"` left
     # open, or before a lone `{` (ovn-trace's summary ends a line with " {")
-    starts = [i for i, t in enumerate(lines)
-              if len(t) == width or t == "{" or t.count('"') & 1]
+    starts = _indices_where(lines, width)
     if not starts:
         return []
     joined: list[tuple[int, int]] = []
@@ -339,6 +340,17 @@ def _unwrap(lines: list[str]) -> list[tuple[int, int]]:
 
 
 # (at the "\n" before) a line with an odd number of `"`; a line that is `{`
+
+
+def _indices_where(lines: list[str], width: int) -> list[int]:
+    """The indices of the lines `width` long, or that are `{`, or that hold an
+    odd number of `"` (mapped in C: this runs over every line of every text)."""
+    n = len(lines)
+    odd = compress(range(n), map(and_, map(str.count, lines, repeat('"')), repeat(1)))
+    marks = {*odd, *compress(range(n), map(eq, lines, repeat("{")))}
+    if width > 0:
+        marks.update(compress(range(n), map(eq, map(len, lines), repeat(width))))
+    return sorted(marks)
 
 
 def _in_quotes(lines: list[str], k: int, j: int) -> bool:
