@@ -18,6 +18,7 @@ import os
 import signal
 import sys
 
+from . import jsonout
 from ._version import __version__
 from .analysis import Verdict
 from .commands import COMMANDS, database_kwargs, database_options
@@ -122,7 +123,7 @@ def _cmd_parse(args) -> int:
     out.write("[")
     for n, trace in enumerate(parse(args.file, args.format)):
         out.write(",\n" if n else "\n")
-        json.dump(trace.to_dict(), out, indent=1)
+        jsonout.dump(trace.to_dict(), out, indent=1)
     out.write("\n]\n")
     return 0
 
