@@ -47,7 +47,8 @@ def read_dump_flows(src: str | os.PathLike) -> dict[str, list[OpenFlowFlow]]:
     """
     if isinstance(src, os.PathLike) or (isinstance(src, str) and "\n" not in src
                                          and os.path.exists(src)):
-        name, text = str(src), Path(src).read_text()
+        # (bytes that are not UTF-8 become U+FFFD: a flow line with them is refused later)
+        name, text = str(src), Path(src).read_bytes().decode("utf-8", "replace")
     else:
         name, text = "<text>", str(src)
     flows: dict[str, list[OpenFlowFlow]] = {}
