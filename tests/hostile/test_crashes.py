@@ -49,6 +49,11 @@ CASES = {
     "table-after-resume-stripped": ("acl-egress-allowed-dns/ovn-detrace.txt",
                                     "Resuming from table 15\n",
                                     "Resuming from table 15\n15. priority 0\n"),
+    # IndexError in formats/ofproto/stripped._table: a stripped ovn-detrace pass whose
+    # `thaw` line is gone, a table line right after `Resuming from table N`
+    "table-after-resume-without-thaw": ("acl-egress-allowed-dns/ovn-detrace.txt",
+                                        "thaw\nResuming from table 15\n",
+                                        "\nResuming from table 15\n"),
 }
 
 

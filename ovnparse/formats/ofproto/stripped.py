@@ -270,7 +270,8 @@ class Semantic:
         top = stack[-1]
         prev = top.last
         if prev is not None and prev.__class__ is OfThaw and prev.text.startswith("Resuming"):
-            stack.pop()  # the thaw's list: the table belongs to the bridge
+            if len(stack) > 1:  # (without its `thaw` line, the Resuming line is not in one)
+                stack.pop()  # the thaw's list: the table belongs to the bridge
             attach(node, stack[-1], True, stack)
             return
         # The open list whose last action leads to this table.
