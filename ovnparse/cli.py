@@ -2,7 +2,7 @@
 
 Exit status (one mapping, in `main`):
   0    done
-  1    a verdict did not match --expect, or compare's verdicts differ
+  1    a verdict did not match --expect, or compare/diff found a difference (as diff(1))
   2    the input or the command line was wrong
   3    a database could not be read (missing, damaged, wrong schema, unreachable...)
   4    an internal error (one line; --debug or OVNPARSE_DEBUG=1 for the traceback)
@@ -17,15 +17,17 @@ import json
 import os
 import signal
 import sys
+import traceback
 
+from . import jsonout
 from ._version import __version__
 from .analysis import Verdict
 from .commands import COMMANDS, database_kwargs, database_options
-from .errors import InputError, OvnparseError, Problem
+from .errors import ExitStatus, InputError, OvnparseError, Problem, status_of
 from .formats.registry import PARSERS
 
 VERDICTS = tuple(str(v) for v in Verdict)
-EXIT_INTERNAL = 4
+EXIT_INTERNAL = ExitStatus.INTERNAL  # (kept for callers of 0.2)
 
 
 class Terminated(BaseException):
@@ -34,10 +36,11 @@ class Terminated(BaseException):
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one command; its exit status (errors.ExitStatus), every exception
+    mapped here and nowhere else."""
     argv = sys.argv[1:] if argv is None else list(argv)
     debug = "--debug" in argv or os.environ.get("OVNPARSE_DEBUG", "") not in ("", "0")
     argv = [a for a in argv if a != "--debug"]  # (accepted before or after the subcommand)
-    args = _parser().parse_args(argv)
 
     def on_term(signum, frame):
         raise Terminated()
@@ -47,27 +50,46 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError:  # not the main thread
         old_term = None
     try:
+        args = _parser().parse_args(argv)  # (argparse exits 2 itself on a bad argument)
         return args.func(args)
     except OvnparseError as exc:
         print(f"ovnparse: {exc}", file=sys.stderr)
-        return exc.exit_status
-    except BrokenPipeError:
-        return 0
+        return status_of(exc)
+    except BrokenPipeError:  # (the reader went away: `ovnparse ... | head`)
+        _quiet_stdout()
+        return ExitStatus.OK
     except KeyboardInterrupt:
         print("ovnparse: interrupted", file=sys.stderr)
-        return 130
+        return ExitStatus.INTERRUPTED
     except Terminated:
         print("ovnparse: terminated", file=sys.stderr)
-        return 143
+        return ExitStatus.TERMINATED
     except Exception as exc:
         if debug:
-            raise
-        print(f"ovnparse: internal error: {type(exc).__name__}: {exc} (a bug: run again with "
-              "--debug or OVNPARSE_DEBUG=1 for the traceback, and report it)", file=sys.stderr)
-        return EXIT_INTERNAL
+            traceback.print_exc()
+        else:
+            print(f"ovnparse: internal error: {type(exc).__name__}: {_one_line(exc)} (a bug: "
+                  "run again with --debug or OVNPARSE_DEBUG=1 for the traceback, and report "
+                  "it)", file=sys.stderr)
+        return ExitStatus.INTERNAL
     finally:
         if old_term is not None:
             signal.signal(signal.SIGTERM, old_term)
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return text if len(text) <= 300 else text[:297] + "..."
+
+
+def _quiet_stdout() -> None:
+    """After a broken pipe: point stdout at /dev/null, so that the interpreter's
+    flush at exit does not print an error of its own."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -122,7 +144,7 @@ def _cmd_parse(args) -> int:
     out.write("[")
     for n, trace in enumerate(parse(args.file, args.format)):
         out.write(",\n" if n else "\n")
-        json.dump(trace.to_dict(), out, indent=1)
+        jsonout.dump(trace.to_dict(), out, indent=1)
     out.write("\n]\n")
     return 0
 

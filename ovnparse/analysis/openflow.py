@@ -162,7 +162,12 @@ def explain_openflow(trace: Trace) -> Explanation:
 
 
 def _recirc_key(value: str) -> str:
-    return value.lower() if value.lower().startswith("0x") else hex(int(value))
+    """A recirculation id as `recirc_id` is printed (0x...); text that is no
+    number (a damaged `recirc(abc)`) is kept as it is, and then matches no pass."""
+    try:
+        return hex(int(value, 16 if value.lower().startswith("0x") else 10))
+    except ValueError:
+        return value.lower()
 
 
 def _notes(node) -> list:
@@ -187,9 +192,16 @@ def _effects(p: OfPass, warn) -> _Effects:
 
 
 def _walk(actions: list, eff: _Effects) -> None:
-    for action in actions:
+    # (without recursion, nested clone()s run deep: a stack of the lists under way)
+    stack = [iter(actions)]
+    while stack:
+        action = next(stack[-1], None)
+        if action is None:
+            stack.pop()
+            continue
         if not isinstance(action, dict):
             continue
+        nested: list = []  # what the action holds, read before its next sibling
         for name, value in action.items():
             if name == "output":
                 port = value.get("port") if isinstance(value, dict) else value
@@ -207,48 +219,68 @@ def _walk(actions: list, eff: _Effects) -> None:
                 if isinstance(value, dict) and value.get("commit"):
                     eff.ct_commit = True
             elif name == "sample":
-                _walk(value.get("actions", []) if isinstance(value, dict) else [], eff)
+                nested += value.get("actions", []) if isinstance(value, dict) else []
             elif name == "clone":
-                _walk(value if isinstance(value, list) else [], eff)
+                nested += value if isinstance(value, list) else []
             elif name == "check_pkt_len" and isinstance(value, dict):
-                _walk(value.get("gt") or [], eff)
-                _walk(value.get("le") or [], eff)
+                nested += (value.get("gt") or []) + (value.get("le") or [])
+        if nested:
+            stack.append(iter(nested))
 
 
-def _split_top(text: str) -> list[str]:
-    """Comma-separated items at the top level of parentheses."""
-    items, depth, start = [], 0, 0
-    for i, c in enumerate(text):
-        if c in "({":
-            depth += 1
-        elif c in ")}":
-            depth -= 1
-        elif c == "," and depth == 0:
-            items.append(text[start:i])
-            start = i + 1
-    items.append(text[start:])
-    return [s for s in (i.strip() for i in items) if s]
+_SCANNED = ("sample", "clone", "check_pkt_len", "actions", "gt", "le")  # read inside
+_NOT_PORTS = ("drop", "ct_clear", "pop_eth", "pop_vlan", "pop_nsh", "pop_mpls", "ct",
+              "strip_vlan")  # (strip_vlan: 2010)
 
 
 def _scan(text: str, eff: _Effects) -> None:
     """A reader for datapath actions ovs.flow rejects: outputs (bare ports),
-    userspace, recirc, sample/clone/check_pkt_len contents."""
-    for item in _split_top(text):
-        name, _, rest = item.partition("(")
-        inner = rest[:-1] if rest.endswith(")") else rest
-        if not rest and name not in ("drop", "ct_clear", "pop_eth", "pop_vlan", "pop_nsh",
-                                     "pop_mpls", "ct", "strip_vlan"):  # (strip_vlan: 2010)
-            eff.outputs.append(name)
-        elif name == "userspace":
-            cookie = _RULE_COOKIE.search(inner)
-            eff.controller.append({"controller": {"rule_cookie": int(cookie.group(1), 16)}}
-                                  if cookie else {})
-        elif name == "recirc":
-            eff.recircs.append(inner)
-        elif name == "ct" and "commit" in inner:
-            eff.ct_commit = True
-        elif name in ("sample", "clone", "check_pkt_len", "actions", "gt", "le"):
-            _scan(inner, eff)
+    userspace, recirc, sample/clone/check_pkt_len contents.
+
+    One pass over the text (nested clone()s can run thousands deep, and
+    splitting each level again would take their square): a frame per open
+    parenthesis, [whether its items are read, where its current item starts,
+    whether that item has opened a parenthesis yet]."""
+    frames = [[True, 0, False]]
+    for i, c in enumerate(text):
+        if c in "({":
+            frame = frames[-1]
+            first = not frame[2]
+            frame[2] = True
+            inside = (frame[0] and first and c == "("
+                      and text[frame[1]:i].strip() in _SCANNED)
+            frames.append([inside, i + 1, False])
+        elif c in ")}" and len(frames) > 1:
+            frame = frames.pop()
+            if frame[0]:
+                _scan_item(text[frame[1]:i], eff)
+        elif c == ",":
+            frame = frames[-1]
+            if frame[0]:
+                _scan_item(text[frame[1]:i], eff)
+            frame[1], frame[2] = i + 1, False
+    while frames:  # (cut text: the items left open)
+        frame = frames.pop()
+        if frame[0]:
+            _scan_item(text[frame[1]:], eff)
+
+
+def _scan_item(item: str, eff: _Effects) -> None:
+    item = item.strip()
+    if not item:
+        return
+    name, _, rest = item.partition("(")
+    inner = rest[:-1] if rest.endswith(")") else rest
+    if not rest and name not in _NOT_PORTS:
+        eff.outputs.append(name)
+    elif name == "userspace":
+        cookie = _RULE_COOKIE.search(inner)
+        eff.controller.append({"controller": {"rule_cookie": int(cookie.group(1), 16)}}
+                              if cookie else {})
+    elif name == "recirc":
+        eff.recircs.append(inner)
+    elif name == "ct" and "commit" in inner:
+        eff.ct_commit = True
 
 
 # --- steps -----------------------------------------------------------------------------

@@ -102,8 +102,7 @@ class StepRow:
     def metadata(self) -> str | None:
         """The OpenFlow `metadata` the step matches (the logical datapath's tunnel
         key), as hex; None for a logical stage or a table that matches none."""
-        m = _METADATA.search(self.openflow_match or "")
-        return hex(int(m.group(1), 0)) if m else None
+        return _metadata_hex(self.openflow_match)
 
     def where(self) -> str:
         """'ovn-worker egress table 4 ls_out_acl', or the OpenFlow table."""
@@ -362,8 +361,17 @@ class StepNames:
 
 
 def _metadata(step: OfTable) -> str | None:
-    m = _METADATA.search(step.match or "")
-    return hex(int(m.group(1), 0)) if m else None
+    return _metadata_hex(step.match)
+
+
+def _metadata_hex(match: str | None) -> str | None:
+    """The `metadata=` an OpenFlow match holds, as hex (None: none)."""
+    m = _METADATA.search(match or "")
+    if m is None:
+        return None
+    # (not int(x, 0): it refuses a decimal with a leading zero, `metadata=085`)
+    value = m.group(1)
+    return hex(int(value, 16) if value[:2] in ("0x", "0X") else int(value))
 
 
 def port_of_output(step: OfTable) -> str | None:

@@ -16,7 +16,7 @@ def database_options(p, *, remotes: bool = True) -> None:
     """The options of reading databases, as every command that opens them takes
     them (`remotes`: also those of live servers, spelled as OVN's tools do)."""
     g = p.add_argument_group("databases")
-    g.add_argument("--db-timeout", type=float, default=10.0, metavar="SECONDS",
+    g.add_argument("--db-timeout", type=_seconds, default=10.0, metavar="SECONDS",
                    help="give up on a database whose whole read takes longer (default 10)")
     g.add_argument("--db-salvage", action="store_true",
                    help="read a damaged database file up to its damage (and say what was "
@@ -41,6 +41,18 @@ def database_kwargs(args) -> dict:
             "private_key": getattr(args, "private_key", None),
             "certificate": getattr(args, "certificate", None),
             "ca_cert": getattr(args, "ca_cert", None)}
+
+
+def _seconds(text: str) -> float:
+    import argparse
+    import math
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (value > 0 and math.isfinite(value)):  # (NaN fails both)
+        raise argparse.ArgumentTypeError(f"not a number of seconds above 0: {text!r}")
+    return value
 
 
 def _size(text: str) -> int:

@@ -13,10 +13,10 @@ ovn-detrace leaves out; ``--json`` prints the parsed trace with the notes.
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 
+from .. import jsonout
 from ..api import PRINTED, annotated, detrace_text, replayable
 from ..enrich.openflow import cookies
 from ..errors import InputError, Problem
@@ -127,7 +127,7 @@ def _print_json(traces) -> None:
     out.write("[")
     for n, trace in enumerate(traces):
         out.write(",\n" if n else "\n")
-        json.dump(trace.to_dict(), out, indent=1)
+        jsonout.dump(trace.to_dict(), out, indent=1)
     out.write("\n]\n")
 
 

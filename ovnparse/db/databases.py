@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from ..errors import DatabaseError
@@ -87,8 +88,12 @@ def open_databases(nb: str | os.PathLike | None = None, sb: str | os.PathLike | 
     if dump_flows is not None:
         names["openflow"] = os.fspath(dump_flows)
         try:
-            openflow = read_dump_flows(dump_flows)
-        except (OSError, DumpFlowsError) as exc:
+            # (a path, never text: a missing file is said so, not read as flows)
+            openflow = read_dump_flows(Path(dump_flows))
+        except OSError as exc:
+            raise DatabaseError(os.fspath(dump_flows), f"cannot read the OpenFlow flows: "
+                                f"{exc.strerror or exc}") from None
+        except DumpFlowsError as exc:
             raise DatabaseError(os.fspath(dump_flows),
                                 f"cannot read the OpenFlow flows: {exc}") from None
     return Databases(sources.get("sb"), sources.get("nb"), openflow, names=names)

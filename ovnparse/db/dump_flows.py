@@ -33,9 +33,10 @@ class OpenFlowFlow:
     line: int
 
     def parsed(self):
-        """The flow as `ovs.flow.ofp.OFPFlow` reads it (info, match, actions)."""
-        from ovs.flow.ofp import OFPFlow
-        return OFPFlow(self.text.strip())
+        """The flow as `ovs.flow.ofp.OFPFlow` reads it (info, match, actions);
+        `OvsFlowError` (a ValueError naming the line) where it cannot."""
+        from ..formats.ofproto.ovs_flow import ofp_flow
+        return ofp_flow(self.text, self.line)
 
 
 def read_dump_flows(src: str | os.PathLike) -> dict[str, list[OpenFlowFlow]]:
@@ -46,11 +47,15 @@ def read_dump_flows(src: str | os.PathLike) -> dict[str, list[OpenFlowFlow]]:
     """
     if isinstance(src, os.PathLike) or (isinstance(src, str) and "\n" not in src
                                          and os.path.exists(src)):
-        name, text = str(src), Path(src).read_text()
+        # (bytes that are not UTF-8 become U+FFFD: a flow line with them is refused later)
+        name, text = str(src), Path(src).read_bytes().decode("utf-8", "replace")
     else:
         name, text = "<text>", str(src)
     flows: dict[str, list[OpenFlowFlow]] = {}
-    for number, line in enumerate(text.splitlines(), 1):
+    # (split at newlines only, as an editor numbers lines: str.splitlines() also
+    # splits at CR, VT, FF..., which would renumber every line after one)
+    for number, line in enumerate(text.split("\n"), 1):
+        line = line.removesuffix("\r")
         if not line.strip() or _HEADER.match(line):
             continue
         m = _LINE.match(line)

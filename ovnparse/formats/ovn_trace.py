@@ -434,6 +434,10 @@ def parse_braces(lines: list[str], first: int, trace: Trace) -> None:
         end = text[-1]
         if end == ";" and text != "};":
             body = text[:-1]
+            if not body:  # (ovn-trace never prints an empty action)
+                trace.problems.append(Problem(trace.source, number, "an empty action ';'",
+                                              "an action, a 'name {' or '};' line"))
+                continue
             # Non-action nodes get a ';' appended; actions print as they are.
             if minimal or body[0] in _SPECIAL_LEAF_START:
                 top.append(_leaf(body, number, minimal, appended=True))

@@ -206,7 +206,8 @@ class OfThaw(OfAction):
     @property
     def resume_table(self) -> int | None:
         if self.text.startswith("Resuming from table "):
-            return int(self.text[20:])
+            number = self.text[20:]
+            return int(number) if number.isascii() and number.isdigit() else None
         return None
 
 

@@ -179,7 +179,10 @@ _SET_METADATA = re.compile(r"set_field:(0x[0-9a-fA-F]+|\d+)->metadata\b")
 def _sets_metadata(row: StepRow) -> str | None:
     """The metadata a step sets (table 0: the datapath of the port the packet came in by)."""
     m = _SET_METADATA.search(row.openflow_actions or "")
-    return hex(int(m.group(1), 0)) if m else None
+    if m is None:
+        return None
+    value = m.group(1)  # (not int(x, 0): it refuses `085`)
+    return hex(int(value, 16) if value[:2] in ("0x", "0X") else int(value))
 
 
 def _datapath_type(stage: str | None) -> str | None:

@@ -89,23 +89,34 @@ def _pass_lines(p: OfPass, n: int, out: list[tuple[str, Node]]) -> None:
 
 
 def ovs_list(children) -> list[tuple[Node, list]]:
-    """The model's children as the tool's trace list: (node, its own list)."""
+    """The model's children as the tool's trace list: (node, its own list).
+
+    Without recursion: a frame per list being read, [its nodes, the list
+    built, the list of the table a chained table continues]."""
     out: list[tuple[Node, list]] = []
-    anchor: list | None = None  # list of the table a chained table continues
-    for node in children:
-        cls = node.__class__
-        if cls is OfTable and node.chained and anchor is not None:
-            entry = (node, ovs_list(node.children))
-            anchor.append(entry)
-            anchor = entry[1]
+    stack: list[list] = [[iter(children), out, None]]
+    while stack:
+        frame = stack[-1]
+        node = next(frame[0], None)
+        if node is None:
+            stack.pop()
             continue
-        entry = (node, ovs_list(node.children) if isinstance(node, _OWNS_LIST) else [])
-        out.append(entry)
+        cls = node.__class__
+        if cls is OfTable and node.chained and frame[2] is not None:
+            sub: list = []
+            frame[2].append((node, sub))
+            frame[2] = sub
+            stack.append([iter(node.children), sub, None])
+            continue
+        sub = []
+        frame[1].append((node, sub))
+        if isinstance(node, _OWNS_LIST):
+            stack.append([iter(node.children), sub, None])
         if cls is OfAction and node.children:
-            out.extend(ovs_list(node.children))
-            anchor = None
+            frame[2] = None
+            stack.append([iter(node.children), frame[1], None])  # listed after it, flat
         else:
-            anchor = entry[1] if cls is OfTable else None
+            frame[2] = sub if cls is OfTable else None
     return out
 
 

@@ -14,16 +14,28 @@ _TERMINAL = (Action, Output, Error)  # always indented, never have children
 
 
 def _unlift(items: list[Node]) -> list[tuple[Node, list]]:
-    """(node, printer children) with each next-table chain nested again."""
+    """(node, printer children) with each next-table chain nested again.
+
+    Without recursion (traces nest thousands deep): one frame per open list,
+    [its nodes, the list being built, the chain's tail]."""
     out: list[tuple[Node, list]] = []
-    chain_tail: list | None = None
-    for node in items:
-        entry = (node, _unlift(node.children))
-        if isinstance(node, Stage) and chain_tail is not None:
-            chain_tail.append(entry)  # the next table: last child of the one before
+    stack: list[list] = [[iter(items), out, None]]
+    while stack:
+        frame = stack[-1]
+        node = next(frame[0], None)
+        if node is None:
+            stack.pop()
+            continue
+        sub: list = []
+        entry = (node, sub)
+        is_stage = isinstance(node, Stage)
+        if is_stage and frame[2] is not None:
+            frame[2].append(entry)  # the next table: last child of the one before
         else:
-            out.append(entry)
-        chain_tail = entry[1] if isinstance(node, Stage) else None
+            frame[1].append(entry)
+        frame[2] = sub if is_stage else None
+        if node.children:  # (read before the next sibling, which may chain after them)
+            stack.append([iter(node.children), sub, None])
     return out
 
 
@@ -47,7 +59,13 @@ def detailed(trace: Trace) -> str:
 
 def _print_details(entries: list[tuple[Node, list]], level: int,
                    parent: Node | None, lines: list[str]) -> None:
-    for n, (node, children) in enumerate(entries):
+    stack = [(entries, 0, level, parent)]  # (list, next index, level, its parent)
+    while stack:
+        entries, n, level, parent = stack.pop()
+        if n >= len(entries):
+            continue
+        stack.append((entries, n + 1, level, parent))
+        node, children = entries[n]
         if isinstance(node, Modify):
             continue
         more = (n < len(entries) - 1 or isinstance(node, _TERMINAL)
@@ -62,7 +80,8 @@ def _print_details(entries: list[tuple[Node, list]], level: int,
         lines.append(pad + text)
         if title:
             lines.append(pad + "-" * len(node.text))
-        _print_details(children, level + 2 * more, node, lines)
+        if children:
+            stack.append((children, 0, level + 2 * more, node))
 
 
 def summary(trace: Trace) -> str:
@@ -84,25 +103,42 @@ def _braces(trace: Trace, skip: tuple, drop_next: bool) -> str:
 
 
 def _pruned(items: list[Node], skip: tuple) -> list[tuple[Node, list]]:
+    """(node, pruned children); a skipped node is replaced by its pruned children,
+    as ovn-trace prunes.  Without recursion: a frame per list being read."""
     out: list[tuple[Node, list]] = []
-    for node in items:
-        children = _pruned(node.children, skip)
-        if isinstance(node, skip):
-            out.extend(children)  # replaced by its children, as ovn-trace prunes
+    stack = [(iter(items), out)]
+    while stack:
+        nodes, into = stack[-1]
+        node = next(nodes, None)
+        if node is None:
+            stack.pop()
+        elif isinstance(node, skip):
+            stack.append((iter(node.children), into))  # its children take its place
         else:
-            out.append((node, children))
+            sub: list = []
+            into.append((node, sub))
+            stack.append((iter(node.children), sub))
     return out
 
 
 def _print_braces(entries, level: int, lines: list[str], drop_next: bool) -> None:
-    for node, children in entries:
+    # (a frame per open block: its entries, its level, the line that closes it)
+    stack: list[tuple] = [(iter(entries), level, None)]
+    while stack:
+        items, level, closing = stack[-1]
+        entry = next(items, None)
+        if entry is None:
+            stack.pop()
+            if closing is not None:
+                lines.append(closing)
+            continue
+        node, children = entry
         if drop_next and isinstance(node, Action) and node.text.startswith("next("):
             continue
         pad = " " * (level * 4)
         end = "" if isinstance(node, Action) else ";"
         if children:
             lines.append(f"{pad}{node.text} {{")
-            _print_braces(children, level + 1, lines, drop_next)
-            lines.append(f"{pad}}}{end}")
+            stack.append((iter(children), level + 1, f"{pad}}}{end}"))
         else:
             lines.append(f"{pad}{node.text}{end}")

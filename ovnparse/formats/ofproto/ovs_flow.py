@@ -4,9 +4,11 @@ Only on access (about 40 us a line): a parse never calls these.  Where
 ovs.flow falls short (README: masked icmp_type, vlan_tci1, push_eth, nsh...)
 the caller gets an `OvsFlowError` naming the line.
 
-ovs.flow's key-value parser loops forever on a carriage return, a tab or
-another whitespace that is not a space inside the text (`Datapath actions:
-1\r0`): such text is refused here before ovs.flow sees it.
+ovs.flow's key-value parser loops forever on a carriage return or a tab
+inside the text (`Datapath actions: 1\r0`: it finds an empty key before the
+character and never moves past it; README, "Dependencies"): any whitespace
+but a space is refused here, before ovs.flow sees it.  Every call into
+ovs.flow goes through this module.
 """
 
 from __future__ import annotations
@@ -66,6 +68,17 @@ def odp_actions(text: str | None, line: int) -> list[dict] | None:
     except Exception as exc:
         raise OvsFlowError(line, f"ovs.flow cannot parse the datapath actions: {exc}") from None
     return [{kv.key: kv.value} for kv in parser.kv()]
+
+
+def ofp_flow(text: str, line: int):
+    """An `ovs-ofctl dump-flows` line as `ovs.flow.ofp.OFPFlow` reads it."""
+    from ovs.flow.ofp import OFPFlow
+    try:
+        return OFPFlow(_checked(text.strip(), line, "dump-flows line"))
+    except OvsFlowError:
+        raise
+    except Exception as exc:
+        raise OvsFlowError(line, f"ovs.flow cannot parse the dump-flows line: {exc}") from None
 
 
 def flow_match(p: OfPass) -> dict | None:

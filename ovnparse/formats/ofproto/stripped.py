@@ -270,7 +270,8 @@ class Semantic:
         top = stack[-1]
         prev = top.last
         if prev is not None and prev.__class__ is OfThaw and prev.text.startswith("Resuming"):
-            stack.pop()  # the thaw's list: the table belongs to the bridge
+            if len(stack) > 1:  # (without its `thaw` line, the Resuming line is not in one)
+                stack.pop()  # the thaw's list: the table belongs to the bridge
             attach(node, stack[-1], True, stack)
             return
         # The open list whose last action leads to this table.
@@ -329,6 +330,12 @@ def _group_of(top: OpenList, bucket: OfBucket):
 def lift_tails(items: list) -> None:
     """List each table that is the last thing its table did after it, flat
     (what the indented parser does as it reads): for text without indentation."""
+    pending = [items]  # (lists still to read: without recursion, calls nest deep)
+    while pending:
+        _lift_tails(pending.pop(), pending)
+
+
+def _lift_tails(items: list, pending: list) -> None:
     i = 0
     while i < len(items):
         node = items[i]
@@ -349,7 +356,7 @@ def lift_tails(items: list) -> None:
             if kids and kids.__class__ is list:
                 for kid in kids:
                     if kid.children:  # (seldom, once the tail is out: a call mid-list)
-                        lift_tails(kids)
+                        pending.append(kids)
                         break
         i += 1
 
