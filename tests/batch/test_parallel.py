@@ -4,6 +4,7 @@ progress bar's silence when piped, frame(stages=True) and Trace sources."""
 from __future__ import annotations
 
 import filecmp
+import os
 import shutil
 import subprocess
 import sys
@@ -78,3 +79,27 @@ def test_frame_stages_and_trace_sources():
     assert steps[own.columns].reset_index(drop=True).equals(own)
     assert set(steps["source"]) == {str(SAMPLES / DENY)}
     assert traces[0].resolved == {}  # (the caller's trace is not changed)
+
+
+def test_a_progress_bar_on_a_terminal(many):
+    import pty
+    master, slave = pty.openpty()
+    proc = subprocess.Popen([sys.executable, "-c", "import sys, time\n"
+                             "from ovnparse.batch import progress\n"
+                             "progress.Progress.DELAY = progress.Progress.EVERY = 0\n"
+                             "from ovnparse.cli import main\n"
+                             f"sys.exit(main(['explain', '--output', 'jsonl', {str(many)!r}]))"],
+                            stdout=subprocess.DEVNULL, stderr=slave, cwd=ROOT)
+    os.close(slave)
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        seen += chunk
+    assert proc.wait(timeout=120) == 0
+    os.close(master)
+    assert b"traces" in seen and b"dropped" in seen  # (the bar: counts and verdicts)
