@@ -29,6 +29,7 @@ For a long file, `ovnparse.parse(path)` yields the traces one at a time
     read, read_text                  the same, as lists
     explain(trace, db=None)          an Explanation (trace.explain() does the same)
     open_databases(nb, sb, ...)      saved files or live remotes, opened once
+    frame(sources, db=None, ...)     many files, folders, archives -> one DataFrame, a row a trace
     compare(a, b)                    two traces of one packet: same verdict, or why not
     diff(a, b)                       ... step by step: first divergence, causes (TraceDiff)
     merge(graphs)                    many traces' path graphs added up (counts)
@@ -47,12 +48,13 @@ from ._version import __version__
 from .analysis import Explanation, Verdict
 from .analysis.diff import TraceDiff, diff
 from .api import compare, explain, open_databases, parse, parse_stream, parse_text, read, read_text
+from .batch.frame import frame
 from .errors import DatabaseError, InputError, OvnparseError, Problem
 from .face import Trace
 from .views.graph import merge
 
 __all__ = ["__version__", "parse", "parse_stream", "parse_text", "read", "read_text",
-           "explain", "open_databases", "compare", "diff", "merge", "parse_match",
+           "frame", "explain", "open_databases", "compare", "diff", "merge", "parse_match",
            "parse_actions", "Trace", "Explanation", "Verdict", "TraceDiff", "Problem",
            "OvnparseError", "InputError", "DatabaseError", "ExpressionError"]
 

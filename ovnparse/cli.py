@@ -22,6 +22,7 @@ import traceback
 from . import jsonout
 from ._version import __version__
 from .analysis import Verdict
+from .batch.command import PARSE_FORMS, add_run_options, add_sources
 from .commands import COMMANDS, database_kwargs, database_options
 from .errors import ExitStatus, InputError, OvnparseError, Problem, status_of
 from .formats.registry import PARSERS
@@ -100,17 +101,19 @@ def _parser() -> argparse.ArgumentParser:
     sub = top.add_subparsers(required=True, metavar="COMMAND")
 
     def common(p: argparse.ArgumentParser) -> None:
-        p.add_argument("file", metavar="FILE", help="trace text, or - for stdin")
+        add_sources(p)
         p.add_argument("--format", choices=sorted(PARSERS),
                        help="skip detection and read the text as this format")
 
     p = sub.add_parser("parse", help="print the parsed model as JSON")
     common(p)
+    add_run_options(p, PARSE_FORMS)
     p.set_defaults(func=_cmd_parse)
 
     p = sub.add_parser("explain", help="say what happened to the packet")
     common(p)
-    p.add_argument("--json", action="store_true", help="print JSON for scripts")
+    p.add_argument("--json", action="store_true", help="print JSON for scripts "
+                   "(--output json)")
     p.add_argument("--expect", choices=VERDICTS,
                    help="exit 1 unless every trace has this verdict")
     p.add_argument("--nb", metavar="DB", help="Northbound database: a saved nb.db file or "
@@ -122,6 +125,7 @@ def _parser() -> argparse.ArgumentParser:
                    help="ovs-ofctl dump-flows br-int text: list the OpenFlow flows of the "
                    "logical flow that dropped (what ovn-trace --ovs shows, offline)")
     database_options(p)
+    add_run_options(p)
     p.set_defaults(func=_cmd_explain)
 
     p = sub.add_parser("compare", help="two traces of one packet: same verdict, or why not")
@@ -139,34 +143,23 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _cmd_parse(args) -> int:
-    from .api import parse
-    out = sys.stdout
-    out.write("[")
-    for n, trace in enumerate(parse(args.file, args.format)):
-        out.write(",\n" if n else "\n")
-        jsonout.dump(trace.to_dict(), out, indent=1)
-    out.write("\n]\n")
-    return 0
+    from .batch.command import run
+    from .batch.run import Work
+    return run(args, Work("parse", args.format), args.output or "json", None)
 
 
 def _cmd_explain(args) -> int:
-    from .api import explain, open_databases, parse
-    from .views import text as text_view
-    db = None
-    if args.sb or args.nb or args.dump_flows:
-        db = open_databases(args.nb, args.sb, dump_flows=args.dump_flows,
-                            **database_kwargs(args))
-        for warning in db.warnings:
-            print(f"ovnparse: warning: {warning}", file=sys.stderr)
-    explanations = [explain(t, db) for t in parse(args.file, args.format)]
-    if args.json:
-        json.dump([e.to_dict() for e in explanations], sys.stdout, indent=2)
-        sys.stdout.write("\n")
-    else:
-        sys.stdout.write(text_view.render(explanations))
-    if args.expect and any(e.verdict != args.expect for e in explanations):
-        return 1
-    return 0
+    from .batch.command import open_run_databases, run
+    from .batch.run import Work
+    form = args.output or ("json" if args.json else "text")
+    spec, dbs = open_run_databases(args, args.nb, args.sb, args.dump_flows,
+                                   database_kwargs(args))
+    work = Work("explain", args.format, text=form == "text", databases=spec)
+    try:
+        return run(args, work, form, dbs, args.expect)
+    finally:
+        if dbs is not None:
+            dbs.close()
 
 
 def _cmd_compare(args) -> int:

@@ -11,6 +11,7 @@ bool, None) with an explicit stack.
 from __future__ import annotations
 
 import json
+import re
 from typing import IO, Any
 
 _scalar = json.JSONEncoder(indent=None).encode  # str/int/float/bool/None as json.dump does
@@ -24,6 +25,18 @@ def dump(obj: Any, out: IO[str], indent: int = 1) -> None:
 
 def dumps(obj: Any, indent: int = 1) -> str:
     return "".join(iterencode(obj, indent))
+
+
+def dumps_line(obj: Any) -> str:
+    """`json.dumps(obj)` (one line), without recursion where it would recurse
+    too deep (then with "," and ":" separators: still one valid JSON line)."""
+    try:
+        return json.dumps(obj)
+    except RecursionError:
+        return _LINE_BREAK.sub("", dumps(obj, indent=1))
+
+
+_LINE_BREAK = re.compile(r"\n *")  # (JSON strings hold no raw newline)
 
 
 def iterencode(obj: Any, indent: int = 1):

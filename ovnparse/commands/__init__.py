@@ -9,6 +9,7 @@ COMMANDS = {
     "trace": "run the real ovn-trace against a saved Southbound file and explain the result",
     "diff": "two traces step by step: the first divergence, the flows, the verdicts, why",
     "graph": "draw the path of the packet(s): datapath hops or every step, the drop marked",
+    "report": "many traces -> one self-contained HTML page: counts, ACLs, paths, every trace",
 }
 
 

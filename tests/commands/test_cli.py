@@ -10,7 +10,8 @@ from ovnparse.cli import main
 
 DELIVERED = "docs/ovn-org_ovn/ovn-openstack.rst-L1622.detailed.txt"
 KEYS = {"format", "microflow", "lines", "verdict", "outputs", "datapaths",
-        "transforms", "drop", "warnings", "recirculations", "checks", "command"}
+        "transforms", "drop", "warnings", "recirculations", "checks", "command",
+        "source", "packet", "error"}  # (0.3: source, packet, error: README "Changes")
 
 
 def test_explain_json_keeps_its_keys(corpus_dir, capsys):

@@ -1,0 +1,261 @@
+"""Many saved traces at scale: explain --output jsonl, frame(), report; 1 and 2 jobs.
+Run by hand (never by the tests):
+
+    python3 benchmarks/make_scale_db.py --out /tmp/ovnparse-scale          # 100k flows
+    python3 benchmarks/batch.py make [--scale DIR] [--out DIR] [--traces 10000]
+    python3 benchmarks/batch.py run [--scale DIR] [--traces-dir DIR] [--separate 20]
+
+`make` records the traces on the scale topology, with the real tools: a
+sandbox (OvnSandbox) serving the scale nb.db/sb.db with ovs-vswitchd and
+ovn-controller as the node `ovn-worker` (the chassis make_scale_db.py used,
+so its pods' ports are claimed here), `--vifs` pods of that node plugged
+into br-int; then, for packets from those pods to pods of every namespace
+(most dropped by the namespaces' default deny, some allowed by the
+`allow-egress-to-<next>` policies), to ClusterIP VIPs and to 8.8.8.8:
+`ovn-trace --detach` serving the Southbound once and `ovs-appctl -t
+<ovn-trace> trace --detailed|--summary|--minimal DATAPATH MICROFLOW` for
+the logical traces, `ovs-appctl ofproto/trace br-int FLOW` for the OpenFlow
+ones.  One trace a file (DIR/<form>/NNNNN.txt), the forms mixed.
+
+`run` measures, each in a fresh process (wall time: spawn to exit; memory:
+the peak of the summed RSS of the process and all its children, sampled
+every 10 ms, as replay.py does):
+
+  * `ovnparse explain --output jsonl --nb nb.db --sb sb.db DIR` with --jobs 1 and 2,
+    and without databases;
+  * `ovnparse.frame(DIR, db=open_databases(...), jobs=N)`;
+  * `ovnparse report DIR --nb --sb -o report.html` (and the page's size);
+  * opening the databases alone (open_databases + the index): the per-trace
+    cost is (run - that) / traces;
+  * `--separate K` separate `ovnparse explain --nb --sb FILE` calls, one a
+    file, as a shell loop does: their mean times the number of files.
+
+Every daemon `make` starts is stopped by pid at the end (the sandbox's own
+stop; ovn-trace's by its pidfile), also on errors and Ctrl-C.  Runs at nice 10.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import uuid as uuidlib
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+sys.path.insert(0, str(ROOT / "samples"))
+
+FORMS = {"detailed": 0.4, "summary": 0.15, "minimal": 0.15, "ofproto": 0.3}
+
+
+def log(msg: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+
+# ------------------------------------------------------------------ make
+def make(args) -> None:
+    from make_scale_db import POD_PORT, build_model
+    from topology import ip_to_mac
+
+    from ovnparse.sandbox import OvnSandbox
+    scale = Path(args.scale)
+    margs = argparse.Namespace(**json.loads((scale / "counts.json").read_text())["args"])
+    model = build_model(margs)
+    local = model["nodes"][0]
+    rnd = random.Random(12)
+    sources = [p for p in model["pods"] if p["node_index"] == local["index"]][:args.vifs]
+    out = Path(args.out)
+    for form in FORMS:
+        (out / form).mkdir(parents=True, exist_ok=True)
+    workdir = Path(tempfile.mkdtemp(prefix="ovnbatch-"))
+    box = OvnSandbox(workdir, nb_db=scale / "nb.db", sb_db=scale / "sb.db", northd=False,
+                     system_id=str(uuidlib.uuid5(uuidlib.NAMESPACE_DNS,
+                                                 f"{local['name']}.ovnparse.scale")),
+                     hostname=local["name"], encap_ip="172.18.0.2", timeout=900)
+    trace_pid = None
+    try:
+        with box:
+            box.add_underlay("breth0", "172.18.0.2/16",
+                             neighbors={"172.18.0.3": "02:42:ac:12:00:03"})
+            ofports = {}
+            for n, p in enumerate(sources):
+                ofports[p["lsp"]] = box.add_vif(f"veth{n}", p["lsp"], mac=p["mac"],
+                                                external_ids={"iface-id-ver": p["uid"]})
+            t = time.monotonic()
+            from make_scale_db import wait_hv
+            box.nbctl("--wait=sb", "sync", timeout=900)
+            try:
+                wait_hv(box, 1800)
+            except RuntimeError as exc:  # (no northd: hv sync may not move; flows are in)
+                log(f"wait_hv: {exc}")
+            log(f"ovn-controller ready in {time.monotonic() - t:.0f} s")
+            ctl = workdir / "ovn-trace.ctl"
+            pidfile = workdir / "ovn-trace.pid"
+            subprocess.run(["ovn-trace", "--detach", "--no-chdir", f"--pidfile={pidfile}",
+                            f"--unixctl={ctl}", f"--db={box.sb_remote}", "-vconsole:off",
+                            "-vsyslog:off", "-vfile:off"], check=True, env=box.env,
+                           timeout=900)
+            trace_pid = int(pidfile.read_text())
+            log(f"ovn-trace --detach up (pid {trace_pid})")
+            forms = list(FORMS)
+            weights = [FORMS[f] for f in forms]
+            counts = {f: 0 for f in forms}
+            t = time.monotonic()
+            for n in range(args.traces):
+                src = sources[n % len(sources)]
+                kind = rnd.random()
+                gw = ip_to_mac(f"10.244.{src['node_index']}.1")
+                if kind < 0.7:
+                    dst = model["pods"][rnd.randrange(len(model["pods"]))]
+                    mac = dst["mac"] if dst["node"] == src["node"] else gw
+                    ip, port = dst["ip4"], rnd.choice([POD_PORT, 80, 443, POD_PORT])
+                elif kind < 0.9:
+                    svc = model["services"][rnd.randrange(len(model["services"]))]
+                    mac, ip, port = gw, svc["vip4"], svc["port"]
+                else:
+                    mac, ip, port = gw, "8.8.8.8", 443
+                sport = 30000 + n % 30000
+                form = rnd.choices(forms, weights)[0]
+                if form == "ofproto":
+                    flow = (f"in_port={ofports[src['lsp']]},tcp,dl_src={src['mac']},"
+                            f"dl_dst={mac},nw_src={src['ip4']},nw_dst={ip},nw_ttl=64,"
+                            f"tp_src={sport},tp_dst={port}")
+                    text = box.appctl("ovs-vswitchd", "ofproto/trace", "br-int", flow,
+                                      timeout=600)
+                else:
+                    micro = (f'inport == "{src["lsp"]}" && eth.src == {src["mac"]} && '
+                             f"eth.dst == {mac} && ip4.src == {src['ip4']} && ip4.dst == {ip} "
+                             f"&& ip.ttl == 64 && tcp && tcp.src == {sport} && "
+                             f"tcp.dst == {port}")
+                    # (ovn-trace's daemon mode takes only the form: no --ct, --lb-dst)
+                    opts = [f"--{form}"]
+                    proc = subprocess.run(["ovs-appctl", "-t", str(ctl), "trace", *opts,
+                                           src["node"], micro], capture_output=True, text=True,
+                                          env=box.env, timeout=600)
+                    if proc.returncode != 0:
+                        log(f"ovn-trace failed: {proc.stderr.strip()[:200]}")
+                        continue
+                    text = proc.stdout
+                (out / form / f"{n:05d}.txt").write_text(text)
+                counts[form] += 1
+                if n % 500 == 499:
+                    log(f"{n + 1} traces ({time.monotonic() - t:.0f} s): {counts}")
+            (out / "counts.json").write_text(json.dumps(counts) + "\n")
+            log(f"done: {counts}")
+    finally:
+        if trace_pid is not None:
+            try:
+                os.kill(trace_pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+
+
+# ------------------------------------------------------------------ run
+OVNPARSE = [sys.executable, "-m", "ovnparse.cli"]
+
+
+def child_env() -> dict:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(ROOT) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH")
+                                     else "")
+    return env
+
+
+def measure(argv: list[str]) -> dict:
+    from replay import Memory
+    start = time.perf_counter()
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            env=child_env())
+    mem = Memory(proc.pid)
+    mem.start()
+    err = proc.stderr.read() if proc.stderr else b""
+    proc.wait()
+    wall = time.perf_counter() - start
+    peak_sum, peak_one = mem.stop()
+    return {"seconds": wall, "rss_mib": peak_sum, "one_mib": peak_one, "rc": proc.returncode,
+            "err": err.decode(errors="replace")[-300:]}
+
+
+def run(args) -> None:
+    scale, traces = Path(args.scale), Path(args.traces_dir)
+    nb, sb = str(scale / "nb.db"), str(scale / "sb.db")
+    files = sorted(str(p) for p in traces.rglob("*.txt"))
+    n = len(files)
+    scratch = Path(tempfile.mkdtemp(prefix="batchbench-"))
+    print(f"{n} trace files in {traces}; databases {scale} "
+          f"({json.loads((scale / 'counts.json').read_text()).get('sb_Logical_Flow')} "
+          "logical flows)")
+    py = [sys.executable, "-c"]
+    results = {}
+
+    def show(name: str, r: dict, extra: str = "") -> None:
+        results[name] = r
+        print(f"{name:34s} {r['seconds']:8.1f} s  {r['rss_mib']:7.0f} MiB (sum of processes; "
+              f"largest {r['one_mib']:.0f})  rc {r['rc']}{extra}", flush=True)
+        if r["rc"] not in (0, 1):
+            print("   ", r["err"].strip().replace("\n", "\n    "))
+
+    load = measure([*py, "import ovnparse; db = ovnparse.open_databases("
+                    f"nb={nb!r}, sb={sb!r}); db.index"])
+    show("open databases + index", load)
+    for jobs in (1, 2):
+        r = measure([*OVNPARSE, "explain", "--output", "jsonl", "--no-progress", "--jobs",
+                     str(jobs), "--nb", nb, "--sb", sb, "-o", str(scratch / "o.jsonl"),
+                     str(traces)])
+        per = (r["seconds"] - load["seconds"]) / n * 1000
+        show(f"explain jsonl --jobs {jobs}", r, f"  ({per:.2f} ms a trace after the load)")
+    r = measure([*OVNPARSE, "explain", "--output", "jsonl", "--no-progress", "-o",
+                 str(scratch / "o.jsonl"), str(traces)])
+    show("explain jsonl, no databases", r, f"  ({r['seconds'] / n * 1000:.2f} ms a trace)")
+    for jobs in (1, 2):
+        r = measure([*py, "import ovnparse; db = ovnparse.open_databases("
+                     f"nb={nb!r}, sb={sb!r}); df = ovnparse.frame({str(traces)!r}, db=db, "
+                     f"jobs={jobs}, progress=False); print(len(df))"])
+        show(f"frame() jobs={jobs}", r)
+    for jobs in (1, 2):
+        page = scratch / "report.html"
+        r = measure([*OVNPARSE, "report", "--no-progress", "--jobs", str(jobs), "--nb", nb,
+                     "--sb", sb, "-o", str(page), str(traces)])
+        size = page.stat().st_size / 1e6 if page.exists() else 0
+        show(f"report --jobs {jobs}", r, f"  (page {size:.1f} MB)")
+    if args.separate:
+        rnd = random.Random(3)
+        sample = rnd.sample(files, min(args.separate, n))
+        total = 0.0
+        for f in sample:
+            total += measure([*OVNPARSE, "explain", "--json", "--nb", nb, "--sb", sb,
+                              f])["seconds"]
+        mean = total / len(sample)
+        one = results["explain jsonl --jobs 1"]["seconds"]
+        print(f"separate explain calls: {mean:.2f} s each (mean of {len(sample)}); "
+              f"{n} of them: {mean * n:.0f} s; one run: {one:.1f} s = 1/{mean * n / one:.0f}")
+
+
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    m = sub.add_parser("make")
+    m.add_argument("--scale", default="/tmp/ovnparse-scale")
+    m.add_argument("--out", default="/tmp/ovnparse-batch")
+    m.add_argument("--traces", type=int, default=10000)
+    m.add_argument("--vifs", type=int, default=8)
+    r = sub.add_parser("run")
+    r.add_argument("--scale", default="/tmp/ovnparse-scale")
+    r.add_argument("--traces-dir", default="/tmp/ovnparse-batch")
+    r.add_argument("--separate", type=int, default=20)
+    args = ap.parse_args(argv)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    os.nice(10)
+    make(args) if args.cmd == "make" else run(args)
+
+
+if __name__ == "__main__":
+    main()
