@@ -100,6 +100,7 @@ def _parser() -> argparse.ArgumentParser:
                    help="ovs-ofctl dump-flows br-int text: list the OpenFlow flows of the "
                    "logical flow that dropped (what ovn-trace --ovs shows, offline)")
     database_options(p)
+    _replay_options(p)
     p.set_defaults(func=_cmd_explain)
 
     p = sub.add_parser("compare", help="two traces of one packet: same verdict, or why not")
@@ -136,12 +137,67 @@ def _cmd_explain(args) -> int:
                             **database_kwargs(args))
         for warning in db.warnings:
             print(f"ovnparse: warning: {warning}", file=sys.stderr)
+    if args.replay:
+        return _explain_replayed(args, db)
     explanations = [explain(t, db) for t in parse(args.file, args.format)]
     if args.json:
         json.dump([e.to_dict() for e in explanations], sys.stdout, indent=2)
         sys.stdout.write("\n")
     else:
         sys.stdout.write(text_view.render(explanations))
+    if args.expect and any(e.verdict != args.expect for e in explanations):
+        return 1
+    return 0
+
+
+def _replay_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("--replay (starts ovsdb-server and ovn-trace; replay/whole.py)")
+    g.add_argument("--replay", action="store_true",
+                   help="replay --minimal/--summary traces with ovn-trace --detailed against "
+                   "the saved --sb file: the drop point, flow, ACL and owner they cannot show")
+    g.add_argument("--ct", action="append", default=[], metavar="FLAGS",
+                   help="with --replay: ovn-trace --ct the trace was made with (its saved "
+                   "command's win), repeatable")
+    g.add_argument("--lb-dst", metavar="IP[:PORT]",
+                   help="with --replay: ovn-trace --lb-dst the trace was made with")
+    g.add_argument("--ovn-trace", dest="ovn_trace", default="ovn-trace", metavar="PROGRAM",
+                   help="with --replay: the ovn-trace to run")
+
+
+def _explain_replayed(args, db) -> int:
+    """explain --replay: the short forms made whole (replay/whole.py)."""
+    import shutil
+
+    from .api import explain, parse_text
+    from .replay.whole import make_whole, mark
+    from .views import text as text_view
+    if not args.sb or os.path.isdir(args.sb) or not os.path.exists(args.sb):
+        raise InputError(Problem(args.sb or "--sb", 0, "--replay needs --sb",
+                                 "a saved Southbound database file"))
+    if shutil.which(args.ovn_trace) is None:
+        print(f"ovnparse: warning: {args.ovn_trace} is not installed: not replayed",
+              file=sys.stderr)
+        args.replay = False
+        return _cmd_explain(args)
+    source = "<stdin>" if args.file == "-" else args.file
+    text = sys.stdin.read() if args.file == "-" else open(args.file, errors="replace").read()
+    traces = parse_text(text, source, args.format)
+    explanations = [explain(t, db) for t in traces]
+    lines = text.splitlines()
+    spans = [lines[max(0, e.lines[0] - 1):e.lines[1]] if e.lines else None
+             for e in explanations]
+    infos = make_whole(explanations, spans, args.sb, db, ct=args.ct, lb_dst=args.lb_dst,
+                       ovn_trace=args.ovn_trace)
+    if args.json:
+        json.dump([mark(e.to_dict(), i) for e, i in zip(explanations, infos, strict=True)],
+                  sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    else:
+        sys.stdout.write(text_view.render(explanations))
+        for e, i in zip(explanations, infos, strict=True):
+            if i is not None:
+                sys.stdout.write(f"replayed: lines {e.lines[0]}-{e.lines[1]} with "
+                                 f"ovn-trace --detailed: {i['microflow']}\n")
     if args.expect and any(e.verdict != args.expect for e in explanations):
         return 1
     return 0
