@@ -19,7 +19,6 @@ import signal
 import sys
 import traceback
 
-from . import jsonout
 from ._version import __version__
 from .analysis import Verdict
 from .batch.command import PARSE_FORMS, add_run_options, add_sources
@@ -42,6 +41,9 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     debug = "--debug" in argv or os.environ.get("OVNPARSE_DEBUG", "") not in ("", "0")
     argv = [a for a in argv if a != "--debug"]  # (accepted before or after the subcommand)
+    old_debug = os.environ.get("OVNPARSE_DEBUG")
+    if debug:  # (also for the workers of a run over many inputs, which read it there)
+        os.environ["OVNPARSE_DEBUG"] = "1"
 
     def on_term(signum, frame):
         raise Terminated()
@@ -76,6 +78,10 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if old_term is not None:
             signal.signal(signal.SIGTERM, old_term)
+        if old_debug is None:
+            os.environ.pop("OVNPARSE_DEBUG", None)
+        else:
+            os.environ["OVNPARSE_DEBUG"] = old_debug
 
 
 def _one_line(exc: BaseException) -> str:
@@ -126,6 +132,7 @@ def _parser() -> argparse.ArgumentParser:
                    "logical flow that dropped (what ovn-trace --ovs shows, offline)")
     database_options(p)
     add_run_options(p)
+    _replay_options(p)
     p.set_defaults(func=_cmd_explain)
 
     p = sub.add_parser("compare", help="two traces of one packet: same verdict, or why not")
@@ -151,6 +158,8 @@ def _cmd_parse(args) -> int:
 def _cmd_explain(args) -> int:
     from .batch.command import open_run_databases, run
     from .batch.run import Work
+    if args.replay:
+        return _explain_replayed(args)
     form = args.output or ("json" if args.json else "text")
     spec, dbs = open_run_databases(args, args.nb, args.sb, args.dump_flows,
                                    database_kwargs(args))
@@ -160,6 +169,67 @@ def _cmd_explain(args) -> int:
     finally:
         if dbs is not None:
             dbs.close()
+
+
+def _replay_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("--replay (starts ovsdb-server and ovn-trace; replay/whole.py)")
+    g.add_argument("--replay", action="store_true",
+                   help="replay --minimal/--summary traces with ovn-trace --detailed against "
+                   "the saved --sb file: the drop point, flow, ACL and owner they cannot show")
+    g.add_argument("--ct", action="append", default=[], metavar="FLAGS",
+                   help="with --replay: ovn-trace --ct the trace was made with (its saved "
+                   "command's win), repeatable")
+    g.add_argument("--lb-dst", metavar="IP[:PORT]",
+                   help="with --replay: ovn-trace --lb-dst the trace was made with")
+    g.add_argument("--ovn-trace", dest="ovn_trace", default="ovn-trace", metavar="PROGRAM",
+                   help="with --replay: the ovn-trace to run")
+
+
+def _explain_replayed(args) -> int:
+    """explain --replay: the short forms made whole (replay/whole.py); one file."""
+    import shutil
+
+    from .api import explain, open_databases, parse_text
+    from .replay.whole import make_whole, mark
+    from .views import text as text_view
+    if len(args.files) != 1:
+        raise InputError(Problem("--replay", 0, f"{len(args.files)} sources given",
+                                 "one trace file (or -) with --replay"))
+    args.file = args.files[0]
+    if not args.sb or os.path.isdir(args.sb) or not os.path.exists(args.sb):
+        raise InputError(Problem(args.sb or "--sb", 0, "--replay needs --sb",
+                                 "a saved Southbound database file"))
+    if shutil.which(args.ovn_trace) is None:
+        print(f"ovnparse: warning: {args.ovn_trace} is not installed: not replayed",
+              file=sys.stderr)
+        args.replay = False
+        return _cmd_explain(args)
+    db = None
+    if args.sb or args.nb or args.dump_flows:
+        db = open_databases(args.nb, args.sb, dump_flows=args.dump_flows,
+                            **database_kwargs(args))
+    source = "<stdin>" if args.file == "-" else args.file
+    text = sys.stdin.read() if args.file == "-" else open(args.file, errors="replace").read()
+    traces = parse_text(text, source, args.format)
+    explanations = [explain(t, db) for t in traces]
+    lines = text.splitlines()
+    spans = [lines[max(0, e.lines[0] - 1):e.lines[1]] if e.lines else None
+             for e in explanations]
+    infos = make_whole(explanations, spans, args.sb, db, ct=args.ct, lb_dst=args.lb_dst,
+                       ovn_trace=args.ovn_trace)
+    if args.json:
+        json.dump([mark(e.to_dict(), i) for e, i in zip(explanations, infos, strict=True)],
+                  sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    else:
+        sys.stdout.write(text_view.render(explanations))
+        for e, i in zip(explanations, infos, strict=True):
+            if i is not None:
+                sys.stdout.write(f"replayed: lines {e.lines[0]}-{e.lines[1]} with "
+                                 f"ovn-trace --detailed: {i['microflow']}\n")
+    if args.expect and any(e.verdict != args.expect for e in explanations):
+        return 1
+    return 0
 
 
 def _cmd_compare(args) -> int:

@@ -11,7 +11,6 @@ by row count so the files do not depend on the parallelism).
 from __future__ import annotations
 
 import csv
-import json
 import os
 import sys
 from typing import IO, Any

@@ -93,8 +93,12 @@ def process(inp: Any, work: Work, dbs: Any = None) -> Iterator[dict]:
     except (KeyboardInterrupt, SystemExit):
         raise
     except Exception as exc:  # (a bug: said in the entry, the run goes on)
+        if os.environ.get("OVNPARSE_DEBUG", "") not in ("", "0"):
+            raise  # (cli.main prints the traceback)
         yield error_entry(inp.file, inp.member,
-                          Problem(inp.name, 0, f"internal error: {type(exc).__name__}: {exc}"),
+                          Problem(inp.name, 0, f"internal error: {type(exc).__name__}: {exc} "
+                                  "(a bug: run again with --debug or OVNPARSE_DEBUG=1 for the "
+                                  "traceback, and report it)"),
                           STATUS_INTERNAL)
 
 

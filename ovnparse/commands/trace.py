@@ -1,66 +1,90 @@
 """`ovnparse trace`: what-if replay of a packet against a saved Southbound file.
 
-Starts a private ovsdb-server on a private file holding the part of the
-database the packet's trace needs (ovnparse.db.prune: the datapaths the trace
-runs in, grown and served again each time the trace leaves them; the output is
-ovn-trace's on the whole database), or with --whole-db on a private copy of the
-file (a clustered file is converted to a standalone copy first: a lone cluster
-member would wait for its peers), runs the real `ovn-trace --db unix:<its
-socket>`, explains the output with ovnparse's own parser, and stops what it
-started, by pid, also on errors, Ctrl-C and SIGTERM.  Every program gets an argv
-list, never a shell.
+Two ways to name the packet:
+
+* a MICROFLOW (and DATAPATH), as ovn-trace takes them;
+* Kubernetes names, as ovnkube-trace takes them (``--nb NB --src NS/POD
+  (--dst NS/POD | --service NS/NAME | --dst-ip IP) (--tcp | --udp)``, its
+  single-dash spellings too): the pods and Services are found in the saved
+  Northbound (ovnparse.k8s), the microflows built as ovnkube-trace builds
+  them, each run replayed (ovnparse.replay) and explained, both directions,
+  with ovnkube-trace's verdict lines at the end.
+
+The replay (ovnparse.replay.logical) runs the real ovn-trace against a private
+ovsdb-server and stops what it started, by pid, also on errors, Ctrl-C and
+SIGTERM.
 
 Exit status (cli.main): 0 done; 1 a verdict did not match --expect; 2 the
-datapath, the microflow or the command line was wrong, or ovn-trace failed;
-3 a database file could not be read; 130/143 interrupted.
+datapath, the microflow, a name or the command line was wrong, or ovn-trace
+failed; 3 a database file could not be read; 130/143 interrupted.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import re
-import shutil
-import signal
-import subprocess
 import sys
-import tempfile
-import time
-from pathlib import Path
 
 from ..api import explain, open_databases, parse_text
-from ..errors import DatabaseError, InputError, OvnparseError, Problem
+from ..errors import InputError, Problem
+from ..replay.logical import (
+    DEFAULT_TIMEOUT,
+    FORMS,
+    LAST_RUN,
+    Options,
+    OvnTraceReplay,
+    Packet,
+    TraceError,
+    check_db,
+)
 from ..views import text as text_view
 
+__all__ = ["LAST_RUN", "TraceError", "add_arguments", "run"]
+
 VERDICTS = ("delivered", "flooded", "dropped", "controller", "incomplete", "error")
-FORMS = ("detailed", "summary", "minimal", "all")
-SB_SCHEMA = "/usr/share/ovn/ovn-sb.ovsschema"
-DEFAULT_TIMEOUT = 60.0
-
-#: what the last run() started, for tests and debugging: {"pids": {name: pid},
-#: "workdir": path, "argv": the ovn-trace argv}
-LAST_RUN: dict = {}
-
-
-class TraceError(OvnparseError):
-    """Something the user gave was wrong, or a tool failed: one line for stderr."""
-
-    exit_status = 2
 
 
 def add_arguments(p) -> None:
     p.description = ("Run the real ovn-trace against a private ovsdb-server serving a "
-                     "private copy of a saved Southbound file, then explain the result.")
+                     "private copy of a saved Southbound file, then explain the result. "
+                     "Name the packet with a MICROFLOW, or with Kubernetes names as "
+                     "ovnkube-trace does (--nb --src ... --dst|--service|--dst-ip).")
     p.add_argument("datapath", nargs="?", metavar="DATAPATH",
                    help="logical datapath (optional when the microflow's inport names it)")
-    p.add_argument("microflow", metavar="MICROFLOW",
-                   help="the packet, in ovn-trace's microflow syntax (one argument: quote it)")
+    p.add_argument("microflow", nargs="?", metavar="MICROFLOW",
+                   help="the packet, in ovn-trace's microflow syntax (one argument: quote "
+                        "it); not with --src")
     p.add_argument("--sb", required=True, metavar="FILE",
                    help="saved Southbound database file (standalone or clustered); "
                         "never written to")
     p.add_argument("--nb", metavar="FILE",
                    help="saved Northbound database file: name the dropping ACL and its "
-                        "Kubernetes owner, as explain --nb --sb does")
+                        "Kubernetes owner, as explain --nb --sb does; needed by --src")
+    k8s = p.add_argument_group(
+        "by Kubernetes names, as ovnkube-trace (its -single-dash spellings work too)")
+    k8s.add_argument("--src", "-src", metavar="NS/POD",
+                     help="source pod (NS/POD, or POD in --src-namespace; node/NAME: a "
+                          "host-networked pod, through the node's k8s-NAME port)")
+    k8s.add_argument("--src-namespace", "-src-namespace", default="default", metavar="NS",
+                     help="namespace of --src without one (default: default)")
+    k8s.add_argument("--dst", "-dst", metavar="NS/POD", help="destination pod")
+    k8s.add_argument("--dst-namespace", "-dst-namespace", default="default", metavar="NS",
+                     help="namespace of --dst/--service without one (default: default)")
+    k8s.add_argument("--service", "-service", metavar="NS/NAME",
+                     help="destination Service (its load balancers' k8s.ovn.org/owner)")
+    k8s.add_argument("--dst-ip", "-dst-ip", metavar="IP", help="destination IP address")
+    proto = k8s.add_mutually_exclusive_group()
+    proto.add_argument("--tcp", "-tcp", dest="protocol", action="store_const", const="tcp")
+    proto.add_argument("--udp", "-udp", dest="protocol", action="store_const", const="udp")
+    k8s.add_argument("--dst-port", "-dst-port", type=int, default=80, metavar="N",
+                     help="destination port (default 80, as ovnkube-trace)")
+    k8s.add_argument("--src-port", "-src-port", type=int, metavar="N",
+                     help="source port (default: ovnkube-trace's 52888)")
+    k8s.add_argument("--addr-family", "-addr-family", choices=("ip4", "ip6"), default="ip4",
+                     help="address family (default ip4)")
+    k8s.add_argument("--ipv6", "-ipv6", dest="addr_family", action="store_const",
+                     const="ip6", help="--addr-family ip6")
+    k8s.add_argument("--skip-detrace", "-skip-detrace", action="store_true",
+                     help=argparse_suppress())
     form = p.add_mutually_exclusive_group()
     for name in FORMS:
         form.add_argument(f"--{name}", dest="form", action="store_const", const=name,
@@ -69,8 +93,11 @@ def add_arguments(p) -> None:
     p.set_defaults(form="detailed")
     p.add_argument("--ct", action="append", default=[], metavar="FLAGS",
                    help="ovn-trace --ct: ct_state for the next ct_next, repeatable (one a "
-                        "ct_next, in order; then trk|est)")
-    p.add_argument("--lb-dst", metavar="IP[:PORT]", help="ovn-trace --lb-dst: backend to pick")
+                        "ct_next, in order; then trk|est); by names, for every run "
+                        "(default: ovnkube-trace's, new toward a Service)")
+    p.add_argument("--lb-dst", metavar="IP[:PORT]",
+                   help="ovn-trace --lb-dst: backend to pick (by names: the Service's "
+                        "endpoint to trace to; default the first pod endpoint)")
     p.add_argument("--select-id", metavar="ID", help="ovn-trace --select-id: bucket to pick")
     p.add_argument("--no-friendly-names", action="store_true",
                    help="ovn-trace --no-friendly-names")
@@ -91,34 +118,40 @@ def add_arguments(p) -> None:
                    help="say on stderr what is started and stopped (with pids)")
 
 
+def argparse_suppress():
+    import argparse
+    return argparse.SUPPRESS
+
+
 def run(args) -> int:
-    return _run(args)
+    if args.src is not None:
+        return _run_names(args)
+    if args.microflow is None and args.datapath is not None:
+        args.datapath, args.microflow = None, args.datapath  # MICROFLOW alone
+    if args.microflow is None:
+        raise TraceError("give a MICROFLOW, or --src with --dst, --service or --dst-ip")
+    for opt, shown in (("dst", "--dst"), ("service", "--service"), ("dst_ip", "--dst-ip"),
+                       ("protocol", "--tcp/--udp")):
+        if getattr(args, opt) is not None:
+            raise TraceError(f"{shown} goes with --src, not a MICROFLOW")
+    return _run_microflow(args)
 
 
-# ---------------------------------------------------------------------- the run
-def _run(args) -> int:
-    _check_tools(args.ovn_trace)
-    _check_db(args.sb, "OVN_Southbound", "--sb")
+def _options(args) -> Options:
+    return Options(sb=args.sb, ovn_trace=args.ovn_trace, whole_db=args.whole_db,
+                   timeout=args.timeout, verbose=args.verbose,
+                   no_friendly_names=args.no_friendly_names)
+
+
+# ---------------------------------------------------------------- a microflow
+def _run_microflow(args) -> int:
     if args.nb:
-        _check_db(args.nb, "OVN_Northbound", "--nb")
-    tool = _tool_version(args.ovn_trace)
-    argv_tail = _trace_options(args)
-
-    LAST_RUN.clear()
-    # our own short workdir (unix socket paths are limited to ~107 bytes), so
-    # that a daemon started but not yet recorded when a signal arrives is still
-    # found by its pidfile and stopped
-    workdir = Path(tempfile.mkdtemp(prefix="ovntr-"))
-    LAST_RUN["workdir"] = str(workdir)
-    served = _Served(args, workdir, tool, argv_tail)
-    try:
-        if args.whole_db:
-            stdout, stderr = served.trace(args.sb, [f"--{args.form}"])
-        else:
-            stdout, stderr = _pruned_replay(args, served)
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
-    warnings = list(served.warnings or [])
+        check_db(args.nb, "OVN_Northbound", "--nb")
+    packet = Packet(args.datapath, args.microflow, args.form, tuple(args.ct), args.lb_dst,
+                    args.select_id)
+    with OvnTraceReplay(_options(args)) as replay:
+        result = replay.run(packet)
+    stdout = result.stdout
 
     source = f"ovn-trace on {args.sb}"
     db = open_databases(args.nb, args.sb) if args.nb else None
@@ -127,12 +160,8 @@ def _run(args) -> int:
                                                            source)]
     except InputError as exc:
         raise TraceError(f"cannot read ovn-trace's output: {exc.problem}") from None
-    # (on a part of the database ovn-trace parses only the flows of the datapaths
-    # the trace ran in: so many of their matches it could not parse)
-    warnings += _stderr_warnings(stderr, "" if args.whole_db
-                                 else " of the datapaths the trace ran in")
     for ex in explanations:
-        ex.warnings[:0] = [Problem(source, 0, w) for w in warnings]
+        ex.warnings[:0] = [Problem(source, 0, w) for w in result.warnings]
 
     out = sys.stdout
     if args.json:
@@ -151,351 +180,56 @@ def _run(args) -> int:
     return 0
 
 
-class _Served:
-    """Serves a database file with a private ovsdb-server, runs ovn-trace on it, stops
-    the server (by pid, also on errors and signals); once per file."""
-
-    def __init__(self, args, workdir: Path, tool: dict, argv_tail: list[str]):
-        self.args = args
-        self.workdir = workdir
-        self.tool = tool
-        self.argv_tail = argv_tail  # ovn-trace's options and operands, form first
-        self.warnings: list[str] | None = None
-        self.runs = 0
-        LAST_RUN["pids"] = {}
-        if args.verbose:
-            print(f"ovnparse: private directory {workdir}", file=sys.stderr)
-
-    def trace(self, sb_file, forms: list[str], extra: tuple[str, ...] = ()) -> tuple[bytes, bytes]:
-        from ..sandbox import OvnSandbox, SandboxError  # late: only this command needs it
-        args = self.args
-        self.runs += 1
-        tag = "" if self.runs == 1 else str(self.runs)
-        boxdir = self.workdir / f"s{self.runs}"
-        what = "a copy of it" if sb_file == args.sb else "a part of it"
-        box = OvnSandbox(boxdir, sb_db=sb_file, northd=False, controller=False,
-                         vswitchd=False, ovs_db=False, timeout=30.0)
-        try:
-            try:
-                box.start()
-            except SandboxError as exc:
-                raise TraceError(f"{args.sb}: ovsdb-server could not serve {what}: "
-                                 f"{_first_line(exc)}") from None
-            finally:
-                LAST_RUN["pids"].update({f"{n}{tag}": p for n, p in box.started_pids.items()})
-            if args.verbose:
-                for name, pid in box.started_pids.items():
-                    print(f"ovnparse: started ovsdb-server ({name}) pid {pid}",
-                          file=sys.stderr)
-            if self.warnings is None:
-                self.warnings = _version_warnings(self.tool, _served_version(box), args.sb)
-                for w in self.warnings:
-                    print(f"ovnparse: warning: {w}", file=sys.stderr)
-            argv = [args.ovn_trace, f"--db={box.sb_remote}", *extra, *forms,
-                    *self.argv_tail[1:]]
-            LAST_RUN["argv"] = argv
-            stdout, stderr = _run_trace(argv, box.env, args.timeout)
-            _check_output(stdout, stderr, args, box)
-        finally:
-            _stop(box, boxdir, args.verbose)
-        return stdout, stderr
-
-
-def _pruned_replay(args, served: _Served) -> tuple[bytes, bytes]:
-    """ovn-trace on private copies holding only the datapaths the trace runs in
-    (ovnparse.db.prune); the same output as on the whole database."""
-    from ..db import OvsdbFileError
-    from ..db.prune import Pruner, replay
-    t0 = time.monotonic()
-    try:
-        pruner = Pruner.from_file(args.sb, friendly_names=not args.no_friendly_names)
-    except (OSError, OvsdbFileError, ValueError) as exc:
-        raise TraceError(f"cannot read {args.sb}: {exc} (--whole-db serves the file "
-                         "as it is)") from None
-    if args.verbose:
-        print(f"ovnparse: read {args.sb} ({time.monotonic() - t0:.2f} s)", file=sys.stderr)
-
-    def run(subset, forms):
-        path = served.workdir / f"sb-part{served.runs + 1}.db"
-        size = pruner.write(subset, path, args.sb)
-        if args.verbose:
-            names = sorted(pruner.friendly_name(d) for d in subset.datapaths)
-            print(f"ovnparse: serving {len(subset.datapaths)} of {len(pruner.dps)} datapaths "
-                  f"({', '.join(names)}): {subset.counts.get('Logical_Flow', 0)} of "
-                  f"{len(pruner.flows)} logical flows, {size / 1e6:.1f} MB "
-                  f"({time.monotonic() - t0:.2f} s)", file=sys.stderr)
-        # (every empty Logical_Flow row of the copy makes ovn-trace warn; to syslog
-        # too, by default, which costs a second per 100k rows)
-        try:
-            out = served.trace(path, forms, ("-vsyslog:off",))
-        finally:
-            path.unlink()  # (the server served a copy of it)
-        if args.verbose:
-            print(f"ovnparse: ovn-trace done ({time.monotonic() - t0:.2f} s)", file=sys.stderr)
-        return out
-
-    result = replay(pruner, args.datapath, args.microflow, args.form, run, args.lb_dst)
-    return result.stdout, result.stderr
-
-
-def _trace_options(args) -> list[str]:
-    """ovn-trace's options and operands, each one argv item (values joined with '=')."""
-    tail = [f"--{args.form}"]
-    tail += [f"--ct={c}" for c in args.ct]
-    if args.lb_dst is not None:
-        tail.append(f"--lb-dst={args.lb_dst}")
+# ---------------------------------------------------------------- by names
+def _run_names(args) -> int:
+    from ..k8s import Cluster, Request, plan
+    from ..replay.ovnkube import run_plan, summary
+    if args.microflow is not None or args.datapath is not None:
+        raise TraceError("--src names the packet: give no DATAPATH or MICROFLOW with it")
+    if not args.nb:
+        raise TraceError("--src needs --nb (the Northbound names the pods and Services)")
+    if args.protocol is None:
+        raise TraceError("either --tcp or --udp must be given (as ovnkube-trace)")
     if args.select_id is not None:
-        tail.append(f"--select-id={args.select_id}")
-    if args.no_friendly_names:
-        tail.append("--no-friendly-names")
-    tail.append("--")  # a datapath or microflow starting with '-' is not an option
-    if args.datapath is not None:
-        tail.append(args.datapath)
-    tail.append(args.microflow)
-    return tail
+        raise TraceError("--select-id goes with a MICROFLOW, not --src")
+    check_db(args.nb, "OVN_Northbound", "--nb")
+    cluster = Cluster.from_nb(args.nb)
+    req = Request(src=args.src, dst=args.dst, service=args.service, dst_ip=args.dst_ip,
+                  src_namespace=args.src_namespace, dst_namespace=args.dst_namespace,
+                  protocol=args.protocol, dst_port=args.dst_port, src_port=args.src_port,
+                  family=args.addr_family, ct=tuple(args.ct), lb_dst=args.lb_dst)
+    the_plan = plan(cluster, req)
+    db = open_databases(args.nb, args.sb)
+    with OvnTraceReplay(_options(args)) as replay:
+        results = run_plan(the_plan, replay, cluster, db, args.form, f"ovn-trace on {args.sb}")
+    total = summary(the_plan, results)
 
-
-def _run_trace(argv: list[str], env: dict, timeout: float) -> tuple[bytes, bytes]:
-    try:
-        proc = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, env=env,
-                              timeout=timeout, check=False)
-    except subprocess.TimeoutExpired:
-        raise TraceError(f"{argv[0]} did not finish within {timeout:g} s "
-                         "(raise --timeout)") from None
-    except OSError as exc:
-        raise TraceError(f"cannot run {argv[0]}: {exc.strerror or exc}") from None
-    if proc.returncode != 0:
-        raise TraceError(_failure(argv[0], proc.returncode, proc.stderr))
-    return proc.stdout, proc.stderr
-
-
-def _failure(program: str, status: int, stderr: bytes) -> str:
-    lines = [ln for ln in stderr.decode("utf-8", "replace").splitlines() if ln.strip()]
-    own = [ln for ln in lines if not _LOG_LINE.match(ln)]
-    warns = [m.group(2) for ln in lines if (m := _LOG_LINE.match(ln))]
-    warns = [w for w in warns if "parsing expression failed" not in w]
-    if status < 0:
-        try:
-            name = signal.Signals(-status).name
-        except ValueError:
-            name = f"signal {-status}"
-        what = f"{program} crashed ({name})"
+    out = sys.stdout
+    if args.json:
+        objs = [r.to_dict() for r in results]
+        last = total.to_dict()
+        last["tool"] = "ovnkube-trace"
+        last["direction"] = None
+        last["summary"] = [r.summary for r in results]
+        objs.append(last)
+        json.dump(objs, out, indent=2)
+        out.write("\n")
     else:
-        what = f"{program} exited with status {status}"
-    detail = own[-1] if own else ""
-    if detail.startswith(os.path.basename(program) + ": "):
-        detail = detail[len(os.path.basename(program)) + 2:]
-    msg = what + (f": {detail}" if detail else "")
-    if warns:
-        msg += " (it warned: " + "; ".join(warns[-3:]) + ")"
-    return msg
-
-
-# "2026-11-26T11:37:01Z|00013|ovntrace|WARN|nosuch: unknown logical port"
-_LOG_LINE = re.compile(r"^\S+\|\d+\|\S+\|(EMER|ERR|WARN|INFO|DBG)\|(.*)$")
-
-
-def _check_output(stdout: bytes, stderr: bytes, args, box) -> None:
-    """ovn-trace exits 0 after a wrong datapath or microflow: read its one line."""
-    text = stdout.decode("utf-8", "replace")
-    first = text.split("\n", 1)[0].strip()
-    if not text.strip():
-        warns = [m.group(2) for m in map(_LOG_LINE.match, stderr.decode("utf-8", "replace")
-                                         .splitlines()) if m]
-        warns = [w for w in warns if "parsing expression failed" not in w]
-        raise TraceError("ovn-trace printed nothing" + (f": {warns[-1]}" if warns else ""))
-    if first.startswith("unknown datapath"):
-        known = _datapath_names(box)
-        raise TraceError(f"{first} in {args.sb}"
-                         + (f" (it has: {', '.join(known)})" if known else ""))
-    if first.startswith("error parsing flow:"):
-        reason = first[len("error parsing flow:"):].strip()
-        raise TraceError(f"ovn-trace rejected the microflow: {reason}")
-
-
-def _datapath_names(box) -> list[str]:
-    try:
-        out = box.sbctl("--bare", "--columns=external_ids", "list", "Datapath_Binding")
-    except Exception:
-        return []
-    names = re.findall(r'(?:^|[ ,{])name="?([^",}\s]+)', out)
-    return sorted(set(names))
-
-
-def _stderr_warnings(stderr: bytes, scope: str = "") -> list[str]:
-    """What ovn-trace logged on a successful run: the logical flows it left out because
-    it cannot parse their match (counted), and any other warning or error (as is)."""
-    bad, other = [], []
-    for ln in stderr.decode("utf-8", "replace").splitlines():
-        m = _LOG_LINE.match(ln)
-        if m is None:
-            if ln.strip():
-                other.append(ln.strip())
-        elif "parsing expression failed" in m.group(2):
-            bad.append(m.group(2))
-        elif m.group(1) in ("EMER", "ERR", "WARN"):
-            other.append(m.group(2))
-    out = []
-    if bad:
-        out.append(f"ovn-trace could not parse {len(bad)} logical flow match(es){scope} and "
-                   f"left them out of the trace (first: {bad[0][:160]})")
-    out += [f"ovn-trace: {w}" for w in dict.fromkeys(other)]
-    return out
-
-
-# ------------------------------------------------------------ tools and versions
-def _check_tools(program: str) -> None:
-    from ..sandbox import REQUIRED_TOOLS, missing_tools
-    needed = [t for t in REQUIRED_TOOLS
-              if t not in ("ovs-vsctl", "ovs-vswitchd", "ovn-northd", "ovn-controller",
-                           "ovn-trace")]
-    missing = missing_tools(needed)
-    if shutil.which(program) is None:
-        missing.insert(0, program)
-    if missing:
-        raise TraceError("missing OVN/OVS programs or schemas: " + ", ".join(missing)
-                         + " (Debian: tools/install-ovn-packages)")
-
-
-def _check_db(path: str, want: str, option: str) -> None:
-    """The file exists and ovsdb-tool reads a *want* database from it (read-only)."""
-    if not os.path.exists(path):
-        hint = ""
-        if re.match(r"^(unix|tcp|ssl):", path):
-            hint = "; for a live database run ovn-trace --db itself, then ovnparse explain"
-        raise DatabaseError(path, f"no such file ({option} wants a saved database file{hint})")
-    if os.path.isdir(path):
-        raise DatabaseError(path, f"is a directory ({option} wants a saved database file)")
-    try:
-        proc = subprocess.run(["ovsdb-tool", "db-name", path], stdin=subprocess.DEVNULL,
-                              capture_output=True, timeout=60)
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        raise DatabaseError(path, f"ovsdb-tool db-name failed: {exc}") from None
-    if proc.returncode != 0:
-        err = proc.stderr.decode("utf-8", "replace").strip().splitlines()
-        detail = err[-1] if err else f"status {proc.returncode}"
-        detail = re.sub(r"^ovsdb-tool: ", "", detail)
-        raise DatabaseError(path, f"not a readable OVSDB database file ({detail})")
-    name = proc.stdout.decode("utf-8", "replace").strip()
-    if name != want:
-        raise DatabaseError(path, f"holds the {name or 'unnamed'} database, not {want} "
-                                  f"({option})")
-
-
-def _tool_version(program: str) -> dict:
-    """{"ovn": "23.03.1", "schema": "20.27.0", "schema_from": where} of the ovn-trace to run."""
-    info: dict[str, str | None] = {"ovn": None, "schema": None, "schema_from": None}
-    try:
-        out = subprocess.run([program, "--version"], stdin=subprocess.DEVNULL,
-                             capture_output=True, timeout=30).stdout.decode("utf-8", "replace")
-    except (OSError, subprocess.TimeoutExpired):
-        out = ""
-    m = re.search(r"^ovn-trace\s+\(?\S*?\)?\s*(\d[\w.+~-]*)", out, re.M)
-    if m:
-        info["ovn"] = m.group(1)
-    m = re.search(r"^(?:SB )?DB Schema\s+(\d+\.\d+\.\d+)", out, re.M)
-    if m:
-        info["schema"], info["schema_from"] = m.group(1), f"{program} --version"
-    else:
-        try:
-            with open(SB_SCHEMA) as f:
-                info["schema"] = json.load(f).get("version")
-            info["schema_from"] = SB_SCHEMA
-        except (OSError, ValueError):
-            pass
-    return info
-
-
-def _served_version(box) -> str | None:
-    try:
-        return box.run(["ovsdb-client", "get-schema-version", box.sb_remote,
-                        "OVN_Southbound"]).strip() or None
-    except Exception:
-        return None
-
-
-def _vtuple(v: str) -> tuple[int, ...]:
-    return tuple(int(x) for x in re.findall(r"\d+", v)[:3])
-
-
-def _version_warnings(tool: dict, db_version: str | None, path: str) -> list[str]:
-    if not db_version or not tool["schema"]:
-        return []
-    if _vtuple(db_version) > _vtuple(tool["schema"]):
-        who = f"ovn-trace {tool['ovn']}" if tool["ovn"] else "the local ovn-trace"
-        return [f"{path} has Southbound schema {db_version}, newer than the "
-                f"{tool['schema']} of {who} ({tool['schema_from']}): it may not know "
-                "newer columns, actions and stages, so the trace can differ from what "
-                "the cluster does"]
-    return []
-
-
-# ---------------------------------------------------------------------- stopping
-def _stop(box, workdir: Path, verbose: bool) -> None:
-    """Stop the sandbox's daemons, then any daemon whose pidfile is in *workdir*
-    (one started while a signal arrived, before the sandbox recorded it)."""
-    from ..sandbox import SandboxError, _cmdline, _pid_alive
-    # a second Ctrl-C must not leave daemons behind
-    old_int = _ignore(signal.SIGINT)
-    old_term = _ignore(signal.SIGTERM)
-    try:
-        try:
-            box.stop()
-        except SandboxError as exc:
-            print(f"ovnparse: warning: {exc}", file=sys.stderr)
-        for pidfile in sorted((workdir / "run").glob("*.pid")):
-            try:
-                pid = int(pidfile.read_text().strip())
-            except (OSError, ValueError):
-                continue
-            if _pid_alive(pid) and any(str(pidfile) in a for a in _cmdline(pid)):
-                _kill(pid)
-        if verbose:
-            for name, pid in box.started_pids.items():
-                state = "still running!" if _pid_alive(pid) else "stopped"
-                print(f"ovnparse: {state} ovsdb-server ({name}) pid {pid}", file=sys.stderr)
-        shutil.rmtree(workdir, ignore_errors=True)
-    finally:
-        _restore(signal.SIGINT, old_int)
-        _restore(signal.SIGTERM, old_term)
-
-
-def _kill(pid: int) -> None:
-    from ..sandbox import _pid_alive
-    for sig, wait in ((signal.SIGTERM, 10.0), (signal.SIGKILL, 5.0)):
-        try:
-            os.kill(pid, sig)
-        except ProcessLookupError:
-            return
-        deadline = time.monotonic() + wait
-        while time.monotonic() < deadline:
-            if not _pid_alive(pid):
-                return
-            time.sleep(0.02)
-
-
-def _ignore(sig):
-    try:
-        return signal.signal(sig, signal.SIG_IGN)
-    except ValueError:
-        return None
-
-
-def _restore(sig, old) -> None:
-    if old is not None:
-        try:
-            signal.signal(sig, old)
-        except ValueError:
-            pass
-
-
-def _first_line(exc: Exception) -> str:
-    lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
-    # the sandbox puts the daemon's log tail after its own message: the most
-    # telling line is the last error the daemon or tool printed
-    errs = [ln for ln in lines[1:] if "|ERR|" in ln or "|EMER|" in ln or "error" in ln.lower()]
-    text = lines[0] if lines else "unknown error"
-    if errs:
-        m = _LOG_LINE.match(errs[-1])
-        text += ": " + (m.group(2) if m else errs[-1])
-    return text
+        for r in results:
+            leg = r.leg
+            out.write(f"== {leg.printed}: {leg.src_name} -> {leg.dst_name} ==\n")
+            ct = "".join(f" --ct={c}" for c in leg.ct)
+            lb = f" --lb-dst={leg.lb_dst}" if leg.lb_dst else ""
+            out.write(f"  ovn-trace{ct}{lb} {leg.datapath} '{leg.microflow}'\n")
+            out.write(text_view.render([r.explanation]))
+            if leg.hopeless:
+                out.write(f"  note:     {leg.hopeless}\n")
+            out.write("\n")
+        for n in the_plan.notes:
+            out.write(f"note: {n}\n")
+        for r in results:
+            out.write(r.summary + "\n")
+    out.flush()
+    if args.expect and any(r.explanation.verdict != args.expect for r in results):
+        return 1
+    return 0

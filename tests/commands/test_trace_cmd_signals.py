@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from ovnparse.commands import trace as trace_cmd
+from ovnparse.replay import logical as replay_logical
 from ovnparse.sandbox import OvnSandbox, missing_tools
 
 from conftest import ROOT, SAMPLES, process_alive
@@ -101,7 +101,7 @@ def test_stop_finds_a_daemon_the_sandbox_did_not_record(tmp_path):
         assert process_alive(pid)
         box = OvnSandbox(workdir, sb_db=db, northd=False, controller=False, vswitchd=False,
                          ovs_db=False)  # never started: it knows no daemon
-        trace_cmd._stop(box, workdir, verbose=False)
+        replay_logical._stop(box, workdir, verbose=False)
         assert not process_alive(pid)
         assert not workdir.exists()
         assert bystander.poll() is None
