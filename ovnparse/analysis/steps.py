@@ -384,3 +384,23 @@ def port_of_output(step: OfTable) -> str | None:
             port = note_fields(pb).get("logical_port") if pb is not None else None
             return port or f"ofport {action.text[7:]}"
     return None
+
+
+def step_record(r: StepRow, drop_line: int | None) -> dict:
+    """A step as one flat record (views/frame.py's columns, batch's stage rows);
+    `drop_line`: the line of the trace's drop point, if any."""
+    owner = r.owner
+    return {
+        "step": r.step, "line": r.line, "datapath": r.datapath, "pipeline": r.pipeline,
+        "table": r.table, "stage": r.stage, "priority": r.priority, "match": r.match,
+        "actions": r.actions, "lflow": r.lflow, "acl": r.acl, "acl_action": r.acl_action,
+        "owner_kind": owner.kind if owner else None,
+        "owner_namespace": owner.namespace if owner else None,
+        "owner_name": str(owner.name) if owner and owner.name is not None else None,
+        "lflow_uuid": r.lflow_uuid, "kind": r.kind, "no_match": r.no_match,
+        "dropped": drop_line is not None and r.line == drop_line,
+        "bridge": r.bridge, "recirc_pass": r.recirc_pass,
+        "openflow_table": r.openflow_table, "cookie": r.cookie,
+        "openflow_priority": r.openflow_priority, "openflow_match": r.openflow_match,
+        "openflow_actions": r.openflow_actions,
+    }

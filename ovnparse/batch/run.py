@@ -128,27 +128,10 @@ def _record(trace, inp: Input, work: Work, dbs, text_view) -> dict:
         from ..views.graph import build_path
         out["_graph"] = build_path(used, ex, "datapath").to_networkx()
     if work.steps:
-        from ..analysis.steps import step_rows
+        from ..analysis.steps import step_record, step_rows
         drop_line = ex.drop.line if ex.drop is not None else None
-        out["_steps"] = [_step(r, drop_line) for r in step_rows(used)]
+        out["_steps"] = [step_record(r, drop_line) for r in step_rows(used)]
     return out
-
-
-def _step(r, drop_line: int | None) -> dict:
-    """A step as views/frame.py's columns (flat values)."""
-    owner = r.owner
-    return {"step": r.step, "line": r.line, "datapath": r.datapath, "pipeline": r.pipeline,
-            "table": r.table, "stage": r.stage, "priority": r.priority, "match": r.match,
-            "actions": r.actions, "lflow": r.lflow, "acl": r.acl, "acl_action": r.acl_action,
-            "owner_kind": owner.kind if owner else None,
-            "owner_namespace": owner.namespace if owner else None,
-            "owner_name": str(owner.name) if owner and owner.name is not None else None,
-            "lflow_uuid": r.lflow_uuid, "kind": r.kind, "no_match": r.no_match,
-            "dropped": drop_line is not None and r.line == drop_line,
-            "bridge": r.bridge, "recirc_pass": r.recirc_pass,
-            "openflow_table": r.openflow_table, "cookie": r.cookie,
-            "openflow_priority": r.openflow_priority, "openflow_match": r.openflow_match,
-            "openflow_actions": r.openflow_actions}
 
 
 def _batch(inputs: list[Input], work: Work, dbs: Any) -> list[dict]:

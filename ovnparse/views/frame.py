@@ -20,7 +20,7 @@ from collections.abc import Iterable
 import pandas as pd
 
 from ..analysis.explanation import Explanation
-from ..analysis.steps import StepRow, step_rows
+from ..analysis.steps import StepRow, step_record, step_rows
 from ..model import Trace
 
 INT_COLUMNS = ("step", "line", "table", "priority", "recirc_pass", "openflow_table",
@@ -39,23 +39,7 @@ def rows_frame(rows: list[StepRow], explanation: Explanation | None = None) -> p
     """The rows (analysis/steps.py) as a frame; `explanation` marks the drop's step."""
     drop = explanation.drop if explanation is not None else None
     drop_line = drop.line if drop is not None else None
-    records = []
-    for r in rows:
-        owner = r.owner
-        records.append({
-            "step": r.step, "line": r.line, "datapath": r.datapath, "pipeline": r.pipeline,
-            "table": r.table, "stage": r.stage, "priority": r.priority, "match": r.match,
-            "actions": r.actions, "lflow": r.lflow, "acl": r.acl, "acl_action": r.acl_action,
-            "owner_kind": owner.kind if owner else None,
-            "owner_namespace": owner.namespace if owner else None,
-            "owner_name": str(owner.name) if owner and owner.name is not None else None,
-            "lflow_uuid": r.lflow_uuid, "kind": r.kind, "no_match": r.no_match,
-            "dropped": drop_line is not None and r.line == drop_line,
-            "bridge": r.bridge, "recirc_pass": r.recirc_pass,
-            "openflow_table": r.openflow_table, "cookie": r.cookie,
-            "openflow_priority": r.openflow_priority, "openflow_match": r.openflow_match,
-            "openflow_actions": r.openflow_actions,
-        })
+    records = [step_record(r, drop_line) for r in rows]
     frame = pd.DataFrame.from_records(records, columns=COLUMNS)
     return frame.astype(DTYPES)
 
@@ -74,3 +58,4 @@ def stages_frame(traces: Trace | Iterable[Trace]) -> pd.DataFrame:
     if not frames:
         return rows_frame([]).assign(trace=pd.array([], dtype="Int64"))
     return pd.concat(frames, ignore_index=True)
+
