@@ -47,13 +47,14 @@ def detect_start(lines: list[str], klog: str = "") -> tuple[str | None, int]:
 
 def _detect_plain(lines: list[str]) -> tuple[str | None, int]:
     # The first line that looks like a format decides; a line before it that
-    # ends as ovn-trace's actions and blocks do may be the start of a fragment.
+    # is indented, or ends as ovn-trace's actions and blocks do, may be the
+    # start of a fragment (notes typed around a trace start at the left).
     start = None
     for index, text in enumerate(lines):
         stripped = text.strip()
         if not stripped or is_elision(stripped):
             continue
-        if start is None and stripped[-1] in ";{}":
+        if start is None and (stripped[-1] in ";{}" or text[0] in " \t"):
             start = index
         found = start if start is not None else index
         if text.startswith("# ") and FLOW_HEADER.match(text):

@@ -62,3 +62,14 @@ def test_a_file_with_a_trace_among_notes_exits_0_and_one_without_exits_2(cli, tm
     run = cli("explain", notes_only)
     assert run.returncode == 2
     assert "notes.txt:1: not a known trace format" in run.stderr
+
+
+def test_indented_lines_before_a_cut_trace_are_its_text_not_notes():
+    """`grep -v cookie trace | tail -5` (mutation test, said so): the first
+    line left is an indented action of the trace, not a note."""
+    text = (SAMPLES / "pod-to-pod-same-node" / "ofproto-trace.ct-new.txt").read_text()
+    tail = "\n".join([t for t in text.splitlines() if "cookie" not in t][-5:]) + "\n"
+    assert tail.startswith(" ")
+    trace, = api.read_text(tail)
+    assert not any("no trace's text" in p.message for p in trace.problems)
+    assert trace.first_line == 1
