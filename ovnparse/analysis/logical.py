@@ -402,19 +402,34 @@ def datapaths(trace: Trace) -> list[str]:
     (Not those of a packet held while ovn-controller resolves its next hop:
     what ovn-trace >= 24.09 prints after `nd_ns {...};`/`arp {...};`.)"""
     visits: list[str] = []
-    stack: list[Iterator[Node]] = [iter(trace.roots)]
+    # (the list being read, the node it belongs to, a datapath whose flood
+    # copies are read in it)
+    stack: list[tuple[Iterator[Node], Node | None, str | None]] = [
+        (iter(trace.roots), None, None)]
     while stack:
-        node = next(stack[-1], None)
+        items, owner, flooding = stack[-1]
+        node = next(items, None)
         if node is None:
             stack.pop()
             continue
         if isinstance(node, Pipeline) and node.datapath is not None:
-            if not visits or visits[-1] != node.datapath:
+            if node.direction == "multicast" and node.datapath in visits:
+                # A flood's copies leave the datapath the packet is in, even when
+                # printed after a copy's visit elsewhere (OVN 26.03 prints the
+                # router's copy first): not a new visit.
+                flooding = node.datapath
+            elif node.datapath != flooding and (not visits or visits[-1] != node.datapath):
                 visits.append(node.datapath)
         elif isinstance(node, Fork) and node.name in RESOLUTION_FORKS:
-            stack[-1] = iter(())  # the rest of the list: the packet once resolved
+            # The rest of the pipeline (its later tables too) is the packet once
+            # resolved: left out, up to the pipeline's own list.
+            for k in range(len(stack) - 1, -1, -1):
+                items_k, owner_k, flooding_k = stack[k]
+                stack[k] = (iter(()), owner_k, flooding_k)
+                if isinstance(owner_k, Pipeline):
+                    break
         if node.children:
-            stack.append(iter(node.children))
+            stack.append((iter(node.children), node, flooding))
     return visits
 
 
