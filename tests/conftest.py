@@ -102,3 +102,11 @@ def cli(capsys):
         out, err = capsys.readouterr()
         return subprocess.CompletedProcess(args, code, out, err)
     return run
+
+
+def default_sigint() -> None:
+    """preexec_fn for a child a test sends SIGINT: a shell runs background jobs
+    with SIGINT ignored, and Python then installs no KeyboardInterrupt handler
+    (CI started with `&` or nohup would see exit 0 instead of 130)."""
+    import signal
+    signal.signal(signal.SIGINT, signal.SIG_DFL)

@@ -23,7 +23,7 @@ import pytest
 from ovnparse.replay import logical as replay_logical
 from ovnparse.sandbox import OvnSandbox, missing_tools
 
-from conftest import ROOT, SAMPLES, process_alive
+from conftest import ROOT, SAMPLES, default_sigint, process_alive
 
 NEEDED = ("ovsdb-tool", "ovsdb-server", "ovsdb-client", "ovs-appctl", "ovn-nbctl",
           "ovn-sbctl", "ovn-trace")
@@ -49,7 +49,8 @@ def test_interrupted_run_stops_its_daemons(tmp_path, sig, status):
     proc = subprocess.Popen([sys.executable, "-m", "ovnparse.cli", "trace", "-v",
                              "--sb", str(SAMPLES / "db/base/sb.db"), "--ovn-trace", str(fake),
                              "ovn-worker", FLOW],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+                            preexec_fn=default_sigint)
     try:
         deadline = time.monotonic() + 20
         while not (marker.exists() and marker.read_text().strip()):

@@ -21,7 +21,7 @@ from ovnparse import cli
 from ovnparse.errors import (DatabaseError, ExitStatus, InputError, Problem, status_of,
                              worst_status)
 
-from conftest import ROOT, SAMPLES
+from conftest import ROOT, SAMPLES, default_sigint
 from guard import _env
 
 DROPPED = SAMPLES / "acl-ingress-default-deny" / "ovn-trace.detailed.txt"
@@ -145,7 +145,8 @@ def test_real_signals(sig, status):
     # `explain -` waits on a stdin that stays open: the signal arrives mid-read
     proc = subprocess.Popen([sys.executable, "-m", "ovnparse.cli", "explain", "-"],
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, env=_env(), cwd=ROOT)
+                            stderr=subprocess.PIPE, env=_env(), cwd=ROOT,
+                            preexec_fn=default_sigint)
     try:
         proc.stdin.write(DROPPED.read_bytes()[:200])
         proc.stdin.flush()
