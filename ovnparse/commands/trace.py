@@ -209,9 +209,12 @@ def _pruned_replay(args, served: _Served) -> tuple[bytes, bytes]:
     t0 = time.monotonic()
     try:
         pruner = Pruner.from_file(args.sb, friendly_names=not args.no_friendly_names)
-    except (OSError, OvsdbFileError, ValueError) as exc:
-        raise TraceError(f"cannot read {args.sb}: {exc} (--whole-db serves the file "
-                         "as it is)") from None
+    except OvsdbFileError as exc:  # (a database that cannot be read: exit status 3)
+        raise DatabaseError(exc.source, f"{exc.message} (--whole-db serves the file as "
+                            "it is)") from None
+    except (OSError, ValueError) as exc:
+        raise DatabaseError(args.sb, f"cannot read: {exc} (--whole-db serves the file "
+                            "as it is)") from None
     if args.verbose:
         print(f"ovnparse: read {args.sb} ({time.monotonic() - t0:.2f} s)", file=sys.stderr)
 
