@@ -49,7 +49,9 @@ OVN_TRACE_HINTS = (
 )
 OVN_TRACE_TABLE = OVN_TRACE_HINTS[1]
 # ovn-trace's `# <microflow>` header: a flow as OVS formats it.
-FLOW_HEADER = re.compile(r"# [a-z0-9_]+(?:,[a-z0-9_]+(?:=\S+)?)*\Z|# \w+=")
+# (the words possessive, `*+`: the same lines as `(?:,w(?:=\S+)?)*\Z`, whose nested
+# quantifiers backtracked for seconds on a long flow cut by a control character)
+FLOW_HEADER = re.compile(r"# [a-z0-9_]+(?:,[a-z0-9_]+)*+(?:=\S+)?\Z|# \w+=")
 
 # --- ofproto/trace and ovn-detrace --------------------------------------------------
 

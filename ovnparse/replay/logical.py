@@ -137,9 +137,12 @@ class OvnTraceReplay:
             try:
                 self._pruner = Pruner.from_file(opts.sb,
                                                 friendly_names=not opts.no_friendly_names)
-            except (OSError, OvsdbFileError, ValueError) as exc:
-                raise TraceError(f"cannot read {opts.sb}: {exc} (--whole-db serves the file "
-                                 "as it is)") from None
+            except OvsdbFileError as exc:  # (a database that cannot be read: exit status 3)
+                raise DatabaseError(exc.source, f"{exc.message} (--whole-db serves the file "
+                                    "as it is)") from None
+            except (OSError, ValueError) as exc:
+                raise DatabaseError(opts.sb, f"cannot read: {exc} (--whole-db serves the file "
+                                    "as it is)") from None
             if opts.verbose:
                 print(f"ovnparse: read {opts.sb} ({time.monotonic() - t0:.2f} s)",
                       file=sys.stderr)

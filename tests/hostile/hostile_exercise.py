@@ -12,7 +12,7 @@ from __future__ import annotations
 import io
 
 from ovnparse.analysis.steps import step_rows
-from ovnparse.api import parse_text
+from ovnparse.api import parse_stream, parse_text
 from ovnparse.jsonout import dump
 from ovnparse.views import text as text_view
 from ovnparse.views.detrace_text import ovn_detrace
@@ -24,25 +24,47 @@ PRINTERS = {"ovn-trace/detailed": detailed, "ovn-trace/summary": summary,
             "ovn-detrace": ovn_detrace}
 
 
-def exercise(text: str, *, views: bool = True) -> list[str]:
-    """Run every walk over *text*; the verdicts, in order (raises what escapes).
+VIEWS = 5
 
-    *views*: also the frame, the path graph and the HTML card (pandas, networkx:
-    slower; the fuzz's long run leaves them to the suite).
+
+class CutButConfident(AssertionError):
+    """A trace the parser knows is cut was given a verdict other than incomplete."""
+
+
+def exercise(text: str | bytes, *, views: bool = True, encode: bool = True) -> list[str]:
+    """Run every walk over *text* (bytes: as a file holds it, read as the CLI
+    reads a file); the verdicts, in order (raises what escapes).
+
+    *views*: also the frame, the path graph and the HTML card (pandas, networkx,
+    a graphviz run each: slower; for the first VIEWS traces of the text; the
+    fuzz's long run leaves them to the suite).  *encode*: write the JSON of the
+    model and of the explanation (the long run builds them, as dicts, but leaves
+    their encoding, which depends on the depth alone, to the suite).
     """
     verdicts = []
-    for trace in parse_text(text, "fuzz.txt"):
-        dump(trace.to_dict(), io.StringIO(), indent=1)
+    traces = (parse_stream(io.BytesIO(text), "fuzz.txt") if isinstance(text, bytes)
+              else parse_text(text, "fuzz.txt"))
+    for trace in traces:
+        model = trace.to_dict()
         ex = trace.explain()
-        dump(ex.to_dict(), io.StringIO(), indent=2)
+        explained = ex.to_dict()
+        if encode:
+            dump(model, io.StringIO(), indent=1)
+            dump(explained, io.StringIO(), indent=2)
         text_view.render([ex])
         printer = PRINTERS.get(trace.format)
         if printer is not None:
             printer(trace)
         step_rows(trace)
-        if views:
+        if views and len(verdicts) < VIEWS:
             trace.to_frame()
             trace.graph()
             trace._repr_html_()
+        confident = str(ex.verdict) not in ("incomplete", "error")
+        if trace.format == "ovnkube-trace" and str(ex.verdict) == "dropped":
+            confident = False  # (ovnkube-trace printed "failure" itself, before the cut: README)
+        if trace.cut and confident:
+            raise CutButConfident(f"lines {trace.first_line}-{trace.last_line}: cut, "
+                                  f"but {ex.verdict}")
         verdicts.append(str(ex.verdict))
     return verdicts

@@ -86,3 +86,17 @@ def test_dump_flows_explain_with_a_tab_in_a_flow(tmp_path):
     done = run_cli("explain", "--dump-flows", str(flows), str(trace))
     assert done.returncode in (0, 3), done.stderr
     assert b"Traceback" not in done.stderr
+
+
+def test_a_long_microflow_cut_by_a_control_character_is_read_in_time(tmp_path):
+    # Found by benchmarks/fuzz_long.py: ovn-trace's `# <microflow>` line with a long
+    # value and a control character in it made sniff.FLOW_HEADER's nested
+    # quantifiers backtrack (seconds at 9,000 characters, growing with the square).
+    # The sample's first line, its last value made 300,000 characters long (without the fix: minutes).
+    text = (SAMPLES / "acl-ingress-default-deny" / "ovn-trace.minimal.txt").read_text()
+    head, rest = text.split("\n", 1)
+    assert head.endswith(",tcp_flags=0")
+    path = tmp_path / "trace.txt"
+    path.write_bytes((head + "0" * 300_000 + "\x0b0\r\n" + rest).encode())
+    done = run_cli("explain", str(path))
+    assert done.returncode in (0, 2) and b"Traceback" not in done.stderr

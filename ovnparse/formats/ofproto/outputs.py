@@ -222,7 +222,17 @@ class _Passes:
     def read(self) -> None:
         i, n = 0, len(self.texts)
         while i < n:
-            i = self._line(i)
+            after = self._line(i)
+            if after <= i:
+                # No reader took the line (one that ends a tree where no tree was,
+                # `Flow:` cut before its flow...): said and stepped over, never
+                # read again (which looped forever)
+                self.trace.problems.append(Problem(
+                    self.trace.source, self.first + i,
+                    f"a line nothing here reads: {self.texts[i].strip()[:60]!r}",
+                    "an ofproto/trace line"))
+                after = i + 1
+            i = after
 
     def _line(self, i: int) -> int:
         """Read texts[i] (and the lines that go with it); the index of the next line."""
@@ -235,7 +245,7 @@ class _Passes:
             self._blank(i, raw)
         elif text.startswith("====="):
             return self._header(i, number)
-        elif text.startswith("Flow: "):
+        elif text.startswith("Flow: ") or text == "Flow:":
             self._flow(raw, text, number)
         elif text.startswith(HEADING_STARTS):
             self._heading(raw, number)
