@@ -232,6 +232,7 @@ class OpenFlowReplay:
         self.pids: dict[str, int] = {}
         self.warnings: list[str] = []
         self.loaded = 0
+        self.ports: list[_Iface] = []  # the bridge's interfaces, as saved
 
     def __enter__(self) -> OpenFlowReplay:
         from ..sandbox import OvnSandbox, SandboxError
@@ -242,6 +243,7 @@ class OpenFlowReplay:
         bridges = (_bridges_from_conf(d.conf_db) if d.conf_db else
                    _bridges_from_text(_read(d.vsctl_show), _read_opt(d.ofctl_show),
                                       _read_opt(d.dpif_show)))
+        self.ports = [i for b in bridges if b.name == d.bridge for i in b.ports]
         if not any(b.name == d.bridge for b in bridges):
             raise TraceError(f"the saved bridges ({', '.join(b.name for b in bridges)}) "
                              f"have no {d.bridge}")
@@ -399,6 +401,14 @@ class OpenFlowReplay:
                              f"{len(missing)} differ, first {first}")
 
     # -------------------------------------------------------------- tracing
+    def iface_of(self, lsp: str) -> _Iface | None:
+        """The bridge's interface bound to logical port *lsp* (external_ids:iface-id)."""
+        return next((i for i in self.ports if i.external_ids.get("iface-id") == lsp), None)
+
+    def tunnel_ofports(self) -> list[int]:
+        return [i.ofport for i in self.ports
+                if i.type in ("geneve", "vxlan", "stt") and i.ofport is not None]
+
     def trace(self, flow: str, ct_next: list[str] | tuple[str, ...] = (),
               bridge: str | None = None) -> str:
         assert self.box is not None

@@ -87,7 +87,7 @@ def test_interrupted_runs_stop_their_daemons(tmp_path, argv, sig, status):
     deadline = time.monotonic() + 5
     while process_alive(sleeper) and time.monotonic() < deadline:
         time.sleep(0.02)
-    assert not [p for p in pids + [sleeper] if process_alive(p)]
+    assert not [p for p in pids + [sleeper] if process_alive(p)], (pids, sleeper, err)
     assert not os.path.exists(workdir)
 
 
