@@ -96,13 +96,34 @@ class _Bridge:
 
 # ------------------------------------------------------------------ reading dumps
 def flow_lines(text: str) -> list[str]:
-    """The flows of a dump-flows printout, counters and reply headers left out."""
+    """The flows of a dump-flows printout, counters and reply headers left out, and
+    the 128-bit register writes that OpenFlow 1.0 prints as two halves re-joined."""
     out = []
     for line in text.splitlines():
         if not line.startswith(" ") or not line.strip():
             continue  # OFPST_FLOW reply / NXST_FLOW reply headers, one per page
-        out.append(_COUNTERS.sub("", line.strip()))
+        out.append(_rejoin(_COUNTERS.sub("", line.strip())))
     return out
+
+
+# `ovs-ofctl dump-flows` without -O (OpenFlow 1.0 + NXM, what sosreport saves) prints
+# OVN's `set_field:<128 bits>->xxregN` as two 64-bit loads; loaded like that they
+# stay two actions (and a trace prints them so)
+_XXREG_HALVES = re.compile(r"load:(0x[0-9a-f]+|\d+)->NXM_NX_XXREG(\d)\[0\.\.63\],"
+                           r"load:(0x[0-9a-f]+|\d+)->NXM_NX_XXREG\2\[64\.\.127\]")
+
+
+def _rejoin(flow: str) -> str:
+    def whole(m: re.Match) -> str:
+        return f"load:{hex(int(m[3], 0) << 64 | int(m[1], 0))}->NXM_NX_XXREG{m[2]}[]"
+    return _XXREG_HALVES.sub(whole, flow) if "XXREG" in flow else flow
+
+
+def dump_protocol(text: str) -> str | None:
+    """The -O option the dump was printed with: OpenFlow15 for an `OFPST_FLOW reply
+    (OF1.5)` header, None (ovs-ofctl's default, OpenFlow 1.0 + NXM) otherwise."""
+    m = re.search(r"^OFPST_FLOW reply \(OF1\.(\d)\)", text, re.M)
+    return f"OpenFlow1{m[1]}" if m else None
 
 
 def group_lines(text: str) -> list[str]:
@@ -365,13 +386,13 @@ class OpenFlowReplay:
         if patched:
             self._add_through_relay(br, patched)
         self.loaded = len(flows)
-        self._check_loaded(flows, br)
+        self._check_loaded(flows, br, dump_protocol(_read(d.flows)))
         for other, path in d.other_flows.items():
             lines = flow_lines(_read(path))
             self._ofctl("del-flows", other)
             if lines:
                 self._ofctl("add-flows", other, self._file(f"flows-{other}.txt", lines))
-            self._check_loaded(lines, other)
+            self._check_loaded(lines, other, dump_protocol(_read(path)))
 
     def _add_through_relay(self, br: str, flows: list[str]) -> None:
         box = self.box
@@ -390,9 +411,16 @@ class OpenFlowReplay:
         if relay.patched < len(flows):
             raise TraceError(f"dec_ttl(): {relay.patched} of {len(flows)} flows rewritten")
 
-    def _check_loaded(self, flows: list[str], bridge: str) -> None:
+    def _check_loaded(self, flows: list[str], bridge: str,
+                      protocol: str | None = None) -> None:
+        """dump-flows, printed as the dump was, must list the dump's flows."""
         assert self.box is not None
-        now = flow_lines(self._ofctl("dump-flows", bridge))
+        argv = ["ovs-ofctl", *(["-O", protocol] if protocol else []), "dump-flows", bridge]
+        try:
+            printed = self.box.run(argv, timeout=300)
+        except Exception as exc:
+            raise TraceError(f"checking the load: {str(exc).splitlines()[-1]}") from None
+        now = flow_lines(printed)
         if sorted(now) != sorted(flows):
             missing = sorted(set(flows) - set(now))
             extra = sorted(set(now) - set(flows))

@@ -31,9 +31,9 @@ MANIFEST = json.loads((BASE / "manifest.json").read_text())
 STATES = {name: st for name, st in MANIFEST["db_states"].items() if st.get("ovs")}
 
 
-def _dumps(state: str) -> Dumps:
+def _dumps(state: str, flows: str = "br-int.dump-flows.of15.txt") -> Dumps:
     ovs = {k: str(BASE / v["file"]) for k, v in STATES[state]["ovs"].items()}
-    return Dumps(flows=ovs["br-int.dump-flows.of15.txt"],
+    return Dumps(flows=ovs[flows],
                  groups=ovs.get("br-int.dump-groups.of15.txt"),
                  meters=ovs.get("br-int.dump-meters.of15.txt"),
                  tlv=ovs.get("br-int.dump-tlv-map.txt"), conf_db=ovs["conf.db"],
@@ -79,15 +79,18 @@ def _recorded(state: str) -> list[tuple[str, str, list[str], str]]:
 
 
 @pytest.mark.debian_root
-@pytest.mark.parametrize("state", sorted(STATES))
-def test_replayed_ofproto_trace_equals_the_live_one(state, trixie_root):
+@pytest.mark.parametrize("state,dump", [(s, "br-int.dump-flows.of15.txt") for s in sorted(STATES)]
+                         + [("base", "br-int.dump-flows.txt")])
+def test_replayed_ofproto_trace_equals_the_live_one(state, dump, trixie_root):
+    """From the OpenFlow 1.5 dump of every state; from the plain (OpenFlow 1.0) dump,
+    what sosreport saves, of one (its 128-bit register writes re-joined)."""
     recorded = _recorded(state)
     assert recorded
     learned = []
-    with OpenFlowReplay(_dumps(state), root=trixie_root) as sw:
+    with OpenFlowReplay(_dumps(state, dump), root=trixie_root) as sw:
         pids = dict(sw.pids)
-        assert sw.loaded == len(flow_lines((BASE / STATES[state]["ovs"]
-                                            ["br-int.dump-flows.of15.txt"]["file"]).read_text()))
+        assert sw.loaded == len(flow_lines((BASE / STATES[state]["ovs"][dump]["file"])
+                                           .read_text()))
         for file, bridge, operands, live in recorded:
             flow, rest = operands[0], operands[1:]
             ct = [rest[i + 1] for i in range(0, len(rest), 2) if rest[i] == "--ct-next"]
@@ -122,6 +125,12 @@ def test_dump_texts_become_what_ovs_ofctl_loads():
                        "idle_age=1, hard_age=2, priority=0,ip actions=dec_ttl()\n")
     assert flows == ["cookie=0x1, table=0, priority=1 actions=drop",
                      "cookie=0x2, table=1, priority=0,ip actions=dec_ttl()"]
+    # OpenFlow 1.0's two halves of a 128-bit write, as the plain dump of base prints one
+    assert flow_lines(" cookie=0x3, table=23, priority=1 actions=dec_ttl(),"
+                      "load:0x1->NXM_NX_XXREG0[0..63],load:0xfd98000000000000->"
+                      "NXM_NX_XXREG0[64..127],load:0x2->NXM_NX_REG15[]\n") == [
+        "cookie=0x3, table=23, priority=1 actions=dec_ttl(),"
+        "load:0xfd980000000000000000000000000001->NXM_NX_XXREG0[],load:0x2->NXM_NX_REG15[]"]
     assert meter_specs((BASE / "db/base/ovs/br-int.dump-meters.of15.txt").read_text()) == \
         ["meter=1,pktps,stats,bands=type=drop,rate=20"]
     assert tlv_specs((BASE / "db/base/ovs/br-int.dump-tlv-map.txt").read_text()) == \
