@@ -183,6 +183,8 @@ def _replay_options(p: argparse.ArgumentParser) -> None:
                    help="with --replay: ovn-trace --lb-dst the trace was made with")
     g.add_argument("--ovn-trace", dest="ovn_trace", default="ovn-trace", metavar="PROGRAM",
                    help="with --replay: the ovn-trace to run")
+    g.add_argument("-v", "--verbose", action="store_true",
+                   help="with --replay: say on stderr what is started and stopped (pids)")
 
 
 def _explain_replayed(args) -> int:
@@ -216,7 +218,7 @@ def _explain_replayed(args) -> int:
     spans = [lines[max(0, e.lines[0] - 1):e.lines[1]] if e.lines else None
              for e in explanations]
     infos = make_whole(explanations, spans, args.sb, db, ct=args.ct, lb_dst=args.lb_dst,
-                       ovn_trace=args.ovn_trace)
+                       ovn_trace=args.ovn_trace, verbose=args.verbose)
     if args.json:
         json.dump([mark(e.to_dict(), i) for e, i in zip(explanations, infos, strict=True)],
                   sys.stdout, indent=2)

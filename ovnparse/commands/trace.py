@@ -85,6 +85,26 @@ def add_arguments(p) -> None:
                      const="ip6", help="--addr-family ip6")
     k8s.add_argument("--skip-detrace", "-skip-detrace", action="store_true",
                      help=argparse_suppress())
+    of = p.add_argument_group(
+        "the OpenFlow side from the source node's dumps (by names; replay/openflow.py)")
+    of.add_argument("--flows", "--dump-flows", dest="flows", metavar="FILE",
+                    help="ovs-ofctl [-O OpenFlow15] dump-flows br-int of the source's node")
+    of.add_argument("--groups", metavar="FILE", help="ovs-ofctl -O OpenFlow15 dump-groups br-int")
+    of.add_argument("--meters", metavar="FILE", help="ovs-ofctl -O OpenFlow15 dump-meters br-int")
+    of.add_argument("--tlv", metavar="FILE", help="ovs-ofctl dump-tlv-map br-int")
+    of.add_argument("--ovsdb", metavar="CONF_DB",
+                    help="the node's saved conf.db (bridges, ports, ofports, iface-ids)")
+    of.add_argument("--vsctl-show", metavar="FILE", help="ovs-vsctl show text (without --ovsdb)")
+    of.add_argument("--ofctl-show", metavar="FILE", help="ovs-ofctl show br-int text (ofports)")
+    of.add_argument("--dpif-show", metavar="FILE",
+                    help="ovs-appctl dpif/show (or dpctl/show) text: datapath port numbers")
+    of.add_argument("--bridge-flows", action="append", default=[], metavar="BRIDGE=FILE",
+                    help="another bridge's dump-flows (e.g. breth0=FILE), repeatable")
+    of.add_argument("--ovs-root", metavar="DIR",
+                    help="a Debian root holding the OVS of the dumps' release (e.g. "
+                         "/var/cache/ovnparse/trixie for OVS 3.5); default: the host's OVS")
+    of.add_argument("--ovn-release", default="23.03", metavar="X.Y",
+                    help="print the OpenFlow trace's notes as this OVN's ovn-detrace does")
     form = p.add_mutually_exclusive_group()
     for name in FORMS:
         form.add_argument(f"--{name}", dest="form", action="store_const", const=name,
@@ -200,8 +220,9 @@ def _run_names(args) -> int:
                   family=args.addr_family, ct=tuple(args.ct), lb_dst=args.lb_dst)
     the_plan = plan(cluster, req)
     db = open_databases(args.nb, args.sb)
-    with OvnTraceReplay(_options(args)) as replay:
-        results = run_plan(the_plan, replay, cluster, db, args.form, f"ovn-trace on {args.sb}")
+    with OvnTraceReplay(_options(args)) as replay, _openflow_side(args) as side:
+        results = run_plan(the_plan, replay, cluster, db, args.form, f"ovn-trace on {args.sb}",
+                           side)
     total = summary(the_plan, results)
 
     out = sys.stdout
@@ -218,9 +239,13 @@ def _run_names(args) -> int:
         for r in results:
             leg = r.leg
             out.write(f"== {leg.printed}: {leg.src_name} -> {leg.dst_name} ==\n")
-            ct = "".join(f" --ct={c}" for c in leg.ct)
-            lb = f" --lb-dst={leg.lb_dst}" if leg.lb_dst else ""
-            out.write(f"  ovn-trace{ct}{lb} {leg.datapath} '{leg.microflow}'\n")
+            if leg.tool == "ofproto/trace":
+                out.write("  " + " ".join(r.argv[:3]) + f" '{r.argv[3]}'"
+                          + "".join(f" {a}" for a in r.argv[4:]) + "\n")
+            else:
+                ct = "".join(f" --ct={c}" for c in leg.ct)
+                lb = f" --lb-dst={leg.lb_dst}" if leg.lb_dst else ""
+                out.write(f"  ovn-trace{ct}{lb} {leg.datapath} '{leg.microflow}'\n")
             out.write(text_view.render([r.explanation]))
             if leg.hopeless:
                 out.write(f"  note:     {leg.hopeless}\n")
@@ -233,3 +258,60 @@ def _run_names(args) -> int:
     if args.expect and any(r.explanation.verdict != args.expect for r in results):
         return 1
     return 0
+
+
+class _NoSide:
+    def __enter__(self):
+        return None
+
+    def __exit__(self, *exc) -> None:
+        return None
+
+
+class _Side:
+    """The replayed switch and the resolver of its notes, stopped on leaving."""
+
+    def __init__(self, args):
+        self.args = args
+        self.switch = None
+
+    def __enter__(self):
+        from ..db import DbIndex
+        from ..db.open import open_database_for
+        from ..enrich.detrace_notes import Resolver
+        from ..replay.openflow import Dumps, OpenFlowReplay
+        from ..replay.ovnkube import OpenFlowSide
+        a = self.args
+        others = {}
+        for item in a.bridge_flows:
+            bridge, sep, path = item.partition("=")
+            if not sep:
+                raise TraceError(f"--bridge-flows {item}: BRIDGE=FILE")
+            others[bridge] = path
+        dumps = Dumps(flows=a.flows, groups=a.groups, meters=a.meters, tlv=a.tlv,
+                      conf_db=a.ovsdb, vsctl_show=a.vsctl_show, ofctl_show=a.ofctl_show,
+                      dpif_show=a.dpif_show, other_flows=others)
+        if a.ovs_root is None:
+            print("ovnparse: warning: the dumps' OVS release is not known: they are loaded "
+                  "into the host's OVS (--ovs-root DIR for another release's)", file=sys.stderr)
+        self.switch = OpenFlowReplay(dumps, root=a.ovs_root, verbose=a.verbose)
+        try:
+            self.switch.__enter__()
+        finally:
+            LAST_RUN.setdefault("pids", {}).update(
+                {f"openflow-{k}": v for k, v in self.switch.pids.items()})
+        try:
+            resolver = Resolver(DbIndex(open_database_for(a.sb, "OVN_Southbound"),
+                                        open_database_for(a.nb, "OVN_Northbound")), None)
+        except BaseException:
+            self.switch.close()
+            raise
+        return OpenFlowSide(self.switch, resolver, a.ovn_release)
+
+    def __exit__(self, *exc) -> None:
+        if self.switch is not None:
+            self.switch.close()
+
+
+def _openflow_side(args):
+    return _Side(args) if args.flows else _NoSide()

@@ -78,6 +78,22 @@ class Leg:
     #: why success cannot be reached whatever the trace says (a Service without endpoints)
     hopeless: str | None = None
     tool: str = "ovn-trace"
+    #: for the OpenFlow side (runOfprotoTraceToPod / ToIP): the ends and the address
+    src: Endpoint | None = None
+    dst: Endpoint | None = None
+    dst_ip: str | None = None
+    openflow: bool = False  # ovnkube-trace runs ofproto/trace for it
+
+    def ofproto_flow(self, req: Request, in_port: str, rtos_mac: str) -> str:
+        """ovnkube-trace's ofproto/trace flow (its spacing too)."""
+        assert self.src is not None and self.dst_ip is not None
+        v6 = _family(self.dst_ip) == "ip6"
+        selector = req.protocol + ("6" if v6 else "")
+        nw_src, nw_dst = ("ipv6_src", "ipv6_dst") if v6 else ("nw_src", "nw_dst")
+        sport = req.src_port if req.src_port is not None else OFPROTO_SRC_PORT
+        return (f"in_port={in_port}, {selector}, dl_src={self.src.mac}, dl_dst={rtos_mac}, "
+                f"{nw_src}={_need_ip(self.src, req.family)}, {nw_dst}={self.dst_ip}, "
+                f"nw_ttl=64, {req.protocol}_dst={req.dst_port}, {req.protocol}_src={sport}")
 
 
 @dataclass
@@ -120,7 +136,8 @@ def plan(cluster: Cluster, req: Request) -> Plan:
             ports, types = [b.lsp], []
             search = f'output to "{b.lsp}"'
         return Leg(direction, f"ovn-trace {direction}", a.name, b.name, a.node,
-                   flow(a, _need_ip(b, req.family)), ct, None, ports, types, search)
+                   flow(a, _need_ip(b, req.family)), ct, None, ports, types, search,
+                   src=a, dst=b, dst_ip=_need_ip(b, req.family), openflow=True)
 
     if req.dst_ip is not None:
         try:
@@ -132,7 +149,8 @@ def plan(cluster: Cluster, req: Request) -> Plan:
                                "an IP address (as ovnkube-trace: use ping)")
         leg = Leg(TO_IP, "ovn-trace from pod to IP", src.name, dst_ip, src.node,
                   flow(src, dst_ip), ct, None, [f"k8s-{src.node}"], ["localnet", "remote"],
-                  f'output to "(.*)_(.*)", type "localnet"|output to "k8s-{src.node}"|remote')
+                  f'output to "(.*)_(.*)", type "localnet"|output to "k8s-{src.node}"|remote',
+                  src=src, dst_ip=dst_ip, openflow=True)
         return Plan(req, src, None, [leg])
 
     notes: list[str] = []

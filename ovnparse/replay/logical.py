@@ -246,18 +246,42 @@ class _Served:
         return stdout, stderr
 
 
+_STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
+
+
+def _unblock_stop_signals() -> None:
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
+
+
 def _run_trace(argv: list[str], env: dict, timeout: float) -> tuple[bytes, bytes]:
+    """Run *argv* to its end; killed (and waited for) whatever interrupts us.
+
+    Ctrl-C and SIGTERM are held back while the child is being started: one
+    arriving after the fork but before Popen returned would leave a child nobody
+    knows of (subprocess.run kills its child only once it has it).  The child
+    starts with them unblocked."""
+    proc = None
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
     try:
-        proc = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, env=env,
-                              timeout=timeout, check=False)
+        try:
+            proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                    stderr=subprocess.PIPE, env=env,
+                                    preexec_fn=_unblock_stop_signals)
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, old)  # (a held signal fires here)
+        stdout, stderr = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
         raise TraceError(f"{argv[0]} did not finish within {timeout:g} s "
                          "(raise --timeout)") from None
     except OSError as exc:
         raise TraceError(f"cannot run {argv[0]}: {exc.strerror or exc}") from None
+    finally:
+        if proc is not None and proc.poll() is None:
+            proc.kill()
+            proc.wait()
     if proc.returncode != 0:
-        raise TraceError(_failure(argv[0], proc.returncode, proc.stderr))
-    return proc.stdout, proc.stderr
+        raise TraceError(_failure(argv[0], proc.returncode, stderr))
+    return stdout, stderr
 
 
 def _failure(program: str, status: int, stderr: bytes) -> str:

@@ -194,7 +194,7 @@ def options_from_command(ex: Explanation) -> tuple[list[str], str | None] | None
 
 def make_whole(explanations: list[Explanation], texts: list[list[str] | None], sb: str,
                db, *, ct: list[str], lb_dst: str | None, ovn_trace: str = "ovn-trace",
-               timeout: float = 60.0) -> list[dict | None]:
+               timeout: float = 60.0, verbose: bool = False) -> list[dict | None]:
     """Replay every short-form explanation; fill in its drop point, datapaths and
     drop's ACL/owner from the detailed replay.  Returns, per explanation, what the
     replay found (for JSON: ``None`` where nothing was replayed)."""
@@ -209,7 +209,8 @@ def make_whole(explanations: list[Explanation], texts: list[list[str] | None], s
         for i in todo:
             _warn(explanations[i], f"not replayed: cannot read {sb}: {exc}")
         return out
-    with OvnTraceReplay(Options(sb=sb, ovn_trace=ovn_trace, timeout=timeout)) as replay:
+    with OvnTraceReplay(Options(sb=sb, ovn_trace=ovn_trace, timeout=timeout,
+                                verbose=verbose)) as replay:
         for i in todo:
             ex = explanations[i]
             try:
@@ -217,7 +218,11 @@ def make_whole(explanations: list[Explanation], texts: list[list[str] | None], s
             except NotReplayable as why:
                 _warn(ex, f"not replayed with --detailed: {why}")
                 continue
-            res = replay.run(packet)
+            try:
+                res = replay.run(packet)
+            except TraceError as exc:  # (its daemons are stopped: the next trace may work)
+                _warn(ex, f"not replayed: {exc}")
+                continue
             traces = parse_text(res.stdout.decode("utf-8", "replace"),
                                 f"ovn-trace --detailed on {sb}")
             if not traces:
