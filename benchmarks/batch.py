@@ -40,6 +40,7 @@ import argparse
 import json
 import os
 import random
+import re
 import signal
 import subprocess
 import sys
@@ -90,12 +91,21 @@ def make(args) -> None:
                 ofports[p["lsp"]] = box.add_vif(f"veth{n}", p["lsp"], mac=p["mac"],
                                                 external_ids={"iface-id-ver": p["uid"]})
             t = time.monotonic()
-            from make_scale_db import wait_hv
-            box.nbctl("--wait=sb", "sync", timeout=900)
-            try:
-                wait_hv(box, 1800)
-            except RuntimeError as exc:  # (no northd: hv sync may not move; flows are in)
-                log(f"wait_hv: {exc}")
+            # (no ovn-northd here, so no --wait=hv: wait until br-int's flow count holds)
+            last = -1
+            while True:
+                time.sleep(20)
+                try:
+                    agg = box.ofctl("dump-aggregate", "br-int", timeout=300)
+                except Exception as exc:  # (vswitchd busy installing: ask again)
+                    log(f"dump-aggregate: {str(exc).splitlines()[0]}")
+                    continue
+                m = re.search(r"flow_count=(\d+)", agg)
+                count = int(m.group(1)) if m else 0
+                log(f"  br-int: {count} flows")
+                if count > 1000 and count == last:
+                    break
+                last = count
             log(f"ovn-controller ready in {time.monotonic() - t:.0f} s")
             ctl = workdir / "ovn-trace.ctl"
             pidfile = workdir / "ovn-trace.pid"
@@ -107,8 +117,7 @@ def make(args) -> None:
             log(f"ovn-trace --detach up (pid {trace_pid})")
             forms = list(FORMS)
             weights = [FORMS[f] for f in forms]
-            counts = {f: 0 for f in forms}
-            t = time.monotonic()
+            jobs: dict[str, list] = {"ovn-trace": [], "ofproto": []}
             for n in range(args.traces):
                 src = sources[n % len(sources)]
                 kind = rnd.random()
@@ -128,28 +137,44 @@ def make(args) -> None:
                     flow = (f"in_port={ofports[src['lsp']]},tcp,dl_src={src['mac']},"
                             f"dl_dst={mac},nw_src={src['ip4']},nw_dst={ip},nw_ttl=64,"
                             f"tp_src={sport},tp_dst={port}")
-                    text = box.appctl("ovs-vswitchd", "ofproto/trace", "br-int", flow,
-                                      timeout=600)
+                    jobs["ofproto"].append((n, form, flow))
                 else:
                     micro = (f'inport == "{src["lsp"]}" && eth.src == {src["mac"]} && '
                              f"eth.dst == {mac} && ip4.src == {src['ip4']} && ip4.dst == {ip} "
                              f"&& ip.ttl == 64 && tcp && tcp.src == {sport} && "
                              f"tcp.dst == {port}")
                     # (ovn-trace's daemon mode takes only the form: no --ct, --lb-dst)
-                    opts = [f"--{form}"]
-                    proc = subprocess.run(["ovs-appctl", "-t", str(ctl), "trace", *opts,
-                                           src["node"], micro], capture_output=True, text=True,
-                                          env=box.env, timeout=600)
-                    if proc.returncode != 0:
-                        log(f"ovn-trace failed: {proc.stderr.strip()[:200]}")
-                        continue
-                    text = proc.stdout
-                (out / form / f"{n:05d}.txt").write_text(text)
-                counts[form] += 1
-                if n % 500 == 499:
-                    log(f"{n + 1} traces ({time.monotonic() - t:.0f} s): {counts}")
+                    jobs["ovn-trace"].append((n, form, (src["node"], micro)))
+            counts = {f: 0 for f in forms}
+            t = time.monotonic()
+
+            def record(kind: str) -> None:  # (one thread a tool: both cores busy)
+                for n, form, what in jobs[kind]:
+                    if kind == "ofproto":
+                        text = box.appctl("ovs-vswitchd", "ofproto/trace", "br-int", what,
+                                          timeout=600)
+                    else:
+                        proc = subprocess.run(["ovs-appctl", "-t", str(ctl), "trace",
+                                               f"--{form}", *what], capture_output=True,
+                                              text=True, env=box.env, timeout=600)
+                        if proc.returncode != 0:
+                            log(f"ovn-trace failed: {proc.stderr.strip()[:200]}")
+                            continue
+                        text = proc.stdout
+                    (out / form / f"{n:05d}.txt").write_text(text)
+                    counts[form] += 1
+                    done = sum(counts.values())
+                    if done % 500 == 0:
+                        log(f"{done} traces ({time.monotonic() - t:.0f} s): {counts}")
+
+            import threading
+            threads = [threading.Thread(target=record, args=(k,)) for k in jobs]
+            for th in threads:
+                th.start()
+            for th in threads:
+                th.join()
             (out / "counts.json").write_text(json.dumps(counts) + "\n")
-            log(f"done: {counts}")
+            log(f"done in {time.monotonic() - t:.0f} s: {counts}")
     finally:
         if trace_pid is not None:
             try:
