@@ -40,6 +40,7 @@ import argparse
 import json
 import os
 import random
+import re
 import signal
 import subprocess
 import sys
@@ -47,6 +48,7 @@ import tempfile
 import time
 import uuid as uuidlib
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -61,101 +63,192 @@ def log(msg: str) -> None:
 
 
 # ------------------------------------------------------------------ make
-def make(args) -> None:
-    from make_scale_db import POD_PORT, build_model
+def plan(model: dict, sources: list[dict], count: int) -> list[tuple]:
+    """(n, form, source pod, what): what is the ofproto/trace flow (with `{ofport}`)
+    or ovn-trace's (datapath, microflow)."""
+    from make_scale_db import POD_PORT
     from topology import ip_to_mac
+    rnd = random.Random(12)
+    forms = list(FORMS)
+    weights = [FORMS[f] for f in forms]
+    jobs = []
+    for n in range(count):
+        src = sources[n % len(sources)]
+        kind = rnd.random()
+        gw = ip_to_mac(f"10.244.{src['node_index']}.1")
+        if kind < 0.7:
+            dst = model["pods"][rnd.randrange(len(model["pods"]))]
+            mac = dst["mac"] if dst["node"] == src["node"] else gw
+            ip, port = dst["ip4"], rnd.choice([POD_PORT, 80, 443, POD_PORT])
+        elif kind < 0.9:
+            svc = model["services"][rnd.randrange(len(model["services"]))]
+            mac, ip, port = gw, svc["vip4"], svc["port"]
+        else:
+            mac, ip, port = gw, "8.8.8.8", 443
+        sport = 30000 + n % 30000
+        form = rnd.choices(forms, weights)[0]
+        if form == "ofproto":
+            what: Any = (f"in_port={{ofport}},tcp,dl_src={src['mac']},dl_dst={mac},"
+                         f"nw_src={src['ip4']},nw_dst={ip},nw_ttl=64,tp_src={sport},"
+                         f"tp_dst={port}")
+        else:
+            what = (src["node"], f'inport == "{src["lsp"]}" && eth.src == {src["mac"]} && '
+                    f"eth.dst == {mac} && ip4.src == {src['ip4']} && ip4.dst == {ip} && "
+                    f"ip.ttl == 64 && tcp && tcp.src == {sport} && tcp.dst == {port}")
+        jobs.append((n, form, src, what))
+    return jobs
+
+
+class TraceDaemon:
+    """`ovn-trace --detach` on the Southbound, restarted (by its pid) when a trace
+    runs away: a call that takes over TIMEOUT seconds or a daemon over MAX_RSS."""
+
+    TIMEOUT = 60
+    MAX_RSS_KB = 18 << 20  # (OVN 23.03's daemon holds about 15.5 GB at 100k flows)
+
+    def __init__(self, box, workdir: Path):
+        self.box, self.workdir = box, workdir
+        self.pid: int | None = None
+        self.ctl = workdir / "ovn-trace.ctl"
+
+    def start(self) -> None:
+        pidfile = self.workdir / "ovn-trace.pid"
+        t = time.monotonic()
+        subprocess.run(["ovn-trace", "--detach", "--no-chdir", f"--pidfile={pidfile}",
+                        f"--unixctl={self.ctl}", f"--db={self.box.sb_remote}", "-vconsole:off",
+                        "-vsyslog:off", "-vfile:off"], check=True, env=self.box.env,
+                       timeout=900)
+        self.pid = int(pidfile.read_text())
+        log(f"ovn-trace --detach up in {time.monotonic() - t:.0f} s (pid {self.pid})")
+
+    def stop(self) -> None:
+        if self.pid is not None:
+            try:
+                os.kill(self.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            while os.path.exists(f"/proc/{self.pid}"):  # (gone before a restart)
+                time.sleep(0.05)
+            self.pid = None
+
+    def trace(self, form: str, datapath: str, microflow: str) -> str | None:
+        if self.pid is None:
+            self.start()
+        proc = subprocess.Popen(["ovs-appctl", f"--timeout={self.TIMEOUT}", "-t", str(self.ctl),
+                                 "trace", f"--{form}", datapath, microflow],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                env=self.box.env)
+        while proc.poll() is None:
+            time.sleep(0.05)
+            rss = _rss_kb(self.pid)
+            if rss > self.MAX_RSS_KB:
+                log(f"ovn-trace at {rss >> 10} MiB: restarted; left out {form} {microflow}")
+                self.stop()
+                proc.kill()
+                proc.wait()
+                return None
+        out, err = proc.communicate()
+        if proc.returncode != 0:
+            log(f"ovn-trace failed ({err.strip()[:120]}): restarted; left out {microflow}")
+            self.stop()
+            return None
+        return out
+
+
+def _rss_kb(pid: int | None) -> int:
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            m = re.search(r"^VmRSS:\s+(\d+)", f.read(), re.M)
+        return int(m.group(1)) if m else 0
+    except OSError:
+        return 0
+
+
+def make(args) -> None:
+    from make_scale_db import build_model
 
     from ovnparse.sandbox import OvnSandbox
     scale = Path(args.scale)
     margs = argparse.Namespace(**json.loads((scale / "counts.json").read_text())["args"])
     model = build_model(margs)
     local = model["nodes"][0]
-    rnd = random.Random(12)
     sources = [p for p in model["pods"] if p["node_index"] == local["index"]][:args.vifs]
     out = Path(args.out)
     for form in FORMS:
         (out / form).mkdir(parents=True, exist_ok=True)
+    todo = [j for j in plan(model, sources, args.traces)
+            if not (out / j[1] / f"{j[0]:05d}.txt").exists()]  # (a rerun resumes)
+    of_jobs = [j for j in todo if j[1] == "ofproto"]
+    ovn_jobs = [j for j in todo if j[1] != "ofproto"]
+    log(f"to record: {len(of_jobs)} ofproto/trace, {len(ovn_jobs)} ovn-trace")
     workdir = Path(tempfile.mkdtemp(prefix="ovnbatch-"))
-    box = OvnSandbox(workdir, nb_db=scale / "nb.db", sb_db=scale / "sb.db", northd=False,
-                     system_id=str(uuidlib.uuid5(uuidlib.NAMESPACE_DNS,
-                                                 f"{local['name']}.ovnparse.scale")),
-                     hostname=local["name"], encap_ip="172.18.0.2", timeout=900)
-    trace_pid = None
+    if of_jobs:
+        box = OvnSandbox(workdir, nb_db=scale / "nb.db", sb_db=scale / "sb.db", northd=False,
+                         system_id=str(uuidlib.uuid5(uuidlib.NAMESPACE_DNS,
+                                                     f"{local['name']}.ovnparse.scale")),
+                         hostname=local["name"], encap_ip="172.18.0.2", timeout=900)
+    else:  # (ovn-trace needs only the Southbound served)
+        box = OvnSandbox(workdir, sb_db=scale / "sb.db", northd=False, controller=False,
+                         vswitchd=False, ovs_db=False)
+    daemon = TraceDaemon(box, workdir)
+    counts = {f: 0 for f in FORMS}
     try:
         with box:
-            box.add_underlay("breth0", "172.18.0.2/16",
-                             neighbors={"172.18.0.3": "02:42:ac:12:00:03"})
             ofports = {}
-            for n, p in enumerate(sources):
-                ofports[p["lsp"]] = box.add_vif(f"veth{n}", p["lsp"], mac=p["mac"],
-                                                external_ids={"iface-id-ver": p["uid"]})
+            if of_jobs:
+                box.add_underlay("breth0", "172.18.0.2/16",
+                                 neighbors={"172.18.0.3": "02:42:ac:12:00:03"})
+                for n, p in enumerate(sources):
+                    ofports[p["lsp"]] = box.add_vif(f"veth{n}", p["lsp"], mac=p["mac"],
+                                                    external_ids={"iface-id-ver": p["uid"]})
+                wait_flows(box)
             t = time.monotonic()
-            from make_scale_db import wait_hv
-            box.nbctl("--wait=sb", "sync", timeout=900)
-            try:
-                wait_hv(box, 1800)
-            except RuntimeError as exc:  # (no northd: hv sync may not move; flows are in)
-                log(f"wait_hv: {exc}")
-            log(f"ovn-controller ready in {time.monotonic() - t:.0f} s")
-            ctl = workdir / "ovn-trace.ctl"
-            pidfile = workdir / "ovn-trace.pid"
-            subprocess.run(["ovn-trace", "--detach", "--no-chdir", f"--pidfile={pidfile}",
-                            f"--unixctl={ctl}", f"--db={box.sb_remote}", "-vconsole:off",
-                            "-vsyslog:off", "-vfile:off"], check=True, env=box.env,
-                           timeout=900)
-            trace_pid = int(pidfile.read_text())
-            log(f"ovn-trace --detach up (pid {trace_pid})")
-            forms = list(FORMS)
-            weights = [FORMS[f] for f in forms]
-            counts = {f: 0 for f in forms}
-            t = time.monotonic()
-            for n in range(args.traces):
-                src = sources[n % len(sources)]
-                kind = rnd.random()
-                gw = ip_to_mac(f"10.244.{src['node_index']}.1")
-                if kind < 0.7:
-                    dst = model["pods"][rnd.randrange(len(model["pods"]))]
-                    mac = dst["mac"] if dst["node"] == src["node"] else gw
-                    ip, port = dst["ip4"], rnd.choice([POD_PORT, 80, 443, POD_PORT])
-                elif kind < 0.9:
-                    svc = model["services"][rnd.randrange(len(model["services"]))]
-                    mac, ip, port = gw, svc["vip4"], svc["port"]
-                else:
-                    mac, ip, port = gw, "8.8.8.8", 443
-                sport = 30000 + n % 30000
-                form = rnd.choices(forms, weights)[0]
-                if form == "ofproto":
-                    flow = (f"in_port={ofports[src['lsp']]},tcp,dl_src={src['mac']},"
-                            f"dl_dst={mac},nw_src={src['ip4']},nw_dst={ip},nw_ttl=64,"
-                            f"tp_src={sport},tp_dst={port}")
-                    text = box.appctl("ovs-vswitchd", "ofproto/trace", "br-int", flow,
-                                      timeout=600)
-                else:
-                    micro = (f'inport == "{src["lsp"]}" && eth.src == {src["mac"]} && '
-                             f"eth.dst == {mac} && ip4.src == {src['ip4']} && ip4.dst == {ip} "
-                             f"&& ip.ttl == 64 && tcp && tcp.src == {sport} && "
-                             f"tcp.dst == {port}")
-                    # (ovn-trace's daemon mode takes only the form: no --ct, --lb-dst)
-                    opts = [f"--{form}"]
-                    proc = subprocess.run(["ovs-appctl", "-t", str(ctl), "trace", *opts,
-                                           src["node"], micro], capture_output=True, text=True,
-                                          env=box.env, timeout=600)
-                    if proc.returncode != 0:
-                        log(f"ovn-trace failed: {proc.stderr.strip()[:200]}")
-                        continue
-                    text = proc.stdout
-                (out / form / f"{n:05d}.txt").write_text(text)
-                counts[form] += 1
-                if n % 500 == 499:
-                    log(f"{n + 1} traces ({time.monotonic() - t:.0f} s): {counts}")
-            (out / "counts.json").write_text(json.dumps(counts) + "\n")
-            log(f"done: {counts}")
+
+            def record(jobs: list) -> None:  # (one thread a tool: both cores busy)
+                for n, form, src, what in jobs:
+                    if form == "ofproto":
+                        text = box.appctl("ovs-vswitchd", "ofproto/trace", "br-int",
+                                          what.format(ofport=ofports[src["lsp"]]),
+                                          timeout=600)
+                    else:
+                        text = daemon.trace(form, *what)
+                        if text is None:
+                            continue
+                    (out / form / f"{n:05d}.txt").write_text(text)
+                    counts[form] += 1
+                    done = sum(counts.values())
+                    if done % 500 == 0:
+                        log(f"{done} traces ({time.monotonic() - t:.0f} s): {counts}")
+
+            import threading
+            threads = [threading.Thread(target=record, args=(j,)) for j in (of_jobs, ovn_jobs)]
+            for th in threads:
+                th.start()
+            for th in threads:
+                th.join()
+            log(f"done in {time.monotonic() - t:.0f} s: {counts}")
     finally:
-        if trace_pid is not None:
-            try:
-                os.kill(trace_pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
+        daemon.stop()
+
+
+def wait_flows(box) -> None:
+    """No ovn-northd here, so no --wait=hv: wait until br-int's flow count holds."""
+    t = time.monotonic()
+    last = -1
+    while True:
+        time.sleep(20)
+        try:
+            agg = box.ofctl("dump-aggregate", "br-int", timeout=300)
+        except Exception as exc:  # (vswitchd busy installing: ask again)
+            log(f"dump-aggregate: {str(exc).splitlines()[0]}")
+            continue
+        m = re.search(r"flow_count=(\d+)", agg)
+        count = int(m.group(1)) if m else 0
+        log(f"  br-int: {count} flows")
+        if count > 1000 and count == last:
+            break
+        last = count
+    log(f"ovn-controller ready in {time.monotonic() - t:.0f} s")
 
 
 # ------------------------------------------------------------------ run

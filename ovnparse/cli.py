@@ -129,7 +129,8 @@ def _parser() -> argparse.ArgumentParser:
                    "remote (with --nb: name the dropping ACL and its Kubernetes owner)")
     p.add_argument("--dump-flows", metavar="FILE",
                    help="ovs-ofctl dump-flows br-int text: list the OpenFlow flows of the "
-                   "logical flow that dropped (what ovn-trace --ovs shows, offline)")
+                   "logical flow that dropped (what ovn-trace --ovs shows, offline); auto: "
+                   "a sosreport's")
     database_options(p)
     add_run_options(p)
     _replay_options(p)

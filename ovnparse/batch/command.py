@@ -79,7 +79,7 @@ def run_records(args, work: Work, dbs) -> Iterator[dict]:
     if getattr(args, "dask", None):
         from .dask import connect
         client = connect(args.dask)
-    jobs = args.jobs
+    jobs = args.jobs if "-" not in args.files else 1  # (stdin is read here, by one process)
     if jobs == 0:
         from .run import cpu_count
         jobs = cpu_count()

@@ -15,7 +15,8 @@ sources for the files these collectors save (README, "Many traces"):
   `var/lib/openvswitch/ovn/`, `etc/openvswitch/`, `etc/ovn/`, `var/lib/ovn/`,
   `var/lib/openvswitch/` (`ovnnb_db.db`, `ovnsb_db.db`); without a
   Southbound file, `sos_commands/ovn_central/*lflow-list*` (ovn-sbctl's text:
-  flows, no ACLs).
+  flows, no ACLs); `--dump-flows auto`: `sos_commands/openvswitch/
+  ovs-ofctl*dump-flows_br-int` (the OpenFlow 1.3 one first).
 
 With several pairs, a trace takes the pair named by its path (the pod's or
 node's name in a folder or file name), else the one that knows most of its
@@ -35,6 +36,7 @@ from ..errors import DatabaseError
 SOS_DB_DIRS = ("var/lib/ovn/etc", "var/lib/openvswitch/ovn", "etc/openvswitch", "etc/ovn",
                "var/lib/ovn", "var/lib/openvswitch")
 SOS_LFLOW_LIST = "sos_commands/ovn_central"
+SOS_OPENFLOW = "sos_commands/openvswitch"
 _PAIR_FILE = re.compile(r"^(?P<label>.+)_(?P<role>nb|sb)db(?:\.gz)?$")
 
 
@@ -146,6 +148,11 @@ def spec_from(nb: str | None, sb: str | None, sources: list[str], *, dump_flows=
     opts = tuple(sorted((options or {}).items()))
     if nb is None and sb is None and dump_flows is None:
         return None
+    if dump_flows == "auto":
+        dump_flows = find_dump_flows(_roots(sources))
+        if dump_flows is None:
+            raise DatabaseError("--dump-flows auto", "no ovs-ofctl dump-flows br-int text "
+                                f"found under {SOS_OPENFLOW}/ in " + ", ".join(_roots(sources)))
     if "auto" not in (nb, sb):
         return DbSpec((("", nb, sb),), dump_flows, opts)
     pairs = find(_roots(sources))
@@ -192,3 +199,18 @@ def find(roots: list[str]) -> list[tuple[str, str | None, str | None]]:
         found.setdefault("", {})["sb"] = sorted(lflow_lists)[0]
     return [(label, p.get("nb"), p.get("sb")) for label, p in sorted(found.items())
             if p.get("sb") or p.get("nb")]
+
+
+def find_dump_flows(roots: list[str]) -> str | None:
+    """A sosreport's `ovs-ofctl dump-flows br-int` text (sos_commands/openvswitch/
+    `ovs-ofctl*dump-flows_br-int`, the OpenFlow 1.3 one first), or None."""
+    found = []
+    for top in roots:
+        for root, dirs, files in os.walk(top):
+            dirs.sort()
+            rel = os.path.relpath(root, top).replace(os.sep, "/")
+            if rel == SOS_OPENFLOW or rel.endswith("/" + SOS_OPENFLOW):
+                found += [os.path.join(root, n) for n in sorted(files)
+                          if fnmatch.fnmatch(n, "ovs-ofctl*dump-flows_br-int")]
+    found.sort(key=lambda p: ("OpenFlow13" not in p, p))
+    return found[0] if found else None

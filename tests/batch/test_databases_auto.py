@@ -122,3 +122,17 @@ def test_frame_errors(tmp_path, errors):
     df = ovnparse.frame([tmp_path / "a.txt", tmp_path / "b.txt"], progress=False)
     assert list(df["verdict"].fillna("-")) == ["dropped", "-"]
     assert df["error"][1].startswith("line 1: not a known trace format")
+
+
+def test_sosreport_openflow_dump(tmp_path, capsys):
+    sos = tmp_path / "sosreport-ovn-worker"
+    (sos / "etc/ovn").mkdir(parents=True)
+    shutil.copy(BASE_2503 / "nb.db", sos / "etc/ovn/ovnnb_db.db")
+    shutil.copy(BASE_2503 / "sb.db", sos / "etc/ovn/ovnsb_db.db")
+    (sos / "sos_commands/openvswitch").mkdir(parents=True)
+    shutil.copy(BASE_2503 / "ovs/br-int.dump-flows.txt",
+                sos / "sos_commands/openvswitch/ovs-ofctl_dump-flows_br-int")
+    shutil.copy(DENY_2503, sos / "deny.txt")
+    [o] = _objs(capsys, "--nb", "auto", "--sb", "auto", "--dump-flows", "auto", str(sos))
+    flows = o["drop"]["openflow_flows"]
+    assert flows and all(o["drop"]["lflow_uuid"][:8] in f for f in flows)
