@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, SAMPLES, process_alive
+from conftest import ROOT, SAMPLES, default_sigint, process_alive
 
 from ovnparse.cli import main
 from ovnparse.commands import trace as trace_cmd
@@ -64,7 +64,8 @@ def test_interrupted_runs_stop_their_daemons(tmp_path, argv, sig, status):
     fake, marker = _sleeper(tmp_path)
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     proc = subprocess.Popen([sys.executable, "-m", "ovnparse.cli", *argv, "--ovn-trace",
-                             str(fake)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+                             str(fake)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+                            preexec_fn=default_sigint)
     try:
         deadline = time.monotonic() + 30
         while not (marker.exists() and marker.read_text().strip()):

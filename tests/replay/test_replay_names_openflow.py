@@ -140,7 +140,7 @@ def test_interrupted_with_the_switch_running(trixie_root, tmp_path, sig, status)
     import sys
     import time
 
-    from conftest import ROOT
+    from conftest import ROOT, default_sigint
     marker = tmp_path / "ovn-trace.pid"
     fake = tmp_path / "ovn-trace-sleeps"
     fake.write_text('#!/bin/sh\n[ "$1" = --version ] && { echo "ovn-trace 25.03.0"; exit 0; }\n'
@@ -149,7 +149,8 @@ def test_interrupted_with_the_switch_running(trixie_root, tmp_path, sig, status)
     argv = _argv("pod-to-pod-same-node", trixie_root, str(fake))
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     proc = subprocess.Popen([sys.executable, "-m", "ovnparse.cli", *argv, "-v"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+                            preexec_fn=default_sigint)
     try:
         deadline = time.monotonic() + 60
         while not (marker.exists() and marker.read_text().strip()):
