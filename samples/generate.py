@@ -585,8 +585,10 @@ def scenarios(release: str = "23.03") -> list[Scenario]:
         "base", pod_packet(test, "tcp6", "2001:4860:4860::8888", 443, six=True), W.name,
         {"verdict": "controller", "outputs": [],
          # the NS is flooded in ext_ovn-worker, and its copy to etor-GR_ovn-worker
-         # enters the gateway router again (and is dropped there)
-         "datapaths": [W.name, "ovn_cluster_router", "join", W.gr, W.ext_switch, W.gr],
+         # enters the gateway router again (and is dropped there); OVN 26.03 floods
+         # it with _MC_flood_l2, which has no router port: no copy goes back
+         "datapaths": [W.name, "ovn_cluster_router", "join", W.gr, W.ext_switch]
+         + ([W.gr] if T.RELEASE in ("23.03", "25.03") else []),
          "resolution": {"kind": "nd_ns", "target": "fc00:f853:ccd:e793::1",
                         "router": W.gr, "port": f"rtoe-{W.gr}"}},
         expected_openflow={"verdict": "controller",

@@ -421,13 +421,7 @@ def datapaths(trace: Trace) -> list[str]:
             elif node.datapath != flooding and (not visits or visits[-1] != node.datapath):
                 visits.append(node.datapath)
         elif isinstance(node, Fork) and node.name in RESOLUTION_FORKS:
-            # The rest of the pipeline (its later tables too) is the packet once
-            # resolved: left out, up to the pipeline's own list.
-            for k in range(len(stack) - 1, -1, -1):
-                items_k, owner_k, flooding_k = stack[k]
-                stack[k] = (iter(()), owner_k, flooding_k)
-                if isinstance(owner_k, Pipeline):
-                    break
+            _end_pipeline(stack)  # (its request is walked: the datapaths it visits)
         if node.children:
             stack.append((iter(node.children), node, flooding))
     return visits
@@ -479,25 +473,38 @@ def _forks(items: list[Node], stage: Stage | None) -> Iterator[tuple[Stage | Non
     paths, in printed order: not inside the ARP/ND requests and error replies
     OVN builds instead of it, nor after a request (the packet is held until
     the next hop is resolved)."""
-    stack: list[tuple[Iterator[Node], Stage | None]] = [(iter(items), stage)]
+    # (the list being read, the node it belongs to, the stage it stands in)
+    stack: list[tuple[Iterator[Node], Node | None, Stage | None]] = [
+        (iter(items), None, stage)]
     while stack:
-        nodes, stage = stack[-1]
+        nodes, owner, stage = stack[-1]
         node = next(nodes, None)
         if node is None:
             stack.pop()
             continue
         if isinstance(node, Stage):
             stage = node
-            stack[-1] = (nodes, stage)
+            stack[-1] = (nodes, owner, stage)
         if isinstance(node, Fork):
             if node.name in RESOLUTION_FORKS:
-                stack[-1] = (iter(()), stage)
+                _end_pipeline(stack)
                 continue
             if node.name in REPLY_FORKS:
                 continue
             yield stage, node
         if node.children:
-            stack.append((iter(node.children), stage))
+            stack.append((iter(node.children), node, stage))
+
+
+def _end_pipeline(stack: list[tuple]) -> None:
+    """After an ARP/ND request (a RESOLUTION_FORKS fork) the rest of the
+    pipeline, its later tables too, is the packet once resolved, which
+    ovn-controller holds: empty the lists being read, up to the enclosing
+    pipeline's own.  Stack entries: (iterator, the node it lists, ...)."""
+    for k in range(len(stack) - 1, -1, -1):
+        stack[k] = (iter(()), *stack[k][1:])
+        if isinstance(stack[k][1], Pipeline):
+            break
 
 
 _BACKENDS = re.compile(r"ct_lb(?:_mark)?\(backends=([^;)]*)")

@@ -28,25 +28,15 @@ SCENARIOS = {(rel, s["name"]): s for rel, (_b, m) in MANIFESTS.items() for s in 
 RUNS = [(rel, s["name"], c) for rel, (_b, m) in MANIFESTS.items() for s in m["scenarios"]
         for c in s["commands"] if c["tool"] == "ovn-trace"]
 NAMES = sorted({(rel, name) for rel, name, _c in RUNS})
-# OVN 26.03 (a subset recorded for ovn-detrace's indented form) floods the
-# neighbour solicitation with _MC_flood_l2, which has no router port: no copy
-# enters GR_ovn-worker again, where the scenario's expectation (written for
-# _MC_flood) has one.  The reading is right; the expectation is 25.03's.
-ANALYSIS_XFAIL = pytest.mark.xfail(
-    strict=False, reason="the expectation assumes _MC_flood's copy back to the router")
-_XFAIL_26 = {"north-south-ipv6-nd-resolve"}
 
 
-def _params(items, analysis: bool):
-    """pytest params over (release, ...): 26.03's known differences xfail."""
-    out = []
-    for item in items:
-        rel = item[0]
-        ident = "/".join([rel, item[-1]["file"] if isinstance(item[-1], dict) else item[-1]])
-        marks = [ANALYSIS_XFAIL] if analysis and rel == "26.03" and item[1] in _XFAIL_26 \
-            else []
-        out.append(pytest.param(*item, id=ident, marks=marks))
-    return out
+def _params(items):
+    """pytest params over (release, ...), named by release and file."""
+    return [pytest.param(*item, id="/".join(
+        [item[0], item[-1]["file"] if isinstance(item[-1], dict) else item[-1]]))
+        for item in items]
+
+
 DROP_FIELDS = ("datapath", "pipeline", "table", "stage", "priority", "match", "lflow",
                "reason_code")
 PRINTERS = {"ovn-trace/detailed": ovn_trace_text.detailed,
@@ -62,7 +52,7 @@ def _traces(rel: str, command: dict):
     return list(api.parse(BASES[rel] / command["file"]))
 
 
-@pytest.mark.parametrize("rel,name,command", _params(RUNS, analysis=True))
+@pytest.mark.parametrize("rel,name,command", _params(RUNS))
 def test_sample_matches_topology_and_database(rel, name, command):
     expected = _expected(rel, name, command)
     traces = _traces(rel, command)
@@ -107,7 +97,7 @@ def test_sample_matches_topology_and_database(rel, name, command):
             assert got["reason_code"] == want["reason_code"]
 
 
-@pytest.mark.parametrize("rel,name,command", _params(RUNS, analysis=True))
+@pytest.mark.parametrize("rel,name,command", _params(RUNS))
 def test_sample_transforms(rel, name, command):
     expected = _expected(rel, name, command)
     for trace in _traces(rel, command):
@@ -122,7 +112,7 @@ def test_sample_transforms(rel, name, command):
             assert g["to"] in (w["to"], w["to"].rsplit(":", 1)[0]), (g, w)
 
 
-@pytest.mark.parametrize("rel,name,command", _params(RUNS, analysis=False))
+@pytest.mark.parametrize("rel,name,command", _params(RUNS))
 def test_sample_prints_back_byte_for_byte(rel, name, command):
     text = (BASES[rel] / command["file"]).read_text()
     traces = _traces(rel, command)
@@ -138,7 +128,7 @@ def test_sample_prints_back_byte_for_byte(rel, name, command):
     assert printed == text
 
 
-@pytest.mark.parametrize("rel,name", _params(NAMES, analysis=False))
+@pytest.mark.parametrize("rel,name", _params(NAMES))
 def test_detailed_parse_prints_ovn_trace_own_summary(rel, name):
     """The summary printed from the parsed --detailed trace is ovn-trace's --summary."""
     files = {c["file"].rsplit("/", 1)[1]: c for c in SCENARIOS[rel, name]["commands"]}
@@ -150,7 +140,7 @@ def test_detailed_parse_prints_ovn_trace_own_summary(rel, name):
                 (BASES[rel] / files[summary]["file"]).read_text()
 
 
-@pytest.mark.parametrize("rel,name", _params(NAMES, analysis=True))
+@pytest.mark.parametrize("rel,name", _params(NAMES))
 def test_three_forms_agree(rel, name):
     """The same packet in its three forms: same verdict and outputs."""
     for command in SCENARIOS[rel, name]["commands"]:
