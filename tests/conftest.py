@@ -110,3 +110,50 @@ def default_sigint() -> None:
     (CI started with `&` or nohup would see exit 0 instead of 130)."""
     import signal
     signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def sleeping_ovn_trace(tmp_path: Path, version: str = "23.03.1") -> tuple[Path, Path]:
+    """A stand-in for ovn-trace that writes its pid to a marker file and sleeps
+    (for tests that interrupt a command while ovn-trace runs): (program, marker)."""
+    marker = tmp_path / "ovn-trace.pid"
+    fake = tmp_path / "ovn-trace-sleeps"
+    fake.write_text(f'#!/bin/sh\n[ "$1" = --version ] && {{ echo "ovn-trace {version}"; '
+                    f'exit 0; }}\necho $$ > "{marker}"\nexec sleep 60\n')
+    fake.chmod(0o755)
+    return fake, marker
+
+
+def interrupt_when_started(argv: list[str], marker: Path, sig: int,
+                           timeout: float = 30) -> tuple[int, str, int]:
+    """Run `ovnparse ARGV` in a child, send it *sig* once the stand-in ovn-trace
+    has written its pid to *marker*: (exit status, stderr, the stand-in's pid).
+    The child is killed (and reaped) if it outlives the test."""
+    import subprocess
+    import sys
+    import time
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    proc = subprocess.Popen([sys.executable, "-m", "ovnparse.cli", *argv],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+                            preexec_fn=default_sigint)
+    try:
+        deadline = time.monotonic() + timeout
+        while not (marker.exists() and marker.read_text().strip()):
+            assert proc.poll() is None, proc.communicate()
+            assert time.monotonic() < deadline, "ovn-trace was never started"
+            time.sleep(0.02)
+        sleeper = int(marker.read_text())
+        proc.send_signal(sig)
+        _, err = proc.communicate(timeout=timeout)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    return proc.returncode, err.decode(), sleeper
+
+
+def wait_gone(pid: int, seconds: float = 5) -> None:
+    """Wait (a while) for a process another one was told to stop."""
+    import time
+    deadline = time.monotonic() + seconds
+    while process_alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.02)

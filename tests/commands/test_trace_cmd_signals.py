@@ -13,9 +13,7 @@ import os
 import re
 import signal
 import subprocess
-import sys
 import tempfile
-import time
 from pathlib import Path
 
 import pytest
@@ -23,7 +21,7 @@ import pytest
 from ovnparse.replay import logical as replay_logical
 from ovnparse.sandbox import OvnSandbox, missing_tools
 
-from conftest import ROOT, SAMPLES, default_sigint, process_alive
+from conftest import SAMPLES, interrupt_when_started, process_alive, sleeping_ovn_trace, wait_gone
 
 NEEDED = ("ovsdb-tool", "ovsdb-server", "ovsdb-client", "ovs-appctl", "ovn-nbctl",
           "ovn-sbctl", "ovn-trace")
@@ -33,46 +31,18 @@ pytestmark = pytest.mark.skipif(bool(missing_tools(NEEDED)),
 FLOW = json.loads((SAMPLES / "manifest.json").read_text())["scenarios"][0]["microflow"]
 
 
-def _sleeper(tmp_path: Path) -> tuple[Path, Path]:
-    marker = tmp_path / "ovn-trace.pid"
-    fake = tmp_path / "ovn-trace-sleeps"
-    fake.write_text('#!/bin/sh\n[ "$1" = --version ] && { echo "ovn-trace 23.03.1"; exit 0; }\n'
-                    f'echo $$ > "{marker}"\nexec sleep 60\n')
-    fake.chmod(0o755)
-    return fake, marker
-
-
 @pytest.mark.parametrize("sig,status", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
 def test_interrupted_run_stops_its_daemons(tmp_path, sig, status):
-    fake, marker = _sleeper(tmp_path)
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
-    proc = subprocess.Popen([sys.executable, "-m", "ovnparse.cli", "trace", "-v",
-                             "--sb", str(SAMPLES / "db/base/sb.db"), "--ovn-trace", str(fake),
-                             "ovn-worker", FLOW],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
-                            preexec_fn=default_sigint)
-    try:
-        deadline = time.monotonic() + 20
-        while not (marker.exists() and marker.read_text().strip()):
-            assert proc.poll() is None, proc.communicate()
-            assert time.monotonic() < deadline, "ovn-trace was never started"
-            time.sleep(0.02)
-        sleeper = int(marker.read_text())
-        proc.send_signal(sig)
-        out, err = proc.communicate(timeout=30)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.communicate()
-    err = err.decode()
-    assert proc.returncode == status, err
+    fake, marker = sleeping_ovn_trace(tmp_path)
+    code, err, sleeper = interrupt_when_started(
+        ["trace", "-v", "--sb", str(SAMPLES / "db/base/sb.db"), "--ovn-trace", str(fake),
+         "ovn-worker", FLOW], marker, sig, timeout=20)
+    assert code == status, err
     assert "Traceback" not in err
     pids = [int(p) for p in re.findall(r"started ovsdb-server \(\w+\) pid (\d+)", err)]
     assert len(pids) == 2, err
     workdir = re.search(r"private directory (\S+)", err).group(1)
-    deadline = time.monotonic() + 5
-    while process_alive(sleeper) and time.monotonic() < deadline:
-        time.sleep(0.02)
+    wait_gone(sleeper)
     assert not [p for p in pids + [sleeper] if process_alive(p)]
     assert not os.path.exists(workdir)
     assert err.splitlines()[-1] == ("ovnparse: interrupted" if sig == signal.SIGINT

@@ -13,13 +13,11 @@ import os
 import re
 import shutil
 import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, SAMPLES, default_sigint, process_alive
+from conftest import (SAMPLES, interrupt_when_started, process_alive,
+                      sleeping_ovn_trace, wait_gone)
 
 from ovnparse.cli import main
 from ovnparse.commands import trace as trace_cmd
@@ -34,15 +32,6 @@ BY_NAMES = ["trace", "-v", "--nb", NB, "--sb", SB, "--src", "prod/test-6459", "-
             "prod/api-0", "--tcp"]
 MINIMAL = str(SAMPLES / "acl-ingress-default-deny/ovn-trace.minimal.txt")
 REPLAY = ["explain", "-v", "--replay", "--sb", SB, MINIMAL]
-
-
-def _sleeper(tmp_path: Path) -> tuple[Path, Path]:
-    marker = tmp_path / "ovn-trace.pid"
-    fake = tmp_path / "ovn-trace-sleeps"
-    fake.write_text('#!/bin/sh\n[ "$1" = --version ] && { echo "ovn-trace 23.03.1"; exit 0; }\n'
-                    f'echo $$ > "{marker}"\nexec sleep 60\n')
-    fake.chmod(0o755)
-    return fake, marker
 
 
 def _fails_second_time(tmp_path: Path) -> Path:
@@ -61,33 +50,14 @@ def _fails_second_time(tmp_path: Path) -> Path:
 @pytest.mark.parametrize("argv", [BY_NAMES, REPLAY], ids=["trace-by-names", "explain-replay"])
 @pytest.mark.parametrize("sig,status", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
 def test_interrupted_runs_stop_their_daemons(tmp_path, argv, sig, status):
-    fake, marker = _sleeper(tmp_path)
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
-    proc = subprocess.Popen([sys.executable, "-m", "ovnparse.cli", *argv, "--ovn-trace",
-                             str(fake)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
-                            preexec_fn=default_sigint)
-    try:
-        deadline = time.monotonic() + 30
-        while not (marker.exists() and marker.read_text().strip()):
-            assert proc.poll() is None, proc.communicate()
-            assert time.monotonic() < deadline, "ovn-trace was never started"
-            time.sleep(0.02)
-        sleeper = int(marker.read_text())
-        proc.send_signal(sig)
-        _, err_b = proc.communicate(timeout=30)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.communicate()
-    err = err_b.decode()
-    assert proc.returncode == status, err
+    fake, marker = sleeping_ovn_trace(tmp_path)
+    code, err, sleeper = interrupt_when_started([*argv, "--ovn-trace", str(fake)], marker, sig)
+    assert code == status, err
     assert "Traceback" not in err
     pids = [int(p) for p in re.findall(r"started ovsdb-server \(\w+\) pid (\d+)", err)]
     assert len(pids) == 2, err  # its NB and SB servers (the sandbox serves both)
     workdir = re.search(r"private directory (\S+)", err).group(1)
-    deadline = time.monotonic() + 5
-    while process_alive(sleeper) and time.monotonic() < deadline:
-        time.sleep(0.02)
+    wait_gone(sleeper)
     assert not [p for p in pids + [sleeper] if process_alive(p)], (pids, sleeper, err)
     assert not os.path.exists(workdir)
 

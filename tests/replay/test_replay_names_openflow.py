@@ -136,41 +136,15 @@ def test_interrupted_with_the_switch_running(trixie_root, tmp_path, sig, status)
     """Ctrl-C / SIGTERM while ovn-trace runs (a stand-in that sleeps): the replayed
     switch (ovsdb-server, ovs-vswitchd) and the Southbound's servers are stopped."""
     import re
-    import subprocess
-    import sys
-    import time
 
-    from conftest import ROOT, default_sigint
-    marker = tmp_path / "ovn-trace.pid"
-    fake = tmp_path / "ovn-trace-sleeps"
-    fake.write_text('#!/bin/sh\n[ "$1" = --version ] && { echo "ovn-trace 25.03.0"; exit 0; }\n'
-                    f'echo $$ > "{marker}"\nexec sleep 60\n')
-    fake.chmod(0o755)
+    from conftest import interrupt_when_started, sleeping_ovn_trace, wait_gone
+    fake, marker = sleeping_ovn_trace(tmp_path, version="25.03.0")
     argv = _argv("pod-to-pod-same-node", trixie_root, str(fake))
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
-    proc = subprocess.Popen([sys.executable, "-m", "ovnparse.cli", *argv, "-v"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
-                            preexec_fn=default_sigint)
-    try:
-        deadline = time.monotonic() + 60
-        while not (marker.exists() and marker.read_text().strip()):
-            assert proc.poll() is None, proc.communicate()
-            assert time.monotonic() < deadline, "ovn-trace was never started"
-            time.sleep(0.02)
-        sleeper = int(marker.read_text())
-        proc.send_signal(sig)
-        _, err_b = proc.communicate(timeout=60)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.communicate()
-    err = err_b.decode()
-    assert proc.returncode == status, err
+    status_got, err, sleeper = interrupt_when_started([*argv, "-v"], marker, sig, timeout=60)
+    assert status_got == status, err
     pids = [int(p) for p in re.findall(r"started [\w-]+(?: \(\w+\))? pid (\d+)", err)]
     assert len(pids) == 2 + 4, err  # the Southbound's two servers; the switch's four
     dirs = re.findall(r"private directory (\S+)", err)
-    deadline = time.monotonic() + 5
-    while process_alive(sleeper) and time.monotonic() < deadline:
-        time.sleep(0.02)
+    wait_gone(sleeper)
     assert not [p for p in pids + [sleeper] if process_alive(p)]
     assert len(dirs) == 2 and not [d for d in dirs if os.path.exists(d)]
