@@ -269,12 +269,51 @@ def measure(argv: list[str]) -> dict:
                             env=child_env())
     mem = Memory(proc.pid)
     mem.start()
+    pss = Pss(proc.pid)
+    pss.start()
     err = proc.stderr.read() if proc.stderr else b""
     proc.wait()
     wall = time.perf_counter() - start
     peak_sum, peak_one = mem.stop()
+    pss.done.set()
+    pss.join()
     return {"seconds": wall, "rss_mib": peak_sum, "one_mib": peak_one, "rc": proc.returncode,
-            "err": err.decode(errors="replace")[-300:]}
+            "pss_mib": pss.peak / 1024, "err": err.decode(errors="replace")[-300:]}
+
+
+class Pss:
+    """The peak of the summed PSS (shared pages counted once, split between the
+    processes that share them) of a process tree: what forked workers sharing the
+    databases really hold, where summed RSS counts the shared pages in each."""
+
+    def __init__(self, root: int):
+        import threading
+        self.root, self.peak = root, 0
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self.run, daemon=True)
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def join(self) -> None:
+        self.thread.join()
+
+    def run(self) -> None:
+        from replay import _children
+        while not self.done.is_set():
+            kids = _children()
+            todo, total = [self.root], 0
+            while todo:
+                p = todo.pop()
+                todo += kids.get(p, [])
+                try:
+                    with open(f"/proc/{p}/smaps_rollup") as f:
+                        m = re.search(r"^Pss:\s+(\d+)", f.read(), re.M)
+                    total += int(m.group(1)) if m else 0
+                except OSError:
+                    pass
+            self.peak = max(self.peak, total)
+            self.done.wait(0.05)
 
 
 def run(args) -> None:
@@ -289,10 +328,14 @@ def run(args) -> None:
     py = [sys.executable, "-c"]
     results = {}
 
+    def want(name: str) -> bool:
+        return not args.only or args.only in name
+
     def show(name: str, r: dict, extra: str = "") -> None:
         results[name] = r
-        print(f"{name:34s} {r['seconds']:8.1f} s  {r['rss_mib']:7.0f} MiB (sum of processes; "
-              f"largest {r['one_mib']:.0f})  rc {r['rc']}{extra}", flush=True)
+        print(f"{name:30s} {r['seconds']:6.1f} s  RSS {r['rss_mib']:5.0f} MiB summed "
+              f"(largest {r['one_mib']:.0f}), PSS {r['pss_mib']:5.0f} MiB  rc {r['rc']}{extra}",
+              flush=True)
         if r["rc"] not in (0, 1):
             print("   ", r["err"].strip().replace("\n", "\n    "))
 
@@ -300,26 +343,33 @@ def run(args) -> None:
                     f"nb={nb!r}, sb={sb!r}); db.index"])
     show("open databases + index", load)
     for jobs in (1, 2):
+        if not want(f"explain jsonl --jobs {jobs}"):
+            continue
         r = measure([*OVNPARSE, "explain", "--output", "jsonl", "--no-progress", "--jobs",
                      str(jobs), "--nb", nb, "--sb", sb, "-o", str(scratch / "o.jsonl"),
                      str(traces)])
         per = (r["seconds"] - load["seconds"]) / n * 1000
         show(f"explain jsonl --jobs {jobs}", r, f"  ({per:.2f} ms a trace after the load)")
-    r = measure([*OVNPARSE, "explain", "--output", "jsonl", "--no-progress", "-o",
-                 str(scratch / "o.jsonl"), str(traces)])
-    show("explain jsonl, no databases", r, f"  ({r['seconds'] / n * 1000:.2f} ms a trace)")
+    if want("explain jsonl, no databases"):
+        r = measure([*OVNPARSE, "explain", "--output", "jsonl", "--no-progress", "-o",
+                     str(scratch / "o.jsonl"), str(traces)])
+        show("explain jsonl, no databases", r, f"  ({r['seconds'] / n * 1000:.2f} ms a trace)")
     for jobs in (1, 2):
+        if not want(f"frame() jobs={jobs}"):
+            continue
         r = measure([*py, "import ovnparse; db = ovnparse.open_databases("
                      f"nb={nb!r}, sb={sb!r}); df = ovnparse.frame({str(traces)!r}, db=db, "
                      f"jobs={jobs}, progress=False); print(len(df))"])
         show(f"frame() jobs={jobs}", r)
     for jobs in (1, 2):
+        if not want(f"report --jobs {jobs}"):
+            continue
         page = scratch / "report.html"
         r = measure([*OVNPARSE, "report", "--no-progress", "--jobs", str(jobs), "--nb", nb,
                      "--sb", sb, "-o", str(page), str(traces)])
         size = page.stat().st_size / 1e6 if page.exists() else 0
         show(f"report --jobs {jobs}", r, f"  (page {size:.1f} MB)")
-    if args.separate:
+    if args.separate and want("separate") and "explain jsonl --jobs 1" in results:
         rnd = random.Random(3)
         sample = rnd.sample(files, min(args.separate, n))
         total = 0.0
@@ -344,6 +394,7 @@ def main(argv=None) -> None:
     r.add_argument("--scale", default="/tmp/ovnparse-scale")
     r.add_argument("--traces-dir", default="/tmp/ovnparse-batch")
     r.add_argument("--separate", type=int, default=20)
+    r.add_argument("--only", help="run only the measures whose name contains this")
     args = ap.parse_args(argv)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     os.nice(10)

@@ -171,6 +171,9 @@ def _pool(inputs: Iterable[Input], work: Work, dbs: Any, jobs: int) -> Iterator[
     if dbs is not None:
         dbs.prepare()  # (indexes built here, once: the workers inherit them)
     _FORKED = (work, dbs)
+    import gc
+    gc.collect()
+    gc.freeze()  # (the workers' collector then leaves the shared objects' pages unwritten)
     try:
         ctx = multiprocessing.get_context("fork")
         with ProcessPoolExecutor(jobs, mp_context=ctx) as pool:
@@ -178,6 +181,7 @@ def _pool(inputs: Iterable[Input], work: Work, dbs: Any, jobs: int) -> Iterator[
                                 inputs, jobs * AHEAD)
     finally:
         _FORKED = None
+        gc.unfreeze()
 
 
 _WORKER_DBS: dict[Any, Any] = {}  # on a dask worker: DbSpec -> its opened DbChoice

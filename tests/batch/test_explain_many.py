@@ -153,3 +153,23 @@ def test_same_output_whatever_the_jobs(tree, tmp_path, capsys):
         assert main(["explain", "--output", "jsonl", "--jobs", jobs, str(tmp_path)]) == 0
         outs.append(capsys.readouterr().out)
     assert outs[0] == outs[1] and len(outs[0].splitlines()) == 7 * 3  # (the tree + 6 copies)
+
+
+def test_frame_on_globs_gz_and_a_hostile_tarball(tree, tmp_path):
+    import ovnparse
+    (tmp_path / "t.txt.gz").write_bytes(gzip.compress((SAMPLES / DENY).read_bytes()))
+    arch = tmp_path / "case.tar.gz"
+    with tarfile.open(arch, "w:gz") as tar:
+        for name in ("ok/same.txt", "../../etc/evil.txt"):
+            data = (SAMPLES / SAME_NODE).read_bytes()
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    df = ovnparse.frame([str(tree / "**" / "deny.txt"), tmp_path / "t.txt.gz", arch],
+                        progress=False)
+    assert list(df["source"]) == [str(tree / "b-node" / "deny.txt"), str(tmp_path / "t.txt.gz"),
+                                  f"{arch}!ok/same.txt", f"{arch}!../../etc/evil.txt"]
+    assert list(df["verdict"].fillna("-")) == ["dropped", "dropped", "delivered", "-"]
+    assert list(df["member"].fillna("-")) == ["-", "-", "ok/same.txt", "../../etc/evil.txt"]
+    assert "refused" in df["error"][3]
+    assert not (tmp_path.parent.parent / "etc" / "evil.txt").exists()
