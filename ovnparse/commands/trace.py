@@ -210,8 +210,9 @@ def _run_names(args) -> int:
         raise TraceError("--src needs --nb (the Northbound names the pods and Services)")
     if args.protocol is None:
         raise TraceError("either --tcp or --udp must be given (as ovnkube-trace)")
-    if args.select_id is not None:
-        raise TraceError("--select-id goes with a MICROFLOW, not --src")
+    for value, option in ((args.select_id, "--select-id"), (args.raw or None, "--raw")):
+        if value is not None:
+            raise TraceError(f"{option} goes with a MICROFLOW, not --src")
     check_db(args.nb, "OVN_Northbound", "--nb")
     cluster = Cluster.from_nb(args.nb)
     req = Request(src=args.src, dst=args.dst, service=args.service, dst_ip=args.dst_ip,
