@@ -21,6 +21,7 @@ failed; 3 a database file could not be read; 130/143 interrupted.
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 
@@ -84,7 +85,7 @@ def add_arguments(p) -> None:
     k8s.add_argument("--ipv6", "-ipv6", dest="addr_family", action="store_const",
                      const="ip6", help="--addr-family ip6")
     k8s.add_argument("--skip-detrace", "-skip-detrace", action="store_true",
-                     help=argparse_suppress())
+                     help=argparse.SUPPRESS)  # (no ovn-detrace run of its own to skip)
     of = p.add_argument_group(
         "the OpenFlow side from the source node's dumps (by names; replay/openflow.py)")
     of.add_argument("--flows", "--dump-flows", dest="flows", metavar="FILE",
@@ -136,11 +137,6 @@ def add_arguments(p) -> None:
                    help=f"give up on ovn-trace after this long (default {DEFAULT_TIMEOUT:g})")
     p.add_argument("-v", "--verbose", action="store_true",
                    help="say on stderr what is started and stopped (with pids)")
-
-
-def argparse_suppress():
-    import argparse
-    return argparse.SUPPRESS
 
 
 def run(args) -> int:
