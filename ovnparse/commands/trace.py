@@ -21,6 +21,7 @@ failed; 3 a database file could not be read; 130/143 interrupted.
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 
@@ -84,7 +85,7 @@ def add_arguments(p) -> None:
     k8s.add_argument("--ipv6", "-ipv6", dest="addr_family", action="store_const",
                      const="ip6", help="--addr-family ip6")
     k8s.add_argument("--skip-detrace", "-skip-detrace", action="store_true",
-                     help=argparse_suppress())
+                     help=argparse.SUPPRESS)  # (no ovn-detrace run of its own to skip)
     of = p.add_argument_group(
         "the OpenFlow side from the source node's dumps (by names; replay/openflow.py)")
     of.add_argument("--flows", "--dump-flows", dest="flows", metavar="FILE",
@@ -136,11 +137,6 @@ def add_arguments(p) -> None:
                    help=f"give up on ovn-trace after this long (default {DEFAULT_TIMEOUT:g})")
     p.add_argument("-v", "--verbose", action="store_true",
                    help="say on stderr what is started and stopped (with pids)")
-
-
-def argparse_suppress():
-    import argparse
-    return argparse.SUPPRESS
 
 
 def run(args) -> int:
@@ -210,8 +206,9 @@ def _run_names(args) -> int:
         raise TraceError("--src needs --nb (the Northbound names the pods and Services)")
     if args.protocol is None:
         raise TraceError("either --tcp or --udp must be given (as ovnkube-trace)")
-    if args.select_id is not None:
-        raise TraceError("--select-id goes with a MICROFLOW, not --src")
+    for value, option in ((args.select_id, "--select-id"), (args.raw or None, "--raw")):
+        if value is not None:
+            raise TraceError(f"{option} goes with a MICROFLOW, not --src")
     check_db(args.nb, "OVN_Northbound", "--nb")
     cluster = Cluster.from_nb(args.nb)
     req = Request(src=args.src, dst=args.dst, service=args.service, dst_ip=args.dst_ip,

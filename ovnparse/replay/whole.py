@@ -122,7 +122,7 @@ def microflow_of(flow: str, inport: str) -> str:
         if k in ("reg14", "nw_frag", "dl_type", "nw_proto") or _ZERO_DEFAULTS.get(k) == v:
             continue
         if k in _FIELDS:
-            parts.append(f"{_FIELDS[k]} == {_value(v)}")
+            parts.append(f"{_FIELDS[k]} == {v}")
         elif k in ("tp_src", "tp_dst") and l4:
             parts.append(f"{l4}.{k[3:]} == {v}")
         elif k in ("icmp_type", "icmp_code") and icmp:
@@ -139,10 +139,6 @@ def microflow_of(flow: str, inport: str) -> str:
             raise NotReplayable(f"field {k}={v} of the trace's flow has no microflow "
                                 "spelling here")
     return " && ".join(parts)
-
-
-def _value(v: str) -> str:
-    return v
 
 
 def find_port(ports: list[Port], flow: str, datapath: str | None,

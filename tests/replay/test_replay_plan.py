@@ -161,3 +161,20 @@ def test_both_tcp_and_udp_are_refused(capsys):
               "-tcp", "-udp"])
     assert info.value.code == 2
     assert "not allowed with argument" in capsys.readouterr().err
+
+
+def test_host_network_ends_go_through_the_management_port(cluster):
+    """node/NAME: ovnkube-trace's host-networked pod, traced from/to k8s-NAME (its
+    MAC and address from that port of the Northbound)."""
+    mgmt = TOPO["nodes"][0]
+    p = plan(cluster, Request(src="node/ovn-worker", dst="prod/api-0", dst_port=8080))
+    fwd, rev = p.legs
+    assert fwd.microflow.startswith('inport=="k8s-ovn-worker" && eth.src==0a:58:0a:f4:01:02 && '
+                                    f'eth.dst=={mgmt["router_port_mac"]} && '
+                                    "ip4.src==10.244.1.2 && ip4.dst==10.244.1.5")
+    # back to a host-networked pod: out of the node's management port (or its gateway)
+    assert rev.success_ports == ["k8s-ovn-worker"] and rev.success_types == ["localnet"]
+    with pytest.raises(ResolveError, match="both ends cannot be on the host network"):
+        plan(cluster, Request(src="node/ovn-worker", dst="node/ovn-worker2"))
+    with pytest.raises(ResolveError, match="cannot be on the host network when tracing to"):
+        plan(cluster, Request(src="node/ovn-worker", dst_ip="8.8.8.8"))
