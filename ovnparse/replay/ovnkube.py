@@ -120,8 +120,9 @@ def _openflow_leg(the_plan: Plan, leg: Leg, logical: LegResult, cluster: Cluster
         raise TraceError(f"ofproto/trace printed no trace for {direction}")
     ex = explain(traces[0], db)
     where = "ofproto/trace on the replayed switch"
-    ex.warnings.append(Problem(where, 0, "conntrack state and learn()-ed flows are not in "
-                               "a dump: conntrack resumed as "
+    ex.warnings.append(Problem(where, 0, "conntrack state, learn()-ed flows and the MACs a "
+                               "NORMAL bridge (breth0) learned are not in a dump: such a "
+                               "bridge floods where the live one forwarded; conntrack resumed as "
                                + (", ".join(ct_next) if ct_next else
                                   "ofproto/trace's default (no --ct-next, as ovnkube-trace)")))
     printed = ("ovs-appctl ofproto/trace pod to IP" if direction == "pod to IP" else
