@@ -1,3 +1,3 @@
 """The package version (the JSON contract changes with it: README, "Changes")."""
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"
