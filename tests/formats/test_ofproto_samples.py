@@ -41,14 +41,12 @@ BASES = {rel: base for rel, (base, _m) in MANIFESTS.items()}
 SCENARIOS = {(rel, s["name"]): s for rel, (_b, m) in MANIFESTS.items() for s in m["scenarios"]}
 RUNS = [(rel, s["name"], c) for rel, (_b, m) in MANIFESTS.items() for s in m["scenarios"]
         for c in s["commands"] if c["tool"] in ("ofproto/trace", "ovn-detrace")]
-def _params(runs, *, xfail: dict | None = None):
-    """pytest params over the runs; `xfail`: {(release, scenario): reason}."""
-    out = []
-    for rel, name, command in runs:
-        reason = (xfail or {}).get((rel, name))
-        marks = [pytest.mark.xfail(strict=True, reason=reason)] if reason else []
-        out.append(pytest.param(rel, name, command, id=f"{rel}/{command['file']}", marks=marks))
-    return out
+
+
+def _params(runs):
+    """pytest params over the runs, named by release and file."""
+    return [pytest.param(rel, name, command, id=f"{rel}/{command['file']}")
+            for rel, name, command in runs]
 
 
 DETRACE_RUNS = [r for r in RUNS if r[2]["tool"] == "ovn-detrace"]
@@ -166,13 +164,7 @@ def test_detrace_names_ports_and_datapaths_like_ovn_trace(rel, name, command):
         assert sorted(ex.outputs) == sorted(logical["outputs"])
 
 
-# 25.03's multicast floods loop over more members than the stripped rebuild's
-# member-loop rule reads back (formats/ofproto: the set_field after a call)
-TREE_XFAIL = {("25.03", "arp-flood-unknown"): "stripped rebuild of a 25.03 flood",
-              ("25.03", "broadcast-udp-flood"): "stripped rebuild of a 25.03 flood"}
-
-
-@pytest.mark.parametrize("rel,name,command", _params(DETRACE_RUNS, xfail=TREE_XFAIL))
+@pytest.mark.parametrize("rel,name,command", _params(DETRACE_RUNS))
 def test_detrace_tree_is_the_trace_it_read(rel, name, command):
     """ovn-detrace before OVN 25.09 (23.03, 25.03) strips every line: the
     nesting rebuilt from the actions is the one the indented ofproto/trace it

@@ -73,9 +73,10 @@ class Semantic:
         check_in_port_sec, lookup_arp...);
       - `set_field:V->R` after a call that sent the packet, to a table that
         matched on a register it overwrote before the call (a multicast
-        flood's loop over members).
-    This rebuilds every OVN sample exactly (10698 nodes, checked against the
-    indented text in tests) and misplaces 2 of 940 nodes of OVS's own test
+        flood's loop over members; OVN 25.03 also sets reg13's low bits, a
+        masked write), or that sets back the value the loop matched on.
+    This rebuilds every OVN sample of 23.03, 25.03 and 26.03 exactly (checked
+    against the indented text in tests) and misplaces 2 of 940 nodes of OVS's own test
     outputs (a learned flow's action after a call is taken as the callee's).
     The tail tables are then listed flat as the indented parser lists them.
     """
@@ -157,11 +158,11 @@ class Semantic:
             closed = self._close_finished()
             top = stack[-1]
             kids = top.owner.children
-        if body[0] in _RETURNS_FIRST and body[:4] in _RETURNS and len(stack) > 2 and kids and (
-                body[0] != "s" or closed or _sent(kids[-1])):
+        if body[0] in _RETURNS_FIRST and body[:4] in _RETURNS and len(stack) > 2 and kids:
             # (a table's first action is its own; a set_field returns only
-            # after a call that sent the packet: see _member_loop)
-            pos = self._returning_to(body)
+            # after a call that sent the packet, or to restore what the loop
+            # matched on: see _member_loop)
+            pos = self._returning_to(body, closed or _sent(kids[-1]))
             if pos is not None:
                 del stack[pos + 1:]
                 top = stack[-1]
@@ -169,13 +170,13 @@ class Semantic:
         kids.append(node)
         top.last = node
 
-    def _returning_to(self, body: str) -> int | None:
+    def _returning_to(self, body: str, sent: bool) -> int | None:
         """The position on the stack of the caller an action reads back
-        from, if it is one."""
+        from, if it is one (`sent`: the call before it sent the packet)."""
         if body.startswith("pop:"):
             return self._pusher()
         if body.startswith("set_field:"):
-            return self._member_loop(body)
+            return self._member_loop(body, sent)
         return self._result_caller(body)
 
     def _pusher(self) -> int | None:
@@ -193,13 +194,15 @@ class Semantic:
                 return pos
         return None
 
-    def _member_loop(self, body: str) -> int | None:
-        """The table a `set_field:V->R` after a call that sent the packet goes
-        back to: a loop over members (a multicast group's flood) is a table
-        that overwrites a register it matched on, then calls; once a call
-        has sent the packet, it sets the registers for the next member."""
+    def _member_loop(self, body: str, sent: bool) -> int | None:
+        """The table a `set_field:V->R` goes back to: a loop over members (a
+        multicast group's flood) is a table that overwrites a register it
+        matched on, then calls; once a call has sent the packet, it sets the
+        registers for the next member, and after the last member (sent or
+        dropped) it sets the register it matched on back to the value it
+        matched (`reg15=0x8000` ... `set_field:0x8000->reg15`)."""
         value, _, reg = body[10:].partition("->")
-        if "/" in value or not reg:
+        if not reg or not sent and "/" in value:
             return None
         stack = self.stack
         # (a walk down the whole stack: the cheap tests first)
@@ -208,10 +211,9 @@ class Semantic:
             kids = owner.children
             if owner.__class__ is not OfTable or len(kids) < 2 or not kids[-1].children:
                 continue
-            written = set()
+            written = set()  # (a field's bits, masked or whole: OVN 25.03 sets reg13's low 16)
             k = len(kids) - 2
-            while k >= 0 and kids[k].text.startswith("set_field:") \
-                    and "/" not in kids[k].text.partition("->")[0]:
+            while k >= 0 and kids[k].text.startswith("set_field:"):
                 written.add(kids[k].text.rpartition("->")[2])
                 k -= 1
             if reg not in written:
@@ -219,7 +221,9 @@ class Semantic:
             match = owner.match
             if not match or any(map(str.startswith, map(_TEXT, kids), repeat("clone("))):
                 continue
-            if any(f.partition("=")[0] in written for f in match.split(",")):
+            fields = match.split(",")
+            if sent and any(f.partition("=")[0] in written for f in fields) \
+                    or not sent and f"{reg}={value}" in fields:
                 return pos
         return None
 
