@@ -58,6 +58,10 @@ class _Effects:
     parsed: bool = True
 
 
+#: what a router's datapath actions set while the next hop's MAC is unknown
+_UNRESOLVED = "dst=00:00:00:00:00:00"
+
+
 def explain_openflow(trace: Trace) -> Explanation:
     passes = [p for p in trace.roots if isinstance(p, OfPass)]
     warnings: list[Problem] = list(trace.problems)
@@ -74,12 +78,18 @@ def explain_openflow(trace: Trace) -> Explanation:
             cache.append(StepNames(steps))
         return cache[0]
 
-    if passes and all(p.flow is None and not p.children for p in passes):
+    filtered = bool(passes) and all(p.flow is None and not p.children for p in passes)
+    if filtered:
         warn("the text holds only the end of an ofproto/trace output (its Flow: line and "
              "tables were left out: filtered or cut): the verdict is read from the datapath "
              "actions alone", passes[0].line)
     traced = {p.recirc_id.lower() for p in passes if p.recirc_id}
     effects = [_effects(p, warn) for p in passes]
+    if filtered:
+        # (`grep 'Datapath actions'` keeps one line a pass: the passes after the
+        # first are the recirculations queued before them, in order)
+        queued = [r for eff in effects for r in eff.recircs]
+        traced |= {_recirc_key(r) for r in queued[:len(passes) - 1]}
 
     outputs: list[str] = []
     for eff in effects:
@@ -133,6 +143,16 @@ def explain_openflow(trace: Trace) -> Explanation:
     elif verdict_log is not None:
         verdict = Verdict.DROPPED
         drop, problems = _drop(trace, log_step, names, log=verdict_log)
+    elif others and filtered and not any(decoded for _s, decoded, _u in others) \
+            and not any(_UNRESOLVED in (p.datapath_actions or "") for p in passes):
+        # Without the table lines the controller action's userdata is gone: an
+        # ACL's log() of a drop and a punt to ovn-controller look alike here
+        # (but a router that set eth.dst to zeros has no MAC for the next hop:
+        # its ARP/ND request goes through ovn-controller, a punt).
+        verdict = Verdict.INCOMPLETE
+        warn("the datapath actions send the packet to the controller, and without the "
+             "table lines it cannot be told whether that is an ACL's log() of a drop or a "
+             "punt to ovn-controller (the rule_cookie names the flow: explain --sb)")
     elif others:
         verdict = Verdict.CONTROLLER
         for step, decoded, _userspace in others:
@@ -157,7 +177,8 @@ def explain_openflow(trace: Trace) -> Explanation:
         drop=drop,
         warnings=warnings,
         source=trace.source,
-        recirculations=sum(1 for p in passes if p.recirc_id) if passes else None,
+        recirculations=(len(passes) - 1 if filtered else sum(1 for p in passes if p.recirc_id))
+        if passes else None,
     )
 
 

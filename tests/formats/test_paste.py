@@ -253,3 +253,28 @@ def test_a_klog_prefix_on_every_line_is_a_collectors_not_ovnkube_trace(path):
     assert _shape(traces) == _shape(plain)
     assert _lines_of(traces) == _lines_of(plain)
     assert all(t.format != "ovnkube-trace" for t in traces)
+
+
+def _grep_datapath_actions(text: str) -> str:
+    return "".join(t for t in text.splitlines(keepends=True) if t.startswith("Datapath actions:"))
+
+
+def test_grep_datapath_actions_keeps_one_line_a_pass():
+    """`grep 'Datapath actions'` of a real ofproto/trace (mutation test, said
+    so).  Written before the change: each line is a pass, the passes after the
+    first are the recirculations queued before them; a delivered packet's last
+    line outputs to one port; an ACL's log() of a drop and a punt to
+    ovn-controller look alike without the table lines: incomplete, said."""
+    delivered = _grep_datapath_actions(
+        (SAMPLES / "pod-to-pod-same-node" / "ofproto-trace.ct-new.txt").read_text())
+    trace, = api.read_text(delivered)
+    ex = trace.explain()
+    assert len(trace.roots) == delivered.count("\n") >= 2
+    assert ex.verdict == "delivered" and ex.recirculations == len(trace.roots) - 1
+    assert any("only the end of an ofproto/trace" in w.message for w in ex.warnings)
+    logged = _grep_datapath_actions(OFPROTO)
+    trace, = api.read_text(logged)
+    ex = trace.explain()
+    assert ex.verdict == "incomplete" and ex.recirculations == len(trace.roots) - 1
+    assert any("cannot be told whether that is an ACL's log()" in w.message
+               for w in ex.warnings)
