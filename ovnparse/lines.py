@@ -32,6 +32,22 @@ class Block:
     klog: frozenset[int] = frozenset()  # numbers of lines that had a klog prefix
 
 
+#: more digits than the decimal numbers of a trace have (tables, priorities, ports
+#: and recirculation ids are 32-bit at most), fewer than a frame's Int64 holds and
+#: far fewer than Python's int() refuses (4,300: `sys.get_int_max_str_digits()`)
+_MAX_DIGITS = 18
+
+
+def decimal(text: str) -> int:
+    """A decimal number read from a trace's text.  A number of more digits than
+    any tool prints (hostile text: int() raises on 4,300 and more, and a huge int
+    cannot even be printed back) stands as 2**62, more than any such field holds and
+    exact in a float and a frame's Int64: the text itself stays in the node's `text`."""
+    if len(text) > _MAX_DIGITS and text.strip().lstrip("+-").isdigit():
+        return -(2 ** 62) if text.strip()[:1] == "-" else 2 ** 62
+    return int(text)
+
+
 def clean(text: str) -> tuple[str, bool]:
     """One raw line (without its line end) made plain; (text, had a klog prefix)."""
     if "\x1b" in text:

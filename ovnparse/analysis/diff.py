@@ -46,6 +46,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..enrich.owners import describe
+from ..lines import decimal
 from ..model import Action, Fork, Trace
 from .display import card
 from .explanation import Explanation
@@ -338,7 +339,7 @@ def _trivial(r: StepRow) -> bool:
         return r.actions.strip() == "next;"
     m = _RESUBMIT_ONLY.match(r.openflow_actions or "")
     return m is not None and r.openflow_table is not None \
-        and int(m.group(1)) == r.openflow_table + 1
+        and decimal(m.group(1)) == r.openflow_table + 1
 
 
 def _norm(text: str | None) -> str | None:

@@ -242,12 +242,21 @@ def _plain_ending(last: Node | None, ctx: _Context, minimal: bool) -> Ending:
             return end("drop", note="no logical flow matches (implicit drop)")
         return end("incomplete", note="text ends after a table line")
     if isinstance(last, (Pipeline, Fork)):
-        if minimal or isinstance(last, Fork):
+        if minimal or isinstance(last, Fork) and last.children:
             return end("drop", note=f"nothing follows {last.text}")
+        # (ovn-trace prints what a block runs under its title, a table at least)
         return end("incomplete", note=f"text ends after {last.text}")
     if isinstance(last, Log):
+        if not minimal and last.verdict not in (None, "drop", "reject"):
+            # an ACL that logs and lets the packet on: its flow's next actions follow
+            return end("incomplete", note=f"text ends after an ACL log with verdict "
+                                          f"{last.verdict}, before the flow goes on")
         return end("drop", note="ACL log, then nothing")
     text = last.text
+    if not minimal:
+        cut = _printed_after(text)
+        if cut is not None:
+            return end("incomplete", note=f"text ends after {text!r}, before {cut}")
     if text == "drop;":
         return end("drop", note="drop;")
     if _acl_action_drops(ctx):
@@ -263,6 +272,29 @@ def _plain_ending(last: Node | None, ctx: _Context, minimal: bool) -> Ending:
         # Logical flows never end on these: the tool printed more after them.
         return end("incomplete", note=f"text ends after {text!r}")
     return end("drop", note=f"actions end without output ({text})")
+
+
+#: actions northd never ends a flow with (a `next;` or more always follows)
+_NEVER_LAST = frozenset({"ct_clear", "get_arp", "get_nd"})
+_BLOCK_ACTION = re.compile(r"([a-z_0-9]+) \{")
+
+
+def _printed_after(text: str) -> str | None:
+    """What ovn-trace always prints after an action (so that a text ending with
+    the action was cut), or None.  From what each action is known to print: a
+    log() its LOG: line, a block action (`arp { ... };`) the block under its
+    title, a comment the rest of its flow's actions."""
+    name = action_name(text)
+    if name == "log":
+        return "the LOG: line log() always prints"
+    if name in _NEVER_LAST:
+        return "the rest of its flow's actions"
+    if text.startswith("/*"):
+        return "the rest of its flow's actions (a note on the action before it)"
+    m = _BLOCK_ACTION.match(text)
+    if m and m.group(1) != "ct_commit":  # (ct_commit's block runs inline: no title)
+        return f"the {m.group(1)} block it runs"
+    return None
 
 
 def _commits_blocked(text: str) -> bool:
@@ -339,12 +371,44 @@ def explain_logical(trace: Trace) -> Explanation:
     minimal = trace.format.endswith("minimal")
     if minimal and verdict == Verdict.DROPPED:
         warn("minimal form prints no drops: 'dropped' means no output was printed")
+    if verdict in (Verdict.DELIVERED, Verdict.FLOODED, Verdict.DROPPED):
+        unseen = _unseen_cut(trace, minimal)
+        if unseen:
+            warn(unseen, trace.last_line)
     return Explanation(
         format=trace.format, microflow=trace.microflow,
         lines=[trace.first_line, trace.last_line], verdict=verdict,
         outputs=outputs, datapaths=None if minimal else datapaths(trace),
         transforms=transforms(trace), drop=drop, warnings=warnings,
         source=trace.source, endings=endings)
+
+
+def _unseen_cut(trace: Trace, minimal: bool) -> str | None:
+    """Where the text ends so that a cut there could not be seen, what to say.
+
+    A cut at a line end is seen where the text ends before something the tool
+    always prints (an open block, a log() before its LOG:, _printed_after).  Two
+    endings look the same cut or not: the minimal form's last top-level
+    `output(...)` (it prints the outputs one a line and nothing after the last),
+    and the end of a multicast group's member (ovn-trace prints no count of the
+    members), where more outputs, or a member that is delivered to, may have
+    been cut off."""
+    if not trace.roots:
+        return None
+    last = trace.roots[-1]
+    if minimal:
+        if isinstance(last, Output) or last.text.startswith("output("):
+            return ("the minimal form cannot show a cut after its last output: more "
+                    "outputs may have followed (use --detailed or --summary to be sure)")
+        return None
+    node: Node = last
+    while node.children:
+        if isinstance(node, Pipeline) and node.direction == "multicast":
+            return (f"the text ends inside multicast group {node.mcgroup or node.text}, "
+                    "whose members ovn-trace does not count: a cut after a member cannot "
+                    "be seen, and more members may have followed")
+        node = node.children[-1]
+    return None
 
 
 def _drop(e: Ending) -> Drop:

@@ -38,6 +38,7 @@ from ..errors import Problem
 from ..formats.detrace_rules import logical_flow, note_fields
 from ..formats.ofproto.ovs_flow import OvsFlowError, datapath_action_list
 from ..formats.ofproto.userdata import decode_controller
+from ..lines import decimal
 from ..model import DetraceNote, Node, OfAction, OfBridge, OfPass, OfReply, OfTable, Trace
 from .explanation import Drop, Explanation, Verdict, classify_drop, is_acl_stage
 from .steps import StepNames
@@ -186,7 +187,7 @@ def _recirc_key(value: str) -> str:
     """A recirculation id as `recirc_id` is printed (0x...); text that is no
     number (a damaged `recirc(abc)`) is kept as it is, and then matches no pass."""
     try:
-        return hex(int(value, 16 if value.lower().startswith("0x") else 10))
+        return hex(int(value, 16) if value.lower().startswith("0x") else decimal(value))
     except ValueError:
         return value.lower()
 

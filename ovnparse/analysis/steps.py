@@ -24,6 +24,7 @@ from typing import Any
 from ..enrich.owners import acl_owner
 from ..formats.detrace_rules import logical_flow, note_fields
 from ..formats.ofproto.userdata import decode_controller
+from ..lines import decimal
 from ..model import (
     Action,
     Fork,
@@ -305,7 +306,7 @@ def _queuing_row(rows: list[StepRow], earlier: list[int], p: OfPass) -> int | No
     if resume is not None:
         for i in reversed(earlier):
             m = _CT_TABLE.search(rows[i].openflow_actions or "")
-            if m and int(m.group(1)) == resume:
+            if m and decimal(m.group(1)) == resume:
                 return i
     return earlier[-1]
 
@@ -371,7 +372,7 @@ def _metadata_hex(match: str | None) -> str | None:
         return None
     # (not int(x, 0): it refuses a decimal with a leading zero, `metadata=085`)
     value = m.group(1)
-    return hex(int(value, 16) if value[:2] in ("0x", "0X") else int(value))
+    return hex(int(value, 16) if value[:2] in ("0x", "0X") else decimal(value))
 
 
 def port_of_output(step: OfTable) -> str | None:

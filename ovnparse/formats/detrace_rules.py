@@ -31,6 +31,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from ..lines import decimal
 from ..model import DetraceNote, OfTable
 
 FAMILY_2303 = "2303"
@@ -118,10 +119,10 @@ class Rules:
         if ovs:
             m = OUTPORT.match(line)
             if m:
-                out.append((OFPORT, int(m.group(1))))
+                out.append((OFPORT, decimal(m.group(1))))
             m = INPORT.match(line)
             if m:
-                out.append((OFPORT, int(m.group(1))))
+                out.append((OFPORT, decimal(m.group(1))))
         return out
 
 
@@ -206,7 +207,7 @@ def note_fields(note: DetraceNote) -> dict:
     out = dict(m.groupdict())
     for key in ("table", "priority", "tunnel_key"):
         if out.get(key) is not None:
-            out[key] = int(out[key])
+            out[key] = decimal(out[key])
     if "log" in out:
         out["log"] = out["log"] is not None
     return out

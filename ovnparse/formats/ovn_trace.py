@@ -26,7 +26,7 @@ import re
 from collections.abc import Iterable, Iterator
 
 from ..errors import Problem
-from ..lines import Block
+from ..lines import Block, decimal
 from ..model import Action, Error, Fork, Log, Modify, Node, Output, Pipeline, Stage, Trace
 from .sniff import OVN_TRACE_TABLE, is_elision
 
@@ -213,12 +213,12 @@ _NO_MATCH = frozenset({"no match (implicit drop)", "no match"})
 def _stage(m: re.Match, text: str, number: int) -> Stage:
     """A table line, from a match of _STAGE_RE."""
     number_, stage, src, stage2, src2, head, prio, uuid = m.groups()
-    table = int(number_) if number_ is not None else None
+    table = decimal(number_) if number_ is not None else None
     stage = stage or stage2
     src = src or src2
     if prio is not None:
         return Stage(text, number, table=table, stage=stage, source=src,
-                     match=head, priority=int(prio), lflow=uuid)
+                     match=head, priority=decimal(prio), lflow=uuid)
     if head in _NO_MATCH:
         return Stage(text, number, table=table, stage=stage, source=src, no_match=True)
     # A table line we do not recognise beyond its number (kept as its match).

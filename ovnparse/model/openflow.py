@@ -19,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from ..lines import decimal
 from .base import EMPTY, Node, Step
 
 
@@ -135,7 +136,7 @@ def _table_rule(text: str, miss: str | None) -> tuple:
     if p < 0 or (p and rest[p - 2:p] != ", "):
         return (rest or None, None, cookie)
     try:
-        priority = int(rest[p + 9:])
+        priority = decimal(rest[p + 9:])
     except ValueError:
         priority = None
     return (rest[:p - 2] if p else None, priority, cookie)
@@ -207,7 +208,7 @@ class OfThaw(OfAction):
     def resume_table(self) -> int | None:
         if self.text.startswith("Resuming from table "):
             number = self.text[20:]
-            return int(number) if number.isascii() and number.isdigit() else None
+            return decimal(number) if number.isascii() and number.isdigit() else None
         return None
 
 

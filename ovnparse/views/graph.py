@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 from ..analysis.explanation import Drop, Explanation
 from ..analysis.steps import OPENFLOW, PIPELINE, StepRow, is_openflow, port_of_output, step_rows
 from ..enrich.owners import describe
+from ..lines import decimal
 from ..model import OfTable, Stage, Trace
 
 if TYPE_CHECKING:
@@ -182,7 +183,7 @@ def _sets_metadata(row: StepRow) -> str | None:
     if m is None:
         return None
     value = m.group(1)  # (not int(x, 0): it refuses `085`)
-    return hex(int(value, 16) if value[:2] in ("0x", "0X") else int(value))
+    return hex(int(value, 16) if value[:2] in ("0x", "0X") else decimal(value))
 
 
 def _datapath_type(stage: str | None) -> str | None:

@@ -87,3 +87,23 @@ def test_the_lone_semicolon_is_reported_on_its_line():
     from ovnparse.api import parse_text
     trace, = parse_text(text)
     assert [p.line for p in trace.problems if "empty action" in p.message] == [4]
+
+
+LONG = "9" * 10_000  # (int() refuses 4,300 digits and more)
+
+
+@pytest.mark.parametrize("name,old,new", [
+    ("acl-egress-allowed-dns/ovn-detrace.txt", "Resuming from table 15",
+     "Resuming from table " + LONG),  # found by benchmarks/fuzz_long.py
+    ("acl-egress-allowed-dns/ofproto-trace.ct-est.txt", "15. ct_state", LONG + ". ct_state"),
+    ("acl-egress-allowed-dns/ofproto-trace.ct-est.txt", "priority 4,", f"priority {LONG},"),
+    ("acl-egress-allowed-dns/ovn-detrace.txt", "metadata=0x3", "metadata=" + LONG),
+    ("pod-to-pod-same-node/ofproto-trace.ct-est.txt", "recirc(0x3)", f"recirc({LONG})"),
+    ("acl-ingress-default-deny/ovn-trace.detailed.txt", " 4. ls_in_pre_acl",
+     LONG + ". ls_in_pre_acl"),
+    ("acl-ingress-default-deny/ovn-trace.detailed.txt", "priority 100,", f"priority {LONG},"),
+], ids=["resume-table", "openflow-table", "openflow-priority", "metadata", "recirc",
+        "logical-table", "logical-priority"])
+def test_numbers_longer_than_int_reads(name, old, new):
+    text = _sample(name, old, new)
+    assert exercise(text.encode())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from ...lines import decimal
 from ...model import OfPass, OfTable
 from .nodes import action_node, ends_tree
 
@@ -36,9 +37,9 @@ def read_legacy(texts: list[str], i: int, first: int, pass_: OfPass) -> int:
             prio = next((f[9:] for f in fields if f.startswith("priority=")), None)
             match = ",".join(f for f in fields if not f.startswith("priority=")) or None
             cookie = None if m.group(2) in ("0", "0x0") else m.group(2)
-            table = int(m.group(1)) if m.group(1) else target
+            table = decimal(m.group(1)) if m.group(1) else target
             step = OfTable(body, number, table=table, chained=bool(pass_.children),
-                           rule=(match, int(prio) if prio and prio.lstrip("-").isdigit()
+                           rule=(match, decimal(prio) if prio and prio.lstrip("-").isdigit()
                                  else None, cookie))
             pass_.children.append(step)
         elif body.startswith("No match"):
@@ -49,7 +50,7 @@ def read_legacy(texts: list[str], i: int, first: int, pass_: OfPass) -> int:
             node = action_node(body, number)
             if body.startswith("OpenFlow actions="):
                 t = _RESUBMIT.search(body)
-                target = int(t.group(1)) if t else target
+                target = decimal(t.group(1)) if t else target
             owner = step if step is not None else pass_
             owner.children.append(node)
         i += 1

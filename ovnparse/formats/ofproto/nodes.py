@@ -12,6 +12,7 @@ import re
 from dataclasses import fields
 
 from ...errors import Problem
+from ...lines import decimal
 from ...model import (
     EMPTY,
     DetraceNote,
@@ -121,7 +122,7 @@ def table_node(body: str, number: int, bridge: str | None, dot: int = -1) -> OfT
     node.text = body
     node.line = number
     node.children = []
-    node.table = table if table is not None else int(digits)
+    node.table = table if table is not None else decimal(digits)
     node.no_match = node.chained = False
     node.miss = node.rule = None
     if body[dot + 2:dot + 3] in "NP":  # (or nothing after the dot)

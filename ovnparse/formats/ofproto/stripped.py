@@ -11,6 +11,7 @@ from itertools import repeat
 from operator import attrgetter
 from typing import cast
 
+from ...lines import decimal
 from ...model import EMPTY, OfAction, OfBucket, OfPass, OfTable, OfThaw, Trace
 from ..sniff import is_elision
 from .nodes import (
@@ -50,7 +51,7 @@ def _leads_to(text: str, table: int | None) -> bool:
     if text[:1] not in "rg":
         return False
     m = _RESUBMIT_TARGET.match(text)
-    return m is not None and int(m.group(1) or m.group(2)) == table
+    return m is not None and decimal(m.group(1) or m.group(2)) == table
 
 
 _ENDS_FIRST = frozenset("FMD")  # (how the lines after a tree start: see ends_tree)
