@@ -62,9 +62,10 @@ _MAX_CONTINUATION = 20  # lines a command may go on over
 # a prompt's or a frame's first character, a command word's first letters, a
 # flow's key=value at the left (a wrapped Flow: line goes on); and, found apart
 # (a user@host prompt), a line with an "@" that starts with a letter.  One
-# scan over the block's text: "\n" as the literal prefix keeps it fast.
+# scan over the block's text: "\n" as the literal prefix keeps it fast (and
+# the possessive " ++", which does not retry every indented line's spaces).
 _CANDIDATE = re.compile(
-    r"\n(?:[$#%❯\[(+\"'`~<.@]| +[$#%❯\[]|--- |std|sh-|bash-|zsh-|Flow: |Megaflow: |Final flow: |"
+    r"\n(?:[$#%❯\[(+\"'`~<.@]| ++[$#%❯\[]|--- |std|sh-|bash-|zsh-|Flow: |Megaflow: |Final flow: |"
     r"Datapath actions: |"
     + "|".join(sorted({re.escape(w[:3]) for w in _COMMAND_WORDS}))
     + r"|[a-z][a-z0-9_]*=[^\s=])")
@@ -346,8 +347,9 @@ def _indices_where(lines: list[str], width: int) -> list[int]:
     """The indices of the lines `width` long, or that are `{`, or that hold an
     odd number of `"` (mapped in C: this runs over every line of every text)."""
     n = len(lines)
-    odd = compress(range(n), map(and_, map(str.count, lines, repeat('"')), repeat(1)))
-    marks = {*odd, *compress(range(n), map(eq, lines, repeat("{")))}
+    marks = set(compress(range(n), map(and_, map(str.count, lines, repeat('"')), repeat(1))))
+    if "{" in lines:
+        marks.update(compress(range(n), map(eq, lines, repeat("{"))))
     if width > 0:
         marks.update(compress(range(n), map(eq, map(len, lines), repeat(width))))
     return sorted(marks)
