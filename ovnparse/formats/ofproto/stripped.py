@@ -7,7 +7,6 @@ ovn-detrace before OVN 25.09 printed every line it copied stripped
 from __future__ import annotations
 
 import re
-from itertools import repeat
 from operator import attrgetter
 from typing import cast
 
@@ -87,6 +86,9 @@ class Semantic:
         self.notes = notes
         self.stack = [OpenList(pass_, 0, trace.roots)]
         self.bridge: str | None = None  # the bridge of the table lines read
+        # open tables that called after writing a register they matched on (a
+        # loop over members): (their list, "reg=value" of what they matched)
+        self.loops: list[tuple[OpenList, set[str]]] = []
 
     def run(self, texts: list[str], i: int, first: int) -> int:
         """Read tree lines from texts[i]; return the index of the first line after them."""
@@ -195,36 +197,44 @@ class Semantic:
                 return pos
         return None
 
+    def _note_loop(self, caller: OpenList) -> None:
+        """Remember a table that calls after writing a register it matched on."""
+        owner = caller.owner
+        if owner.__class__ is not OfTable or not owner.match or any(
+                entry is caller for entry, _ in self.loops):
+            return
+        kids = owner.children
+        written = set()  # (a field's bits, masked or whole: OVN 25.03 sets reg13's low 16)
+        k = len(kids) - 2
+        while k >= 0 and kids[k].text.startswith("set_field:"):
+            written.add(kids[k].text.rpartition("->")[2])
+            k -= 1
+        matched = {f for f in owner.match.split(",") if f.partition("=")[0] in written}
+        if matched and not any(t.text.startswith("clone(") for t in kids):
+            self.loops.append((caller, matched))
+
     def _member_loop(self, body: str, sent: bool) -> int | None:
         """The table a `set_field:V->R` goes back to: a loop over members (a
-        multicast group's flood) is a table that overwrites a register it
-        matched on, then calls; once a call has sent the packet, it sets the
-        registers for the next member, and after the last member (sent or
-        dropped) it sets the register it matched on back to the value it
-        matched (`reg15=0x8000` ... `set_field:0x8000->reg15`)."""
+        multicast group's flood, _note_loop) writes a register it matched on,
+        then calls; once a call has sent the packet, it sets the registers
+        for the next member (`reg15` and, in OVN 25.03, `reg13`'s low bits),
+        and after the last member (sent or dropped) it sets the register it
+        matched on back to the value it matched (`reg15=0x8000` ...
+        `set_field:0x8000->reg15`)."""
         value, _, reg = body[10:].partition("->")
         if not reg or not sent and "/" in value:
             return None
+        restored = f"{reg}={value}"
         stack = self.stack
-        # (a walk down the whole stack: the cheap tests first)
-        for pos in range(len(stack) - 2, 0, -1):
-            owner = stack[pos].owner
-            kids = owner.children
-            if owner.__class__ is not OfTable or len(kids) < 2 or not kids[-1].children:
+        for entry, matched in reversed(list(self.loops)):
+            pos = next((i for i in range(len(stack) - 2, 0, -1) if stack[i] is entry), None)
+            if pos is None:
+                self.loops.remove((entry, matched))  # (closed since)
                 continue
-            written = set()  # (a field's bits, masked or whole: OVN 25.03 sets reg13's low 16)
-            k = len(kids) - 2
-            while k >= 0 and kids[k].text.startswith("set_field:"):
-                written.add(kids[k].text.rpartition("->")[2])
-                k -= 1
-            if reg not in written:
-                continue
-            match = owner.match
-            if not match or any(map(str.startswith, map(_TEXT, kids), repeat("clone("))):
-                continue
-            fields = match.split(",")
-            if sent and any(f.partition("=")[0] in written for f in fields) \
-                    or not sent and f"{reg}={value}" in fields:
+            kids = entry.owner.children
+            if sent and any(kid.text.rpartition("->")[2] == reg for kid in kids
+                            if kid.text[:10] == "set_field:") \
+                    or not sent and restored in matched:
                 return pos
         return None
 
@@ -269,6 +279,9 @@ class Semantic:
         if prev is not None and prev.__class__ is OfAction and prev.text[:10] == "resubmit(,":
             text = node.text
             if prev.text == "resubmit(," + text[:text.find(".")] + ")":
+                kids = top.owner.children
+                if len(kids) > 1 and kids[-2].text[:10] == "set_field:":
+                    self._note_loop(top)
                 attach(node, top, True, stack)  # the common case: the table it resubmitted to
                 return
         self._close_finished()
