@@ -7,7 +7,6 @@ ovn-detrace before OVN 25.09 printed every line it copied stripped
 from __future__ import annotations
 
 import re
-from operator import attrgetter
 from typing import cast
 
 from ...lines import decimal
@@ -31,7 +30,6 @@ from .tree import OpenList, attach
 
 _RETURNS = ("pop:", "move", "set_")  # actions that may read back what a caller set
 _RETURNS_FIRST = frozenset("pms")  # (tested first: most actions start otherwise)
-_TEXT = attrgetter("text")
 _RESUBMIT_TARGET = re.compile(r"(?:resubmit\([^,()]*,(\d+)(?:,ct)?\)|goto_table:(\d+))\Z")
 # Actions that send the packet somewhere: after one, a call is likely over.
 _SENDS = ("output", "drop", "NORMAL", "FLOOD", "ALL", "IN_PORT", "LOCAL", "controller",
