@@ -52,6 +52,20 @@ def trixie_root() -> Path:
     return debian_root_or_skip("trixie")
 
 
+@pytest.fixture(scope="session")
+def ovn_trace_2503(trixie_root, tmp_path_factory) -> str:
+    """The Debian 13 root's ovn-trace, run through the root's own loader."""
+    loader = trixie_root / "lib64/ld-linux-x86-64.so.2"
+    if not loader.exists():
+        pytest.skip("the Debian 13 root has no loader")
+    libs = f"{trixie_root}/usr/lib/x86_64-linux-gnu:{trixie_root}/lib/x86_64-linux-gnu"
+    wrapper = tmp_path_factory.mktemp("bin") / "ovn-trace-25.03"
+    wrapper.write_text(f'#!/bin/sh\nexec "{loader}" --library-path "{libs}" '
+                       f'"{trixie_root}/usr/bin/ovn-trace" "$@"\n')
+    wrapper.chmod(0o755)
+    return str(wrapper)
+
+
 def shared_dir() -> Path:
     """../shared beside the clone (CI puts a copy there); OVNPARSE_SHARED overrides."""
     return Path(os.environ.get("OVNPARSE_SHARED", ROOT.parent / "shared"))
@@ -88,6 +102,19 @@ def process_alive(pid: int) -> bool:
     except (OSError, IndexError):
         return False
     return state not in ("Z", "X")
+
+
+@pytest.fixture
+def trace_leaves_nothing():
+    """After an `ovnparse trace` run: none of the daemons it started runs, its
+    work folder is gone."""
+    from ovnparse.commands import trace as trace_cmd
+    trace_cmd.LAST_RUN.clear()
+    yield
+    pids = trace_cmd.LAST_RUN.get("pids", {})
+    assert not [p for p in pids.values() if process_alive(p)], f"daemons left running: {pids}"
+    workdir = trace_cmd.LAST_RUN.get("workdir")
+    assert workdir is None or not os.path.exists(workdir), f"{workdir} left behind"
 
 
 @pytest.fixture

@@ -23,7 +23,7 @@ from ovnparse.commands import trace as trace_cmd
 from ovnparse.sandbox import missing_tools
 from ovnparse.views import text as text_view
 
-from conftest import SAMPLES, process_alive
+from conftest import SAMPLES
 
 NEEDED = ("ovsdb-tool", "ovsdb-server", "ovsdb-client", "ovs-appctl", "ovn-nbctl",
           "ovn-sbctl", "ovn-trace")
@@ -47,14 +47,10 @@ def _sha(path) -> str:
     return hashlib.sha256(open(path, "rb").read()).hexdigest()
 
 
+
 @pytest.fixture(autouse=True)
-def nothing_left_running():
-    trace_cmd.LAST_RUN.clear()
-    yield
-    pids = trace_cmd.LAST_RUN.get("pids", {})
-    assert not [p for p in pids.values() if process_alive(p)], f"daemons left running: {pids}"
-    workdir = trace_cmd.LAST_RUN.get("workdir")
-    assert workdir is None or not os.path.exists(workdir), f"{workdir} left behind"
+def nothing_left_running(trace_leaves_nothing):
+    """Every test here: the daemons `trace` started are gone (conftest)."""
 
 
 def _command(name: str, form: str = "detailed", ct: str = "default") -> dict:

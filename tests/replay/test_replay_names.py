@@ -19,13 +19,11 @@ holds restricted/locked-0, default's is empty), EgressFirewall prod rule 0 (to
 from __future__ import annotations
 
 import json
-import os
 
 import pytest
-from conftest import SAMPLES, process_alive
+from conftest import SAMPLES
 
 from ovnparse.cli import main
-from ovnparse.commands import trace as trace_cmd
 from ovnparse.sandbox import missing_tools
 
 NEEDED = ("ovsdb-tool", "ovsdb-server", "ovsdb-client", "ovn-sbctl", "ovn-trace")
@@ -78,14 +76,10 @@ BY_NAMES = {
 DROP_FIELDS = ("datapath", "pipeline", "stage", "priority", "match", "lflow", "reason_code")
 
 
+
 @pytest.fixture(autouse=True)
-def nothing_left_running():
-    trace_cmd.LAST_RUN.clear()
-    yield
-    pids = trace_cmd.LAST_RUN.get("pids", {})
-    assert not [p for p in pids.values() if process_alive(p)], f"daemons left running: {pids}"
-    workdir = trace_cmd.LAST_RUN.get("workdir")
-    assert workdir is None or not os.path.exists(workdir), f"{workdir} left behind"
+def nothing_left_running(trace_leaves_nothing):
+    """Every test here: the daemons `trace` started are gone (conftest)."""
 
 
 def _ct_new_as_recorded(name: str) -> list[str]:

@@ -37,18 +37,6 @@ BY_NAMES = {
 }
 
 
-@pytest.fixture(scope="module")
-def ovn_trace_2503(trixie_root, tmp_path_factory) -> str:
-    """The Debian 13 root's ovn-trace, run through the root's own loader."""
-    loader = trixie_root / "lib64/ld-linux-x86-64.so.2"
-    if not loader.exists():
-        pytest.skip("the Debian 13 root has no loader")
-    libs = f"{trixie_root}/usr/lib/x86_64-linux-gnu:{trixie_root}/lib/x86_64-linux-gnu"
-    wrapper = tmp_path_factory.mktemp("bin") / "ovn-trace-25.03"
-    wrapper.write_text(f'#!/bin/sh\nexec "{loader}" --library-path "{libs}" '
-                       f'"{trixie_root}/usr/bin/ovn-trace" "$@"\n')
-    wrapper.chmod(0o755)
-    return str(wrapper)
 
 
 def _argv(name: str, root, ovn_trace: str) -> list[str]:
