@@ -10,7 +10,7 @@ import re
 from typing import cast
 
 from ...lines import decimal
-from ...model import EMPTY, OfAction, OfBucket, OfPass, OfTable, OfThaw, Trace
+from ...model import EMPTY, Node, OfAction, OfBucket, OfPass, OfTable, OfThaw, Trace
 from ..sniff import is_elision
 from .nodes import (
     ACTION_FIRST,
@@ -35,6 +35,17 @@ _RESUBMIT_TARGET = re.compile(r"(?:resubmit\([^,()]*,(\d+)(?:,ct)?\)|goto_table:
 _SENDS = ("output", "drop", "NORMAL", "FLOOD", "ALL", "IN_PORT", "LOCAL", "controller",
           "CONTROLLER", "enqueue")
 _MOVE_FROM_REG = re.compile(r"move:(NXM_NX_X*REG\d+)\[")
+
+
+def _written_before_call(kids: list[Node]) -> set[str]:
+    """The registers the `set_field`s right before a table's last action (its
+    call) write: a field's bits, masked or whole (OVN 25.03 sets reg13's low 16)."""
+    written: set[str] = set()
+    k = len(kids) - 2
+    while k >= 0 and kids[k].text.startswith("set_field:"):
+        written.add(kids[k].text.rpartition("->")[2])
+        k -= 1
+    return written
 
 
 def _sent(node) -> bool:
@@ -202,11 +213,7 @@ class Semantic:
                 entry is caller for entry, _ in self.loops):
             return
         kids = owner.children
-        written = set()  # (a field's bits, masked or whole: OVN 25.03 sets reg13's low 16)
-        k = len(kids) - 2
-        while k >= 0 and kids[k].text.startswith("set_field:"):
-            written.add(kids[k].text.rpartition("->")[2])
-            k -= 1
+        written = _written_before_call(kids)
         matched = {f for f in owner.match.split(",") if f.partition("=")[0] in written}
         if matched and not any(t.text.startswith("clone(") for t in kids):
             self.loops.append((caller, matched))
@@ -229,9 +236,7 @@ class Semantic:
             if pos is None:
                 self.loops.remove((entry, matched))  # (closed since)
                 continue
-            kids = entry.owner.children
-            if sent and any(kid.text.rpartition("->")[2] == reg for kid in kids
-                            if kid.text[:10] == "set_field:") \
+            if sent and reg in _written_before_call(entry.owner.children) \
                     or not sent and restored in matched:
                 return pos
         return None
