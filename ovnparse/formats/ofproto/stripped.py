@@ -234,7 +234,8 @@ class Semantic:
         for entry, matched in reversed(list(self.loops)):
             pos = next((i for i in range(len(stack) - 2, 0, -1) if stack[i] is entry), None)
             if pos is None:
-                self.loops.remove((entry, matched))  # (closed since)
+                if entry is not stack[-1]:  # (closed since; the top stays noted)
+                    self.loops.remove((entry, matched))
                 continue
             if sent and reg in _written_before_call(entry.owner.children) \
                     or not sent and restored in matched:
