@@ -47,7 +47,6 @@ def _sha(path) -> str:
     return hashlib.sha256(open(path, "rb").read()).hexdigest()
 
 
-
 @pytest.fixture(autouse=True)
 def nothing_left_running(trace_leaves_nothing):
     """Every test here: the daemons `trace` started are gone (conftest)."""

@@ -76,7 +76,6 @@ BY_NAMES = {
 DROP_FIELDS = ("datapath", "pipeline", "stage", "priority", "match", "lflow", "reason_code")
 
 
-
 @pytest.fixture(autouse=True)
 def nothing_left_running(trace_leaves_nothing):
     """Every test here: the daemons `trace` started are gone (conftest)."""

@@ -37,8 +37,6 @@ BY_NAMES = {
 }
 
 
-
-
 def _argv(name: str, root, ovn_trace: str) -> list[str]:
     sc = SCENARIOS[name]
     st = MANIFEST["db_states"][sc["db_state"]]

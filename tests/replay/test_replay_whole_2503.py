@@ -24,8 +24,6 @@ DROP_FIELDS = ("datapath", "pipeline", "table", "stage", "priority", "match", "l
 AMBIGUOUS = {("arp-reply-learned-by-gateway", "minimal")}
 
 
-
-
 @pytest.mark.parametrize("state", sorted(MANIFEST["db_states"]))
 def test_short_25_03_samples_made_whole(state, ovn_trace_2503, tmp_path, capsys):
     pairs = [(s, c) for s in MANIFEST["scenarios"] if s["db_state"] == state
